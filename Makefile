@@ -1,0 +1,53 @@
+# agent-tui — every target works from a fresh clone on a fresh Debian/Ubuntu machine.
+# `make run` and `make test` depend on `install`, which installs whatever is missing first.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+# Debian packages needed at run and test time: PortAudio for sounddevice, iproute2 for the test
+# network namespace (veth pair), util-linux for unshare.
+DEB_PACKAGES := libportaudio2 iproute2 util-linux
+EXTRAS := dev,devserver,demo
+PYTEST_ARGS ?=
+ARGS ?=
+
+.PHONY: install system-packages test lint run bench clean
+
+install: system-packages $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || { echo "Python's venv module is missing: run 'sudo apt-get install python3-venv'"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[$(EXTRAS)]'
+	@touch $@
+
+system-packages:
+	@missing=""; \
+	if ! command -v dpkg >/dev/null 2>&1; then \
+	  echo "Not a Debian/Ubuntu system: install PortAudio (libportaudio2) and iproute2 with your package manager."; exit 0; \
+	fi; \
+	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
+	else echo "agent-tui needs these Debian packages:$$missing"; \
+	     echo "Run: sudo apt-get update && sudo apt-get install -y$$missing"; exit 1; fi; \
+	echo "Installing Debian packages:$$missing"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
+
+test: install
+	tests/netns/run $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check agent_tui tests bench
+	$(VENV)/bin/mypy agent_tui/session
+
+run: install
+	$(VENV)/bin/agent-tui $(ARGS)
+
+bench: install
+	tests/netns/run $(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,670 @@
+"""The Session: one object for the whole life of a 1:1 conversation with a LiveKit agent.
+
+Create (a token source and options) → ``start()`` (fetch a token, connect the room, publish the
+microphone when given one, wait for the agent) → interact (state, messages, chat, RPC, byte streams,
+attributes, the agent's audio track) → ``end()``. It is the only part of agent-tui that talks to
+``livekit.rtc`` for the conversation; the rules it applies live in pure classes
+(:class:`AgentStateMachine`, :class:`TranscriptAssembler`, the token cache) and this module only
+translates rtc events into calls on them and publishes the results as typed events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from livekit import rtc
+
+from .agent_state import (
+    AGENT_STATE_ATTRIBUTE,
+    PUBLISH_ON_BEHALF_ATTRIBUTE,
+    AgentFailure,
+    AgentSnapshot,
+    AgentState,
+    AgentStateMachine,
+)
+from .connection import ConnectionState
+from .errors import (
+    AgentLeftError,
+    AgentTimeoutError,
+    AuthRejectedError,
+    ConnectionFailedError,
+    RpcCallError,
+    SessionStateError,
+)
+from .events import (
+    AgentAttributesChanged,
+    AgentAudioTrackChanged,
+    AgentJoined,
+    AgentLeft,
+    AgentStateChanged,
+    ByteStreamReceived,
+    ConnectionStateChanged,
+    EventBus,
+    MessageChanged,
+    SessionWarning,
+)
+from .options import SessionOptions, generate_room_name
+from .redact import redact
+from .token_source import TokenSource
+from .token_types import ConnectionDetails, TokenRequest
+from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+
+log = logging.getLogger(__name__)
+
+#: Legacy chat packets (components-js ``lk-chat-topic``), still sent by older clients.
+LEGACY_CHAT_TOPIC = "lk-chat-topic"
+#: The agent's session event stream (livekit-agents 1.8+). Drained here so the rtc SDK does not log an
+#: INFO line per message on the root logger for a topic nobody handles.
+AGENT_SESSION_TOPIC = "lk.agent.session"
+
+RpcHandler = Callable[[rtc.RpcInvocationData], Awaitable[str]]
+ByteStreamHandler = Callable[[ByteStreamReceived], Any]
+
+
+def _classify_connect_error(error: BaseException, url: str) -> ConnectionFailedError | AuthRejectedError:
+    text = redact(str(error))
+    lowered = text.lower()
+    if any(mark in lowered for mark in ("401", "403", "unauthorized", "forbidden", "invalid token")):
+        return AuthRejectedError(
+            f"The LiveKit server at {url} refused the token ({text}). "
+            "Check the API key and secret, the token's expiry and its room grant."
+        )
+    return ConnectionFailedError(
+        f"Could not connect to the LiveKit server at {url} ({text}). "
+        "Check the URL (ws:// or wss://, host and port) and that the server is running."
+    )
+
+
+class Session:
+    """A conversation with one agent; see the module docstring for its life cycle.
+
+    State can be read at any time (:attr:`connection_state`, :attr:`agent`, :attr:`messages`,
+    :attr:`agent_attributes`) and every change is also published on :attr:`events`.
+    """
+
+    def __init__(
+        self,
+        token_source: TokenSource,
+        options: SessionOptions | None = None,
+        *,
+        microphone: rtc.AudioSource | None = None,
+        preconnect_buffer: bool = True,
+    ) -> None:
+        self._token_source = token_source
+        self.options = options or SessionOptions()
+        self._microphone = microphone
+        self._preconnect_buffer = preconnect_buffer
+        self.events = EventBus(on_callback_error=self._on_callback_error)
+
+        self._room: rtc.Room | None = None
+        self._details: ConnectionDetails | None = None
+        self._connection = ConnectionState.DISCONNECTED
+        self._agent = AgentStateMachine()
+        self._last_agent = self._agent.snapshot
+        self._transcript = TranscriptAssembler("", max_messages=self.options.max_messages)
+        self._mic_publication: rtc.LocalTrackPublication | None = None
+        self._mic_track: rtc.LocalAudioTrack | None = None
+        self._agent_audio: tuple[rtc.RemoteAudioTrack, str] | None = None
+        self._agent_timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._rpc_methods: dict[str, RpcHandler] = {}
+        self._byte_topics: dict[str, ByteStreamHandler | None] = {}
+        self._agent_changed = asyncio.Event()
+        self._ending = False
+        self._force_refetch = False
+        self._started = False
+        self._room_name: str | None = None
+        self.agent_session_messages = 0
+
+    # -- state ------------------------------------------------------------------------------------------
+    @property
+    def connection_state(self) -> ConnectionState:
+        return self._connection
+
+    @property
+    def agent(self) -> AgentSnapshot:
+        return self._last_agent
+
+    @property
+    def agent_state(self) -> AgentState:
+        return self._last_agent.state
+
+    @property
+    def agent_failure(self) -> AgentFailure | None:
+        return self._last_agent.failure
+
+    @property
+    def messages(self) -> list[Message]:
+        return self._transcript.messages
+
+    @property
+    def room_name(self) -> str | None:
+        return self._room_name
+
+    @property
+    def local_identity(self) -> str | None:
+        room = self._room
+        if room is None or not room.isconnected():
+            return None
+        return room.local_participant.identity
+
+    @property
+    def dispatches_agent(self) -> bool:
+        return self._details is not None and self._details.dispatches_agent()
+
+    @property
+    def agent_participant(self) -> rtc.RemoteParticipant | None:
+        identity = self._last_agent.identity
+        if identity is None or self._room is None:
+            return None
+        return self._room.remote_participants.get(identity)
+
+    @property
+    def agent_attributes(self) -> dict[str, str]:
+        participant = self.agent_participant
+        return dict(participant.attributes) if participant is not None else {}
+
+    @property
+    def local_attributes(self) -> dict[str, str]:
+        room = self._room
+        if room is None or not room.isconnected():
+            return {}
+        return dict(room.local_participant.attributes)
+
+    @property
+    def agent_audio_track(self) -> rtc.RemoteAudioTrack | None:
+        return self._agent_audio[0] if self._agent_audio is not None else None
+
+    @property
+    def microphone_publication(self) -> rtc.LocalTrackPublication | None:
+        return self._mic_publication
+
+    # -- life cycle -------------------------------------------------------------------------------------
+    async def __aenter__(self) -> Session:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.end()
+
+    async def start(self, *, wait_for_agent: bool = True) -> None:
+        """Fetch a token, connect, publish the microphone, and (when the token dispatches one) wait for
+        the agent to be ready to listen.
+
+        Raises a :class:`TokenSourceError`, :class:`AuthRejectedError` or :class:`ConnectionFailedError`
+        (the session is then disconnected again), or :class:`AgentTimeoutError` when the agent does not
+        become ready within ``agent_connect_timeout``; in that case the room stays connected, a late
+        agent still clears the failure, and the caller decides whether to wait on or :meth:`end`.
+        """
+        if self._started:
+            raise SessionStateError("The session is already started; call end() before starting again.")
+        self._started = True
+        self._ending = False
+        self._room_name = self.options.room_name or generate_room_name()
+        self._set_connection(ConnectionState.CONNECTING)
+        self._start_agent_timer()
+        try:
+            details = await self._token_source.fetch(self._token_request(), force=self._force_refetch)
+            self._force_refetch = False
+            self._details = details
+            if details.room_name:
+                self._room_name = details.room_name
+            await self._connect(details)
+            if self._microphone is not None:
+                await self._publish_microphone(self._microphone)
+            self._scan_for_agent()
+        except BaseException:
+            await self._teardown(reason="start failed")
+            raise
+        if wait_for_agent and details.dispatches_agent():
+            await self.wait_for_agent()
+
+    async def wait_for_agent(self) -> None:
+        """Until the agent can hear us; raises :class:`AgentTimeoutError` / :class:`AgentLeftError`."""
+        while True:
+            snapshot = self._last_agent
+            if snapshot.state.is_connected:
+                return
+            if snapshot.failure in (AgentFailure.DID_NOT_JOIN, AgentFailure.DID_NOT_INITIALIZE):
+                raise AgentTimeoutError(
+                    f"{snapshot.failure.value} (waited {self.options.agent_connect_timeout:g} s) "
+                    f"— {snapshot.failure.hint}."
+                )
+            if snapshot.failure is AgentFailure.LEFT:
+                raise AgentLeftError(f"{snapshot.failure.value} — {snapshot.failure.hint}.")
+            if self._connection is ConnectionState.DISCONNECTED:
+                raise ConnectionFailedError("The connection to the LiveKit server was lost while waiting.")
+            self._agent_changed.clear()
+            await self._agent_changed.wait()
+
+    async def end(self) -> None:
+        """Disconnect and clean up everything; safe to call any number of times, in any state."""
+        if not self._started:
+            return
+        self._ending = True
+        await self._teardown(reason="ended")
+
+    # -- interact ---------------------------------------------------------------------------------------
+    async def send_chat(self, text: str) -> Message:
+        """Send a chat message on ``lk.chat``; it appears at once in :attr:`messages` (local echo)."""
+        room = self._require_room()
+        info = await room.local_participant.send_text(text, topic=CHAT_TOPIC)
+        message, new = self._transcript.chat(
+            message_id=info.stream_id,
+            participant_identity=room.local_participant.identity,
+            text=text,
+            now=time.time(),
+        )
+        self._emit_message(message, new=new)
+        return message
+
+    async def perform_rpc(
+        self,
+        method: str,
+        payload: str = "",
+        *,
+        destination_identity: str | None = None,
+        response_timeout: float = 15.0,
+    ) -> str:
+        """Call ``method`` on the agent (or ``destination_identity``) and return its reply."""
+        room = self._require_room()
+        destination = destination_identity or self._last_agent.identity
+        if destination is None:
+            raise SessionStateError(f"Cannot call {method!r}: no agent is in the room yet.")
+        try:
+            return await room.local_participant.perform_rpc(
+                destination_identity=destination, method=method, payload=payload, response_timeout=response_timeout
+            )
+        except rtc.RpcError as error:
+            raise RpcCallError(method=method, code=error.code, detail=error.message) from None
+
+    def register_rpc_method(self, method: str, handler: RpcHandler) -> None:
+        """Answer ``method`` calls from the agent; may be called before :meth:`start`."""
+        self._rpc_methods[method] = handler
+        room = self._room
+        if room is not None and room.isconnected():
+            room.local_participant.register_rpc_method(method, handler)
+
+    async def send_file(self, path: str | Path, *, topic: str = CHAT_TOPIC) -> str:
+        """Send a file as a byte stream; returns the stream id."""
+        room = self._require_room()
+        info = await room.local_participant.send_file(str(path), topic=topic)
+        return info.stream_id
+
+    async def send_bytes(self, data: bytes, *, name: str, topic: str, mime_type: str = "application/octet-stream") -> str:
+        room = self._require_room()
+        info = await room.local_participant.send_bytes(data, name=name, topic=topic, mime_type=mime_type)
+        return info.stream_id
+
+    def receive_byte_streams(self, topic: str, handler: ByteStreamHandler | None = None) -> None:
+        """Receive byte streams on ``topic`` as :class:`ByteStreamReceived` events (and ``handler``)."""
+        self._byte_topics[topic] = handler
+        room = self._room
+        if room is not None and room.isconnected():
+            self._register_byte_topic(room, topic)
+
+    async def set_attributes(self, attributes: Mapping[str, str]) -> None:
+        """Set our own attributes (the shared state the agent sees); "" deletes a key."""
+        await self._require_room().local_participant.set_attributes(dict(attributes))
+
+    def set_microphone_muted(self, muted: bool) -> None:
+        """Mute the published microphone track so the agent sees it muted."""
+        if self._mic_track is None:
+            return
+        if muted:
+            self._mic_track.mute()
+        else:
+            self._mic_track.unmute()
+
+    # -- internals: start/end ---------------------------------------------------------------------------
+    def _token_request(self) -> TokenRequest:
+        options = self.options
+        return TokenRequest(
+            room_name=self._room_name,
+            participant_name=options.participant_name,
+            participant_identity=options.participant_identity,
+            participant_metadata=options.participant_metadata,
+            participant_attributes=options.participant_attributes,
+            agent_name=options.agent_name,
+            agent_metadata=options.agent_metadata,
+        )
+
+    async def _connect(self, details: ConnectionDetails) -> None:
+        room = rtc.Room()
+        self._room = room
+        self._wire(room)
+        try:
+            await asyncio.wait_for(
+                room.connect(details.server_url, details.participant_token, rtc.RoomOptions(auto_subscribe=True)),
+                timeout=self.options.room_connect_timeout,
+            )
+        except TimeoutError:
+            raise ConnectionFailedError(
+                f"Could not connect to the LiveKit server at {details.server_url} within "
+                f"{self.options.room_connect_timeout:g} s. Check the URL and that the server is reachable."
+            ) from None
+        except rtc.ConnectError as error:
+            raise _classify_connect_error(error, details.server_url) from None
+        self._transcript = TranscriptAssembler(room.local_participant.identity, max_messages=self.options.max_messages)
+        for method, handler in self._rpc_methods.items():
+            room.local_participant.register_rpc_method(method, handler)
+        self._set_connection(ConnectionState.CONNECTED)
+
+    async def _publish_microphone(self, source: rtc.AudioSource) -> None:
+        room = self._require_room()
+        track = rtc.LocalAudioTrack.create_audio_track("microphone", source)
+        options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
+        if self._preconnect_buffer:
+            options.preconnect_buffer = True
+        self._mic_publication = await room.local_participant.publish_track(track, options)
+        self._mic_track = track
+        self._update_agent(self._agent.set_mic_published(True))
+
+    async def _teardown(self, *, reason: str) -> None:
+        if self._agent_timer is not None:
+            self._agent_timer.cancel()
+            self._agent_timer = None
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self._tasks.clear()
+        room = self._room
+        if room is not None:
+            if self._mic_publication is not None and room.isconnected():
+                with contextlib.suppress(Exception):
+                    await room.local_participant.unpublish_track(self._mic_publication.sid)
+            with contextlib.suppress(Exception):
+                await room.disconnect()
+            self._unwire(room)
+        self._room = None
+        self._mic_publication = None
+        self._mic_track = None
+        if self._agent_audio is not None:
+            self._agent_audio = None
+            self.events.emit(AgentAudioTrackChanged(track=None, participant_identity=None))
+        # Agents do not rejoin a room that existed before: the next start gets a fresh token/room.
+        self._force_refetch = True
+        self._started = False
+        self._update_agent(self._agent.set_mic_published(False))
+        self._set_connection(ConnectionState.DISCONNECTED, reason=reason)
+
+    def _start_agent_timer(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._agent_timer = loop.call_later(self.options.agent_connect_timeout, self._on_agent_timeout)
+
+    def _on_agent_timeout(self) -> None:
+        self._agent_timer = None
+        self._update_agent(self._agent.timeout_elapsed())
+
+    # -- internals: rtc events --------------------------------------------------------------------------
+    def _wire(self, room: rtc.Room) -> None:
+        room.on("participant_connected", self._on_participant_connected)
+        room.on("participant_disconnected", self._on_participant_disconnected)
+        room.on("participant_attributes_changed", self._on_attributes_changed)
+        room.on("track_subscribed", self._on_track_subscribed)
+        room.on("track_unsubscribed", self._on_track_unsubscribed)
+        room.on("reconnecting", self._on_reconnecting)
+        room.on("reconnected", self._on_reconnected)
+        room.on("disconnected", self._on_disconnected)
+        room.on("data_received", self._on_data_received)
+        room.register_text_stream_handler(TRANSCRIPTION_TOPIC, self._on_transcription_stream)
+        room.register_text_stream_handler(CHAT_TOPIC, self._on_chat_stream)
+        room.register_byte_stream_handler(AGENT_SESSION_TOPIC, self._on_agent_session_stream)
+        for topic in self._byte_topics:
+            self._register_byte_topic(room, topic)
+
+    def _unwire(self, room: rtc.Room) -> None:
+        for event, callback in (
+            ("participant_connected", self._on_participant_connected),
+            ("participant_disconnected", self._on_participant_disconnected),
+            ("participant_attributes_changed", self._on_attributes_changed),
+            ("track_subscribed", self._on_track_subscribed),
+            ("track_unsubscribed", self._on_track_unsubscribed),
+            ("reconnecting", self._on_reconnecting),
+            ("reconnected", self._on_reconnected),
+            ("disconnected", self._on_disconnected),
+            ("data_received", self._on_data_received),
+        ):
+            with contextlib.suppress(Exception):
+                room.off(event, callback)
+
+    def _register_byte_topic(self, room: rtc.Room, topic: str) -> None:
+        if topic == AGENT_SESSION_TOPIC:
+            return
+        with contextlib.suppress(ValueError):  # already registered on this room
+            room.register_byte_stream_handler(topic, self._on_byte_stream)
+
+    def _spawn(self, coro: Awaitable[Any]) -> None:
+        task: asyncio.Task[Any] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            log.warning("session task failed: %s", redact(str(error)))
+
+    def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
+        self._scan_for_agent()
+
+    def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == self._last_agent.identity:
+            unexpected = not self._ending
+            self.events.emit(AgentLeft(identity=participant.identity, unexpected=unexpected))
+            if unexpected:
+                self._update_agent(self._agent.agent_left(participant.identity))
+            self._scan_for_agent()
+        self._refresh_agent_audio()
+
+    def _on_attributes_changed(self, changed: dict[str, str], participant: rtc.Participant) -> None:
+        if isinstance(participant, rtc.RemoteParticipant):
+            if participant.identity == self._last_agent.identity:
+                self.events.emit(
+                    AgentAttributesChanged(
+                        identity=participant.identity, attributes=dict(participant.attributes), changed=dict(changed)
+                    )
+                )
+            self._scan_for_agent()
+
+    def _on_track_subscribed(
+        self, track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        self._refresh_agent_audio()
+
+    def _on_track_unsubscribed(
+        self, track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        self._refresh_agent_audio()
+
+    def _on_reconnecting(self) -> None:
+        self._set_connection(ConnectionState.RECONNECTING, reason="signal or media connection lost")
+
+    def _on_reconnected(self) -> None:
+        self._set_connection(ConnectionState.CONNECTED, reason="reconnected")
+
+    def _on_disconnected(self, reason: Any = None) -> None:
+        if self._ending or self._connection is ConnectionState.DISCONNECTED:
+            return
+        # Unexpected: the server dropped us or the connection was lost for good.
+        self._force_refetch = True
+        name = rtc.DisconnectReason.Name(reason) if isinstance(reason, int) else str(reason)
+        self._set_connection(ConnectionState.DISCONNECTED, reason=f"disconnected by the server ({name})")
+        self._spawn(self._teardown_after_drop())
+
+    async def _teardown_after_drop(self) -> None:
+        # Runs as a task we own; detach it first so teardown does not cancel itself.
+        current = asyncio.current_task()
+        if current is not None:
+            self._tasks.discard(current)
+        self._ending = True
+        await self._teardown(reason="connection lost")
+
+    def _on_data_received(self, packet: rtc.DataPacket) -> None:
+        if packet.topic != LEGACY_CHAT_TOPIC or packet.participant is None:
+            return
+        try:
+            body = json.loads(packet.data.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return
+        if not isinstance(body, dict) or body.get("ignoreLegacy") or not isinstance(body.get("message"), str):
+            return
+        message_id = str(body.get("id") or f"legacy-{time.time_ns()}")
+        message, new = self._transcript.chat(
+            message_id=message_id, participant_identity=packet.participant.identity, text=body["message"], now=time.time()
+        )
+        self._emit_message(message, new=new)
+
+    def _on_transcription_stream(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
+        self._spawn(self._read_transcription(reader, participant_identity))
+
+    async def _read_transcription(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
+        info = reader.info
+        message, new = self._transcript.transcription_opened(
+            stream_id=info.stream_id, participant_identity=participant_identity, attributes=info.attributes, now=time.time()
+        )
+        self._emit_message(message, new=new)
+        try:
+            async for chunk in reader:
+                updated = self._transcript.transcription_chunk(stream_id=info.stream_id, text=chunk)
+                if updated is not None:
+                    self._emit_message(updated, new=False)
+        finally:
+            closed = self._transcript.transcription_closed(stream_id=info.stream_id, attributes=reader.info.attributes)
+            if closed is not None:
+                self._emit_message(closed, new=False)
+
+    def _on_chat_stream(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
+        self._spawn(self._read_chat(reader, participant_identity))
+
+    async def _read_chat(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
+        text = await reader.read_all()
+        message, new = self._transcript.chat(
+            message_id=reader.info.stream_id, participant_identity=participant_identity, text=text, now=time.time()
+        )
+        self._emit_message(message, new=new)
+
+    def _on_agent_session_stream(self, reader: rtc.ByteStreamReader, participant_identity: str) -> None:
+        self._spawn(self._drain_agent_session(reader))
+
+    async def _drain_agent_session(self, reader: rtc.ByteStreamReader) -> None:
+        async for _chunk in reader:
+            pass
+        self.agent_session_messages += 1
+
+    def _on_byte_stream(self, reader: rtc.ByteStreamReader, participant_identity: str) -> None:
+        self._spawn(self._read_byte_stream(reader, participant_identity))
+
+    async def _read_byte_stream(self, reader: rtc.ByteStreamReader, participant_identity: str) -> None:
+        chunks = [chunk async for chunk in reader]
+        info = reader.info
+        event = ByteStreamReceived(
+            sender_identity=participant_identity,
+            topic=info.topic,
+            name=info.name,
+            mime_type=info.mime_type,
+            data=b"".join(chunks),
+            attributes=dict(info.attributes or {}),
+        )
+        handler = self._byte_topics.get(info.topic)
+        self.events.emit(event)
+        if handler is not None:
+            result = handler(event)
+            if asyncio.iscoroutine(result):
+                await result
+
+    # -- internals: agent and state -----------------------------------------------------------------------
+    def _find_agent(self, room: rtc.Room) -> rtc.RemoteParticipant | None:
+        """The first AGENT participant that does not publish on another's behalf (an avatar worker)."""
+        current = self._last_agent.identity
+        if current is not None:
+            participant = room.remote_participants.get(current)
+            if participant is not None:
+                return participant
+        for participant in room.remote_participants.values():
+            if participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT and not participant.attributes.get(
+                PUBLISH_ON_BEHALF_ATTRIBUTE
+            ):
+                return participant
+        return None
+
+    def _scan_for_agent(self) -> None:
+        room = self._room
+        if room is None or not room.isconnected():
+            return
+        agent = self._find_agent(room)
+        if agent is None:
+            return
+        is_new = agent.identity != self._last_agent.identity
+        self._update_agent(self._agent.agent_present(agent.identity, agent.attributes.get(AGENT_STATE_ATTRIBUTE)))
+        if is_new:
+            self.events.emit(AgentJoined(identity=agent.identity, name=agent.name, attributes=dict(agent.attributes)))
+        self._refresh_agent_audio()
+
+    def _refresh_agent_audio(self) -> None:
+        """Pick the track to play for the agent: its own, else its avatar worker's."""
+        room = self._room
+        chosen: tuple[rtc.RemoteAudioTrack, str] | None = None
+        identity = self._last_agent.identity
+        if room is not None and room.isconnected() and identity is not None:
+            candidates = [room.remote_participants.get(identity)] + [
+                p for p in room.remote_participants.values() if p.attributes.get(PUBLISH_ON_BEHALF_ATTRIBUTE) == identity
+            ]
+            for participant in candidates:
+                if participant is None:
+                    continue
+                for publication in participant.track_publications.values():
+                    if isinstance(publication.track, rtc.RemoteAudioTrack):
+                        chosen = (publication.track, participant.identity)
+                        break
+                if chosen is not None:
+                    break
+        previous = self._agent_audio
+        if (previous is None) != (chosen is None) or (
+            previous is not None and chosen is not None and previous[0].sid != chosen[0].sid
+        ):
+            self._agent_audio = chosen
+            self.events.emit(
+                AgentAudioTrackChanged(
+                    track=chosen[0] if chosen else None, participant_identity=chosen[1] if chosen else None
+                )
+            )
+
+    def _update_agent(self, snapshot: AgentSnapshot) -> None:
+        previous = self._last_agent
+        self._last_agent = snapshot
+        if snapshot.state != previous.state or snapshot.failure != previous.failure:
+            self.events.emit(AgentStateChanged(state=snapshot.state, previous=previous.state, failure=snapshot.failure))
+        self._agent_changed.set()
+
+    def _set_connection(self, state: ConnectionState, *, reason: str | None = None) -> None:
+        previous = self._connection
+        if state == previous:
+            return
+        self._connection = state
+        self.events.emit(ConnectionStateChanged(state=state, previous=previous, reason=reason))
+        self._update_agent(self._agent.set_connection(state))
+
+    def _emit_message(self, message: Message, *, new: bool) -> None:
+        self.events.emit(MessageChanged(message=message, new=new))
+
+    def _require_room(self) -> rtc.Room:
+        room = self._room
+        if room is None or not room.isconnected():
+            raise SessionStateError("The session is not connected; call start() first.")
+        return room
+
+    def _on_callback_error(self, error: BaseException) -> None:
+        log.error("an event subscriber failed: %s", redact(str(error)), exc_info=error)

@@ -1,0 +1,183 @@
+"""The conversation as one ordered list of messages, assembled from transcription streams and chat.
+
+Rules (Swift/Flutter ``Session`` messages, the cleanest of the anchors, with components-js ordering):
+
+* A transcription is a text stream on ``lk.transcription``. It is keyed by (participant identity,
+  ``lk.segment_id``), or by the stream id when the segment id is absent.
+* Chunks of one stream are appended: agents send one *delta* stream per segment.
+* A new stream for a known key replaces the text with its own: users' segments arrive as a new
+  *full-text* stream per interim update, all sharing the segment id.
+* ``final`` is the ``lk.transcription_final`` attribute: from the header while the stream is open and
+  from the trailer (merged by ``livekit.rtc`` on close) afterwards.
+* Messages keep their first-arrival order and their id, and are updated in place; sender clocks are not
+  trusted (components-js#1229). Dedupe is by segment id, never by stream id (livekit/agents#3138).
+* Chat on ``lk.chat`` is whole messages; the user's own chat is echoed locally when sent.
+
+The assembler is pure: the Session feeds it stream events and publishes what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+
+TRANSCRIPTION_TOPIC = "lk.transcription"
+CHAT_TOPIC = "lk.chat"
+SEGMENT_ID_ATTRIBUTE = "lk.segment_id"
+FINAL_ATTRIBUTE = "lk.transcription_final"
+TRANSCRIBED_TRACK_ATTRIBUTE = "lk.transcribed_track_id"
+
+
+class Speaker(StrEnum):
+    USER = "user"
+    AGENT = "agent"
+
+
+class MessageKind(StrEnum):
+    TRANSCRIPT = "transcript"
+    CHAT = "chat"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One entry of the conversation.
+
+    ``first_seen`` is the local receive time (seconds since the epoch) of the first stream of the
+    message, which fixes its place in the list.
+    """
+
+    id: str
+    speaker: Speaker
+    kind: MessageKind
+    text: str
+    first_seen: float
+    final: bool
+    participant_identity: str
+
+
+@dataclass
+class _Segment:
+    key: tuple[str, str]
+    stream_id: str
+    text: str
+
+
+def is_final(attributes: Mapping[str, str] | None) -> bool:
+    return (attributes or {}).get(FINAL_ATTRIBUTE, "").lower() == "true"
+
+
+class TranscriptAssembler:
+    """Turns stream events into :class:`Message` updates, in first-arrival order."""
+
+    def __init__(self, local_identity: str, *, max_messages: int | None = None) -> None:
+        self._local_identity = local_identity
+        self._messages: dict[str, Message] = {}
+        self._segments: dict[str, _Segment] = {}  # by stream id, while the stream is open
+        self._ids: dict[tuple[str, str], str] = {}  # segment key -> message id
+        self._keys: dict[str, tuple[str, str]] = {}  # message id -> segment key, to forget evicted ones
+        self._max_messages = max_messages
+
+    @property
+    def messages(self) -> list[Message]:
+        return list(self._messages.values())
+
+    def get(self, message_id: str) -> Message | None:
+        return self._messages.get(message_id)
+
+    def _speaker(self, participant_identity: str) -> Speaker:
+        return Speaker.USER if participant_identity == self._local_identity else Speaker.AGENT
+
+    # -- transcriptions ---------------------------------------------------------------------------------
+    def transcription_opened(
+        self, *, stream_id: str, participant_identity: str, attributes: Mapping[str, str] | None, now: float
+    ) -> tuple[Message, bool]:
+        """A transcription stream began; returns the message and whether it is new to the list."""
+        attributes = attributes or {}
+        segment_id = attributes.get(SEGMENT_ID_ATTRIBUTE) or stream_id
+        key = (participant_identity, segment_id)
+        self._segments[stream_id] = _Segment(key=key, stream_id=stream_id, text="")
+        message_id = self._ids.get(key)
+        existing = self._messages.get(message_id) if message_id is not None else None
+        if existing is None:
+            message = Message(
+                id=segment_id,
+                speaker=self._speaker(participant_identity),
+                kind=MessageKind.TRANSCRIPT,
+                text="",
+                first_seen=now,
+                final=is_final(attributes),
+                participant_identity=participant_identity,
+            )
+            # A segment id reused by another participant must not collide with theirs.
+            if message.id in self._messages:
+                message = replace(message, id=f"{participant_identity}/{segment_id}")
+            self._ids[key] = message.id
+            self._keys[message.id] = key
+            return self._store(message), True
+        # A user's interim updates arrive as new full-text streams: keep the text until this stream
+        # brings its own, so the line does not flicker empty.
+        return self._store(replace(existing, final=is_final(attributes))), False
+
+    def transcription_chunk(self, *, stream_id: str, text: str) -> Message | None:
+        """Text arrived on an open stream; None when the stream is unknown (already closed)."""
+        segment = self._segments.get(stream_id)
+        if segment is None:
+            return None
+        segment.text += text
+        message_id = self._ids.get(segment.key)
+        current = self._messages.get(message_id) if message_id is not None else None
+        if current is None:
+            return None
+        return self._store(replace(current, text=segment.text))
+
+    def transcription_closed(self, *, stream_id: str, attributes: Mapping[str, str] | None) -> Message | None:
+        """The stream ended; the trailer's attributes decide whether the segment is final."""
+        segment = self._segments.pop(stream_id, None)
+        if segment is None:
+            return None
+        message_id = self._ids.get(segment.key)
+        current = self._messages.get(message_id) if message_id is not None else None
+        if current is None:
+            return None
+        final = is_final(attributes)
+        text = segment.text if segment.text or final else current.text
+        return self._store(replace(current, text=text, final=final))
+
+    # -- chat -------------------------------------------------------------------------------------------
+    def chat(self, *, message_id: str, participant_identity: str, text: str, now: float) -> tuple[Message, bool]:
+        """A whole chat message, sent (the local echo) or received; the same id again is an edit.
+
+        Returns the message and whether it is new to the list.
+        """
+        existing = self._messages.get(message_id)
+        if existing is not None and existing.participant_identity == participant_identity:
+            return self._store(replace(existing, text=text)), False
+        message = Message(
+            id=message_id,
+            speaker=self._speaker(participant_identity),
+            kind=MessageKind.CHAT,
+            text=text,
+            first_seen=now,
+            final=True,
+            participant_identity=participant_identity,
+        )
+        if existing is not None:  # another participant reused the id: keep both
+            message = replace(message, id=f"{participant_identity}/{message_id}")
+        return self._store(message), True
+
+    def clear(self) -> None:
+        self._messages.clear()
+        self._segments.clear()
+        self._ids.clear()
+        self._keys.clear()
+
+    def _store(self, message: Message) -> Message:
+        self._messages[message.id] = message
+        if self._max_messages is not None and len(self._messages) > self._max_messages:
+            oldest = next(iter(self._messages))
+            del self._messages[oldest]
+            key = self._keys.pop(oldest, None)
+            if key is not None:
+                self._ids.pop(key, None)
+        return message

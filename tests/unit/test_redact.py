@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from livekit import api
+
+from agent_tui.session.redact import redact
+
+
+def test_jwt_bearer_query_and_named_secrets_are_removed() -> None:
+    token = api.AccessToken("devkey", "a-secret-that-is-long-enough-for-livekit-0123").with_identity("u").to_jwt()
+    text = f"401 for ws://h/rtc?access_token={token} Authorization: Bearer {token} with key s3cr3t-value"
+    out = redact(text, "s3cr3t-value")
+    assert token not in out
+    assert "s3cr3t-value" not in out
+    assert "401 for ws://h/rtc?access_token=" in out
+
+
+def test_plain_text_is_untouched() -> None:
+    text = "Could not connect to ws://127.0.0.1:7880 (connection refused)"
+    assert redact(text) == text
