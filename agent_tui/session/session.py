@@ -301,9 +301,26 @@ class Session:
         info = await room.local_participant.send_file(str(path), topic=topic)
         return info.stream_id
 
-    async def send_bytes(self, data: bytes, *, name: str, topic: str, mime_type: str = "application/octet-stream") -> str:
+    async def send_bytes(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        topic: str,
+        mime_type: str = "application/octet-stream",
+        attributes: Mapping[str, str] | None = None,
+        destination_identities: list[str] | None = None,
+    ) -> str:
+        """Send ``data`` as one byte stream (to everyone unless ``destination_identities``)."""
         room = self._require_room()
-        info = await room.local_participant.send_bytes(data, name=name, topic=topic, mime_type=mime_type)
+        info = await room.local_participant.send_bytes(
+            data,
+            name=name,
+            topic=topic,
+            mime_type=mime_type,
+            attributes=dict(attributes) if attributes else None,
+            destination_identities=destination_identities,
+        )
         return info.stream_id
 
     def receive_byte_streams(self, topic: str, handler: ByteStreamHandler | None = None) -> None:

@@ -1,0 +1,1 @@
+"""The audio engine: microphone and speaker through LiveKit tracks (see :mod:`.controls`)."""

@@ -1,0 +1,9 @@
+"""Audio errors: each one line saying what happened and what to do; the session goes on text-only."""
+
+from __future__ import annotations
+
+from agent_tui.session.errors import AgentTuiError
+
+
+class AudioDeviceError(AgentTuiError):
+    """A device is missing, busy or unplugged, or PortAudio is not installed."""
