@@ -178,7 +178,9 @@ class AgentStateMachine:
         if self._left:
             return AgentFailure.LEFT
         if self._timed_out:
-            return AgentFailure.DID_NOT_JOIN if self._agent_identity is None else AgentFailure.DID_NOT_INITIALIZE
+            return (
+                AgentFailure.DID_NOT_JOIN if self._agent_identity is None else AgentFailure.DID_NOT_INITIALIZE
+            )
         return None
 
     @property

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from livekit import rtc
+from livekit.rtc.room import EventTypes
 
 from .agent_state import (
     AGENT_STATE_ATTRIBUTE,
@@ -49,7 +50,6 @@ from .events import (
     ConnectionStateChanged,
     EventBus,
     MessageChanged,
-    SessionWarning,
 )
 from .options import SessionOptions, generate_room_name
 from .redact import redact
@@ -81,6 +81,15 @@ def _classify_connect_error(error: BaseException, url: str) -> ConnectionFailedE
         f"Could not connect to the LiveKit server at {url} ({text}). "
         "Check the URL (ws:// or wss://, host and port) and that the server is running."
     )
+
+
+def _disconnect_reason_name(reason: object) -> str:
+    if isinstance(reason, int):
+        try:
+            return str(rtc.DisconnectReason.Name(reason))  # type: ignore[arg-type]
+        except ValueError:
+            return str(reason)
+    return str(reason)
 
 
 class Session:
@@ -283,7 +292,10 @@ class Session:
             raise SessionStateError(f"Cannot call {method!r}: no agent is in the room yet.")
         try:
             return await room.local_participant.perform_rpc(
-                destination_identity=destination, method=method, payload=payload, response_timeout=response_timeout
+                destination_identity=destination,
+                method=method,
+                payload=payload,
+                response_timeout=response_timeout,
             )
         except rtc.RpcError as error:
             raise RpcCallError(method=method, code=error.code, detail=error.message) from None
@@ -362,7 +374,9 @@ class Session:
         self._wire(room)
         try:
             await asyncio.wait_for(
-                room.connect(details.server_url, details.participant_token, rtc.RoomOptions(auto_subscribe=True)),
+                room.connect(
+                    details.server_url, details.participant_token, rtc.RoomOptions(auto_subscribe=True)
+                ),
                 timeout=self.options.room_connect_timeout,
             )
         except TimeoutError:
@@ -372,7 +386,9 @@ class Session:
             ) from None
         except rtc.ConnectError as error:
             raise _classify_connect_error(error, details.server_url) from None
-        self._transcript = TranscriptAssembler(room.local_participant.identity, max_messages=self.options.max_messages)
+        self._transcript = TranscriptAssembler(
+            room.local_participant.identity, max_messages=self.options.max_messages
+        )
         for method, handler in self._rpc_methods.items():
             room.local_participant.register_rpc_method(method, handler)
         self._set_connection(ConnectionState.CONNECTED)
@@ -426,24 +442,8 @@ class Session:
         self._update_agent(self._agent.timeout_elapsed())
 
     # -- internals: rtc events --------------------------------------------------------------------------
-    def _wire(self, room: rtc.Room) -> None:
-        room.on("participant_connected", self._on_participant_connected)
-        room.on("participant_disconnected", self._on_participant_disconnected)
-        room.on("participant_attributes_changed", self._on_attributes_changed)
-        room.on("track_subscribed", self._on_track_subscribed)
-        room.on("track_unsubscribed", self._on_track_unsubscribed)
-        room.on("reconnecting", self._on_reconnecting)
-        room.on("reconnected", self._on_reconnected)
-        room.on("disconnected", self._on_disconnected)
-        room.on("data_received", self._on_data_received)
-        room.register_text_stream_handler(TRANSCRIPTION_TOPIC, self._on_transcription_stream)
-        room.register_text_stream_handler(CHAT_TOPIC, self._on_chat_stream)
-        room.register_byte_stream_handler(AGENT_SESSION_TOPIC, self._on_agent_session_stream)
-        for topic in self._byte_topics:
-            self._register_byte_topic(room, topic)
-
-    def _unwire(self, room: rtc.Room) -> None:
-        for event, callback in (
+    def _room_handlers(self) -> list[tuple[EventTypes, Callable[..., None]]]:
+        return [
             ("participant_connected", self._on_participant_connected),
             ("participant_disconnected", self._on_participant_disconnected),
             ("participant_attributes_changed", self._on_attributes_changed),
@@ -453,7 +453,19 @@ class Session:
             ("reconnected", self._on_reconnected),
             ("disconnected", self._on_disconnected),
             ("data_received", self._on_data_received),
-        ):
+        ]
+
+    def _wire(self, room: rtc.Room) -> None:
+        for event, callback in self._room_handlers():
+            room.on(event, callback)
+        room.register_text_stream_handler(TRANSCRIPTION_TOPIC, self._on_transcription_stream)
+        room.register_text_stream_handler(CHAT_TOPIC, self._on_chat_stream)
+        room.register_byte_stream_handler(AGENT_SESSION_TOPIC, self._on_agent_session_stream)
+        for topic in self._byte_topics:
+            self._register_byte_topic(room, topic)
+
+    def _unwire(self, room: rtc.Room) -> None:
+        for event, callback in self._room_handlers():
             with contextlib.suppress(Exception):
                 room.off(event, callback)
 
@@ -491,7 +503,9 @@ class Session:
             if participant.identity == self._last_agent.identity:
                 self.events.emit(
                     AgentAttributesChanged(
-                        identity=participant.identity, attributes=dict(participant.attributes), changed=dict(changed)
+                        identity=participant.identity,
+                        attributes=dict(participant.attributes),
+                        changed=dict(changed),
                     )
                 )
             self._scan_for_agent()
@@ -517,7 +531,7 @@ class Session:
             return
         # Unexpected: the server dropped us or the connection was lost for good.
         self._force_refetch = True
-        name = rtc.DisconnectReason.Name(reason) if isinstance(reason, int) else str(reason)
+        name = _disconnect_reason_name(reason)
         self._set_connection(ConnectionState.DISCONNECTED, reason=f"disconnected by the server ({name})")
         self._spawn(self._teardown_after_drop())
 
@@ -540,7 +554,10 @@ class Session:
             return
         message_id = str(body.get("id") or f"legacy-{time.time_ns()}")
         message, new = self._transcript.chat(
-            message_id=message_id, participant_identity=packet.participant.identity, text=body["message"], now=time.time()
+            message_id=message_id,
+            participant_identity=packet.participant.identity,
+            text=body["message"],
+            now=time.time(),
         )
         self._emit_message(message, new=new)
 
@@ -550,7 +567,10 @@ class Session:
     async def _read_transcription(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
         info = reader.info
         message, new = self._transcript.transcription_opened(
-            stream_id=info.stream_id, participant_identity=participant_identity, attributes=info.attributes, now=time.time()
+            stream_id=info.stream_id,
+            participant_identity=participant_identity,
+            attributes=info.attributes,
+            now=time.time(),
         )
         self._emit_message(message, new=new)
         try:
@@ -559,7 +579,9 @@ class Session:
                 if updated is not None:
                     self._emit_message(updated, new=False)
         finally:
-            closed = self._transcript.transcription_closed(stream_id=info.stream_id, attributes=reader.info.attributes)
+            closed = self._transcript.transcription_closed(
+                stream_id=info.stream_id, attributes=reader.info.attributes
+            )
             if closed is not None:
                 self._emit_message(closed, new=False)
 
@@ -569,7 +591,10 @@ class Session:
     async def _read_chat(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
         text = await reader.read_all()
         message, new = self._transcript.chat(
-            message_id=reader.info.stream_id, participant_identity=participant_identity, text=text, now=time.time()
+            message_id=reader.info.stream_id,
+            participant_identity=participant_identity,
+            text=text,
+            now=time.time(),
         )
         self._emit_message(message, new=new)
 
@@ -611,8 +636,9 @@ class Session:
             if participant is not None:
                 return participant
         for participant in room.remote_participants.values():
-            if participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT and not participant.attributes.get(
-                PUBLISH_ON_BEHALF_ATTRIBUTE
+            if (
+                participant.kind == rtc.ParticipantKind.PARTICIPANT_KIND_AGENT
+                and not participant.attributes.get(PUBLISH_ON_BEHALF_ATTRIBUTE)
             ):
                 return participant
         return None
@@ -625,9 +651,13 @@ class Session:
         if agent is None:
             return
         is_new = agent.identity != self._last_agent.identity
-        self._update_agent(self._agent.agent_present(agent.identity, agent.attributes.get(AGENT_STATE_ATTRIBUTE)))
+        self._update_agent(
+            self._agent.agent_present(agent.identity, agent.attributes.get(AGENT_STATE_ATTRIBUTE))
+        )
         if is_new:
-            self.events.emit(AgentJoined(identity=agent.identity, name=agent.name, attributes=dict(agent.attributes)))
+            self.events.emit(
+                AgentJoined(identity=agent.identity, name=agent.name, attributes=dict(agent.attributes))
+            )
         self._refresh_agent_audio()
 
     def _refresh_agent_audio(self) -> None:
@@ -637,7 +667,9 @@ class Session:
         identity = self._last_agent.identity
         if room is not None and room.isconnected() and identity is not None:
             candidates = [room.remote_participants.get(identity)] + [
-                p for p in room.remote_participants.values() if p.attributes.get(PUBLISH_ON_BEHALF_ATTRIBUTE) == identity
+                p
+                for p in room.remote_participants.values()
+                if p.attributes.get(PUBLISH_ON_BEHALF_ATTRIBUTE) == identity
             ]
             for participant in candidates:
                 if participant is None:
@@ -663,7 +695,9 @@ class Session:
         previous = self._last_agent
         self._last_agent = snapshot
         if snapshot.state != previous.state or snapshot.failure != previous.failure:
-            self.events.emit(AgentStateChanged(state=snapshot.state, previous=previous.state, failure=snapshot.failure))
+            self.events.emit(
+                AgentStateChanged(state=snapshot.state, previous=previous.state, failure=snapshot.failure)
+            )
         self._agent_changed.set()
 
     def _set_connection(self, state: ConnectionState, *, reason: str | None = None) -> None:

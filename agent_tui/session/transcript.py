@@ -145,7 +145,9 @@ class TranscriptAssembler:
         return self._store(replace(current, text=text, final=final))
 
     # -- chat -------------------------------------------------------------------------------------------
-    def chat(self, *, message_id: str, participant_identity: str, text: str, now: float) -> tuple[Message, bool]:
+    def chat(
+        self, *, message_id: str, participant_identity: str, text: str, now: float
+    ) -> tuple[Message, bool]:
         """A whole chat message, sent (the local echo) or received; the same id again is an edit.
 
         Returns the message and whether it is new to the list.

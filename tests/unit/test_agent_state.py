@@ -37,8 +37,15 @@ def test_every_state_has_helpers_defined() -> None:
 
 def test_state_values_are_the_client_enum() -> None:
     assert [s.value for s in AgentState] == [
-        "disconnected", "connecting", "pre-connect-buffering", "failed", "initializing",
-        "idle", "listening", "thinking", "speaking",
+        "disconnected",
+        "connecting",
+        "pre-connect-buffering",
+        "failed",
+        "initializing",
+        "idle",
+        "listening",
+        "thinking",
+        "speaking",
     ]
 
 

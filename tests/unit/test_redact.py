@@ -6,7 +6,8 @@ from agent_tui.session.redact import redact
 
 
 def test_jwt_bearer_query_and_named_secrets_are_removed() -> None:
-    token = api.AccessToken("devkey", "a-secret-that-is-long-enough-for-livekit-0123").with_identity("u").to_jwt()
+    secret = "a-secret-that-is-long-enough-for-livekit-0123"
+    token = api.AccessToken("devkey", secret).with_identity("u").to_jwt()
     text = f"401 for ws://h/rtc?access_token={token} Authorization: Bearer {token} with key s3cr3t-value"
     out = redact(text, "s3cr3t-value")
     assert token not in out

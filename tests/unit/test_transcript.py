@@ -17,7 +17,9 @@ def final(value: bool, segment: str | None = None) -> dict[str, str]:
 
 def test_agent_delta_stream_appends_and_trailer_finalises() -> None:
     t = TranscriptAssembler(USER)
-    message, new = t.transcription_opened(stream_id="S1", participant_identity=AGENT, attributes=final(False, "SG_1"), now=1.0)
+    message, new = t.transcription_opened(
+        stream_id="S1", participant_identity=AGENT, attributes=final(False, "SG_1"), now=1.0
+    )
     assert new and message.text == "" and not message.final and message.speaker is Speaker.AGENT
     assert t.transcription_chunk(stream_id="S1", text="Hello").text == "Hello"  # type: ignore[union-attr]
     assert t.transcription_chunk(stream_id="S1", text=", there").text == "Hello, there"  # type: ignore[union-attr]
@@ -31,7 +33,9 @@ def test_user_full_text_streams_replace_in_place() -> None:
     t = TranscriptAssembler(USER)
     for i, (text, is_final) in enumerate([("what", False), ("what time", False), ("what time is it", True)]):
         sid = f"S{i}"
-        _, new = t.transcription_opened(stream_id=sid, participant_identity=USER, attributes=final(is_final, "SG_u"), now=10.0 + i)
+        _, new = t.transcription_opened(
+            stream_id=sid, participant_identity=USER, attributes=final(is_final, "SG_u"), now=10.0 + i
+        )
         assert new is (i == 0)
         t.transcription_chunk(stream_id=sid, text=text)
         t.transcription_closed(stream_id=sid, attributes=final(is_final, "SG_u"))
@@ -45,7 +49,9 @@ def test_new_stream_keeps_old_text_until_it_brings_its_own() -> None:
     t.transcription_opened(stream_id="A", participant_identity=USER, attributes=final(False, "SG"), now=1)
     t.transcription_chunk(stream_id="A", text="hello")
     t.transcription_closed(stream_id="A", attributes=final(False, "SG"))
-    message, _ = t.transcription_opened(stream_id="B", participant_identity=USER, attributes=final(False, "SG"), now=2)
+    message, _ = t.transcription_opened(
+        stream_id="B", participant_identity=USER, attributes=final(False, "SG"), now=2
+    )
     assert message.text == "hello"
     assert t.transcription_chunk(stream_id="B", text="hello world").text == "hello world"  # type: ignore[union-attr]
 
@@ -69,7 +75,9 @@ def test_same_segment_twice_with_different_streams_is_deduplicated() -> None:
     # livekit/agents#3138: user transcripts arriving twice with different stream ids.
     t = TranscriptAssembler(USER)
     for sid in ("x", "y"):
-        t.transcription_opened(stream_id=sid, participant_identity=USER, attributes=final(True, "SG_dup"), now=1)
+        t.transcription_opened(
+            stream_id=sid, participant_identity=USER, attributes=final(True, "SG_dup"), now=1
+        )
         t.transcription_chunk(stream_id=sid, text="goodbye")
         t.transcription_closed(stream_id=sid, attributes=final(True, "SG_dup"))
     assert [m.text for m in t.messages] == ["goodbye"]
@@ -122,7 +130,9 @@ def test_chat_id_reused_by_another_sender_is_kept_apart() -> None:
 def test_bounded_memory_drops_oldest() -> None:
     t = TranscriptAssembler(USER, max_messages=100)
     for i in range(1000):
-        t.transcription_opened(stream_id=f"s{i}", participant_identity=AGENT, attributes=final(False, f"SG{i}"), now=i)
+        t.transcription_opened(
+            stream_id=f"s{i}", participant_identity=AGENT, attributes=final(False, f"SG{i}"), now=i
+        )
         t.transcription_chunk(stream_id=f"s{i}", text=str(i))
         t.transcription_closed(stream_id=f"s{i}", attributes=final(True, f"SG{i}"))
     assert len(t.messages) == 100
