@@ -13,7 +13,9 @@ import re
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 #: ``Bearer <anything>`` and ``access_token=<anything>`` as they appear in echoed requests.
 _BEARER = re.compile(r"(?i)(bearer\s+)[^\s,;\"']+")
-_QUERY_TOKEN = re.compile(r"(?i)((?:access_token|token|secret|api_secret)=)[^&\s\"']+")
+_QUERY_TOKEN = re.compile(
+    r"(?i)((?:access_token|token|secret|api_secret|api_key|password)[\"']?\s*[=:]\s*[\"']?)[^&\s\"',}]+"
+)
 #: Long unbroken runs of key-like characters: API secrets are 32+ characters of this shape.
 _LONG_SECRET = re.compile(r"\b[A-Za-z0-9+/_-]{40,}={0,2}")
 

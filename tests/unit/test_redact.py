@@ -18,3 +18,9 @@ def test_jwt_bearer_query_and_named_secrets_are_removed() -> None:
 def test_plain_text_is_untouched() -> None:
     text = "Could not connect to ws://127.0.0.1:7880 (connection refused)"
     assert redact(text) == text
+
+
+def test_json_and_query_keys_are_removed() -> None:
+    out = redact('{"api_key": "APIabc123", "participant_token": "tok-value"} ?api_secret=zzz&x=1')
+    assert "APIabc123" not in out and "tok-value" not in out and "zzz" not in out
+    assert "x=1" in out
