@@ -155,6 +155,11 @@ class Session:
         return self._transcript.messages
 
     @property
+    def server_url(self) -> str | None:
+        """The LiveKit server the token source chose (None before the first token)."""
+        return self._details.server_url if self._details is not None else None
+
+    @property
     def room_name(self) -> str | None:
         return self._room_name
 

@@ -1,0 +1,383 @@
+"""The ``agent-tui`` command: parse, resolve settings, pick a front end (or a subcommand), exit.
+
+Start-up cost matters for ``--help`` and ``--version`` (and for scripts that call us in a loop), so this
+module imports only light standard-library modules and :mod:`agent_tui.exit_codes` at the top (not even
+asyncio, which costs more than argparse); pydantic, the rtc
+SDK and Textual are imported after parsing, by the code that needs them. argparse is used for the same
+reason: it is already loaded with the interpreter's standard library and costs nothing extra.
+
+Every failure ends as one line on stderr (``agent-tui: …``) and a documented exit code; a traceback is
+printed only with ``--log-level debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
+
+from agent_tui import __version__
+from agent_tui.exit_codes import ExitCode, exit_code_for, exit_code_table
+
+if TYPE_CHECKING:
+    from agent_tui.config import Settings
+    from agent_tui.headless.runner import Script
+
+PROG = "agent-tui"
+DEV_SERVER_COMMAND = "dev-server"
+UI_UNAVAILABLE = (
+    f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
+)
+
+DESCRIPTION = """\
+Talk to a LiveKit voice agent from the terminal.
+
+Settings come from, highest first: command-line options > environment (AGENT_TUI_*, and
+LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET) > the config file > defaults. The config file is
+--config, else AGENT_TUI_CONFIG, else {config}.
+The API secret and the token endpoint's headers are read from the environment or the config file
+only, never from an option.
+
+A token comes from the first of: --token (with --url), --token-endpoint, --sandbox-id, or minting it
+locally from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET."""
+
+EPILOG = """\
+headless mode:
+  --no-ui prints one line per event; --json prints JSON Lines instead (schema version 1: every line
+  has "v", "type" and "ts"). --json, --send, --send-file and --rpc imply --no-ui. Script order:
+  --rpc calls, then --send-file files, then --send messages, each sent once the agent is listening
+  and has answered the previous one. --exit-when defaults to "idle" when --send is given, else
+  "never"; with "agent-left" the agent leaving is a successful end (exit 0), otherwise exit 6.
+
+subcommands:
+  agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
+
+exit codes:
+{codes}"""
+
+
+class UsageError(Exception):
+    """A command-line mistake; printed as one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (ours), not the usage block followed by the error."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
+# -- argument types: each raises ArgumentTypeError with the reason, which argparse names the option in --
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key.strip(), value
+
+
+def _rpc_call(text: str) -> tuple[str, str]:
+    method, sep, payload = text.partition("=")
+    if not sep or not method.strip():
+        raise argparse.ArgumentTypeError(f"expected METHOD=PAYLOAD (the payload may be empty), got {text!r}")
+    return method.strip(), payload
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return value
+
+
+def _non_empty(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from agent_tui.paths import default_config_file
+
+    parser = _Parser(
+        prog=PROG,
+        description=DESCRIPTION.format(config=default_config_file()),
+        epilog=EPILOG.format(codes=exit_code_table()),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        # Only options the user typed reach the settings, so lower layers are not shadowed by defaults.
+        argument_default=argparse.SUPPRESS,
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+
+    agent = parser.add_argument_group("agent and room")
+    agent.add_argument("--agent", metavar="NAME", help="the agent to dispatch (its worker's agent_name)")
+    agent.add_argument("--agent-metadata", metavar="TEXT", help="metadata passed to the dispatched agent")
+    agent.add_argument("--room", metavar="NAME", help="the room to join (default: a new room per run)")
+    agent.add_argument("--identity", metavar="ID", help="our participant identity")
+    agent.add_argument("--name", metavar="NAME", help="our participant display name")
+    agent.add_argument(
+        "--attribute",
+        dest="attributes",
+        metavar="KEY=VALUE",
+        type=_key_value,
+        action="append",
+        help="a participant attribute (repeatable)",
+    )
+    agent.add_argument(
+        "--agent-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="how long the agent may take to join and initialize (default: 20)",
+    )
+
+    token = parser.add_argument_group("server and token (pick one way)")
+    token.add_argument("--url", metavar="URL", type=_non_empty, help="the LiveKit server URL (LIVEKIT_URL)")
+    token.add_argument(
+        "--token", metavar="TOKEN", type=_non_empty, help="a participant token minted elsewhere"
+    )
+    token.add_argument(
+        "--token-endpoint", metavar="URL", type=_non_empty, help="a token server speaking LiveKit's format"
+    )
+    token.add_argument(
+        "--sandbox-id", metavar="ID", type=_non_empty, help="a LiveKit Cloud sandbox token server"
+    )
+
+    run = parser.add_argument_group("front end and output")
+    run.add_argument("--no-ui", dest="ui", action="store_false", help="run headless: one line per event")
+    run.add_argument("--json", action="store_true", help="print JSON Lines instead of text (implies --no-ui)")
+    run.add_argument(
+        "--transcript", metavar="FILE", type=Path, help="append every final message as JSON Lines"
+    )
+    run.add_argument(
+        "--send", metavar="TEXT", dest="sends", action="append", help="send a chat message (repeatable)"
+    )
+    run.add_argument(
+        "--send-file",
+        metavar="PATH",
+        dest="send_files",
+        type=Path,
+        action="append",
+        help="send a file to the agent as a byte stream (repeatable)",
+    )
+    run.add_argument(
+        "--rpc",
+        metavar="METHOD=PAYLOAD",
+        dest="rpcs",
+        type=_rpc_call,
+        action="append",
+        help="call METHOD on the agent and print its reply (repeatable)",
+    )
+    run.add_argument(
+        "--exit-when",
+        choices=("idle", "agent-left", "never"),
+        help="when a headless run ends (default: idle with --send, else never)",
+    )
+    run.add_argument(
+        "--answer-timeout",
+        metavar="SECONDS",
+        type=_seconds,
+        help="how long each --send waits for the answer before going on (default: 60)",
+    )
+
+    files = parser.add_argument_group("configuration and logging")
+    files.add_argument("--config", metavar="FILE", type=Path, help="the TOML config file to read")
+    files.add_argument("--log-file", metavar="FILE", type=Path, help="write the log to FILE")
+    files.add_argument(
+        "--log-level",
+        choices=("debug", "info", "warning", "error", "critical"),
+        type=str.lower,
+        help="log level (default: warning); debug also shows tracebacks",
+    )
+    return parser
+
+
+#: Options that are settings, by their argparse dest; the rest are the script or the config path.
+_SETTING_DESTS = (
+    "agent",
+    "agent_metadata",
+    "room",
+    "identity",
+    "name",
+    "agent_timeout",
+    "url",
+    "token",
+    "token_endpoint",
+    "sandbox_id",
+    "ui",
+    "transcript",
+    "exit_when",
+    "answer_timeout",
+    "log_file",
+    "log_level",
+)
+
+
+def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings the user gave on the command line, as setting name → value."""
+    given = vars(args)
+    values = {dest: given[dest] for dest in _SETTING_DESTS if dest in given}
+    if "attributes" in given:
+        values["attributes"] = dict(given["attributes"])
+    if given.get("json"):
+        values["output"] = "json"
+        values["ui"] = False
+    return values
+
+
+def script_from(args: argparse.Namespace) -> Script:
+    """The headless script; a ``--send-file`` that does not exist is a usage error before connecting."""
+    from agent_tui.headless.runner import Script
+
+    files = tuple(getattr(args, "send_files", ()))
+    for path in files:
+        if not path.is_file():
+            raise UsageError(f"--send-file {path}: no such file")
+    return Script(
+        sends=tuple(getattr(args, "sends", ())),
+        send_files=files,
+        rpcs=tuple(getattr(args, "rpcs", ())),
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit code (the console script passes it to ``sys.exit``)."""
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments and arguments[0] == DEV_SERVER_COMMAND:
+        return _dev_server(arguments[1:])
+    try:
+        args = build_parser().parse_args(arguments)
+    except UsageError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR)
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else ExitCode.OK
+    debug = getattr(args, "log_level", None) == "debug"
+    try:
+        return _run(args)
+    except UsageError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR)
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+    except Exception as error:
+        from agent_tui.session.errors import AgentTuiError
+
+        if isinstance(error, AgentTuiError):
+            return _fail(str(error), exit_code_for(error))
+        if debug:
+            traceback.print_exc()
+        return _fail(
+            f"internal error: {type(error).__name__}: {_redact(str(error))} — rerun with --log-level debug "
+            "and report the traceback.",
+            ExitCode.INTERNAL_ERROR,
+        )
+
+
+def _run(args: argparse.Namespace) -> int:
+    from agent_tui.config import load_settings
+    from agent_tui.logging_setup import configure_logging, remove_handlers
+
+    script = script_from(args)
+    settings = load_settings(cli_settings(args), config_file=getattr(args, "config", None), on_warning=_warn)
+    try:
+        handlers = configure_logging(
+            level=settings.log_level,
+            log_file=settings.log_file,
+            to_stderr=settings.log_file is None and "log_level" in settings.model_fields_set,
+            secrets=settings.secret_values(),
+        )
+    except OSError as error:
+        raise UsageError(
+            f"cannot open the log file {settings.log_file} ({error.strerror or error})"
+        ) from None
+    try:
+        return _front_end(settings, script)
+    finally:
+        remove_handlers(handlers)
+
+
+def _front_end(settings: Settings, script: Script) -> int:
+    """The terminal UI unless the run is headless; a script (--send, --send-file, --rpc) is always run
+    headless, because it is meant for machines and the UI has no way to show its progress."""
+    if settings.ui and script.empty:
+        code = _run_ui(settings)
+        if code is not None:
+            return code
+        print(UI_UNAVAILABLE, file=sys.stderr)
+    import asyncio
+
+    from agent_tui.headless.runner import run_headless
+
+    return asyncio.run(run_headless(settings, script))
+
+
+def _run_ui(settings: Settings) -> int | None:
+    """Run the Textual app to its end; None when this build has no UI (Textual or the app missing).
+
+    The session is created here, from the same settings and by the same code as the headless runner's,
+    so both front ends talk to the same agent the same way. Audio is not wired by the CLI yet: the app
+    runs text-only until the audio settings and engine are connected here.
+    """
+    try:
+        from agent_tui.app import UiSettings, run_app
+    except ImportError:
+        return None
+    import asyncio
+
+    from agent_tui.session_setup import create_session
+
+    async def main() -> int:
+        session = create_session(settings)
+        return await run_app(session, audio=None, ui=UiSettings(), transcript_path=settings.transcript)
+
+    return asyncio.run(main())
+
+
+def _dev_server(arguments: list[str]) -> int:
+    parser = _Parser(prog=f"{PROG} {DEV_SERVER_COMMAND}", allow_abbrev=False)
+    try:
+        # By name: the subcommand lives in an optional extra, so neither this module nor mypy may
+        # assume it is installed.
+        command = importlib.import_module("agent_tui.devserver.command")
+    except ImportError as error:
+        return _fail(
+            f"the dev server is not available in this build ({error.name or error}) — install it with "
+            "pip install 'agent-tui[devserver]'",
+            ExitCode.USAGE_ERROR,
+        )
+    command.add_arguments(parser)
+    try:
+        args = parser.parse_args(arguments)
+    except UsageError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else ExitCode.OK
+    try:
+        return int(command.run(args))
+    except KeyboardInterrupt:
+        return ExitCode.INTERRUPTED
+
+
+def _fail(message: str, code: int, stream: TextIO | None = None) -> int:
+    print(f"{PROG}: {message}", file=stream if stream is not None else sys.stderr)
+    return code
+
+
+def _warn(message: str) -> None:
+    print(f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _redact(text: str) -> str:
+    from agent_tui.session.redact import redact
+
+    return redact(text)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,48 @@
+"""JSON Lines output (``--no-ui --json``), schema version 1.
+
+Every line is one JSON object with ``"v": 1``, ``"type"`` and ``"ts"`` (ISO 8601 UTC with milliseconds,
+e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
+
+=====================  ======================================================================================
+``type``               fields
+=====================  ======================================================================================
+``session``            ``room``, ``identity``, ``url`` (null when the token source chose it), ``agent``;
+                       once, when the room is joined, just before ``connection_state`` ``connected``
+``connection_state``   ``state``, ``previous`` (disconnected|connecting|connected|reconnecting), ``reason``
+                       (string or null)
+``agent_state``        ``state``, ``previous`` (disconnected|connecting|pre-connect-buffering|failed|
+                       initializing|idle|listening|thinking|speaking), ``failure`` (string or null)
+``agent_joined``       ``identity``, ``name``
+``agent_left``         ``identity``, ``unexpected`` (false when our own end caused it)
+``message``            ``id``, ``speaker`` (user|agent), ``kind`` (transcript|chat), ``text``, ``first_seen``
+                       (ISO 8601 like ``ts``); only when a transcript becomes final, or for a chat message,
+                       once per id and text
+``rpc``                ``method``, and ``response`` (the agent's reply) or ``error`` (one line)
+``file_sent``          ``path``, ``stream_id``
+``warning``            ``message``: something went wrong but the run goes on
+``error``              ``message``, ``exit_code``: the error that ends the run (also on stderr)
+``end``                ``exit_code``, ``reason``: always the last line
+=====================  ======================================================================================
+
+Readers should ignore unknown types and fields: new ones may appear without a version bump; ``v`` changes
+only when a field is removed or changes meaning. ``--transcript FILE`` holds the ``message`` lines only, in
+the same shape.
+"""
+
+from __future__ import annotations
+
+import json
+
+from agent_tui.headless.records import SCHEMA_VERSION, OutputEvent, Record, iso_timestamp, to_record
+
+
+def render(record: Record) -> str:
+    """One JSON line (no newline) for a record from :func:`~agent_tui.headless.records.to_record`."""
+    fields = {key: value for key, value in record.items() if key not in ("type", "at")}
+    line = {"v": SCHEMA_VERSION, "type": record["type"], "ts": iso_timestamp(record["at"]), **fields}
+    return json.dumps(line, ensure_ascii=False, separators=(",", ":"))
+
+
+def format(event: OutputEvent) -> str | None:
+    record = to_record(event)
+    return render(record) if record is not None else None

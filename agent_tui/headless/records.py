@@ -1,0 +1,144 @@
+"""The one mapping from events to output records, shared by every headless format.
+
+A record is a plain dict: ``type``, ``at`` (Unix seconds, rendered by each format) and the type's fields.
+The session's own events come from :mod:`agent_tui.session.events`; the runner adds the few things only
+it knows (the run started, an RPC reply, a file sent, a warning, the fatal error, the end) as the small
+event classes below, so both kinds flow through the same formatters and the human-readable and JSON
+outputs cannot disagree about what happened.
+
+Events that carry nothing a headless reader can act on (audio track changes, attribute updates, byte
+streams, interim transcript updates) map to None and are not printed.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from agent_tui.session.events import (
+    AgentJoined,
+    AgentLeft,
+    AgentStateChanged,
+    ConnectionStateChanged,
+    MessageChanged,
+    SessionEvent,
+    SessionWarning,
+)
+
+#: Bumped when a field is removed or changes meaning; adding a type or a field does not bump it.
+SCHEMA_VERSION = 1
+
+Record = dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunnerEvent:
+    """Base of the events the runner itself produces."""
+
+    type: ClassVar[str] = "runner"
+    at: float = field(default_factory=time.time)
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunStarted(RunnerEvent):
+    """The room is joined: where we are and whom we asked for."""
+
+    type: ClassVar[str] = "session"
+    room: str | None
+    identity: str | None
+    url: str | None
+    agent: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RpcResult(RunnerEvent):
+    type: ClassVar[str] = "rpc"
+    method: str
+    response: str | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class FileSent(RunnerEvent):
+    type: ClassVar[str] = "file_sent"
+    path: str
+    stream_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunWarning(RunnerEvent):
+    type: ClassVar[str] = "warning"
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunError(RunnerEvent):
+    """The error that ends the run; its one line is also what stderr shows."""
+
+    type: ClassVar[str] = "error"
+    message: str
+    exit_code: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunEnded(RunnerEvent):
+    type: ClassVar[str] = "end"
+    exit_code: int
+    reason: str
+
+
+OutputEvent = SessionEvent | RunnerEvent
+
+
+def iso_timestamp(seconds: float) -> str:
+    """ISO 8601 in UTC with milliseconds and a ``Z``: sortable as text and unambiguous across machines."""
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def to_record(event: OutputEvent) -> Record | None:
+    """The record for ``event``, or None when it is not part of the headless output."""
+    fields = _fields(event)
+    if fields is None:
+        return None
+    return {"type": event.type, "at": event.at, **fields}
+
+
+def _fields(event: OutputEvent) -> dict[str, Any] | None:
+    match event:
+        case ConnectionStateChanged():
+            return {"state": event.state.value, "previous": event.previous.value, "reason": event.reason}
+        case AgentStateChanged():
+            failure = event.failure.value if event.failure is not None else None
+            return {"state": event.state.value, "previous": event.previous.value, "failure": failure}
+        case AgentJoined():
+            return {"identity": event.identity, "name": event.name}
+        case AgentLeft():
+            return {"identity": event.identity, "unexpected": event.unexpected}
+        case MessageChanged():
+            message = event.message
+            if not message.final:
+                return None
+            return {
+                "id": message.id,
+                "speaker": message.speaker.value,
+                "kind": message.kind.value,
+                "text": message.text,
+                "first_seen": iso_timestamp(message.first_seen),
+            }
+        case SessionWarning() | RunWarning():
+            return {"message": event.message}
+        case RunStarted():
+            return {"room": event.room, "identity": event.identity, "url": event.url, "agent": event.agent}
+        case RpcResult():
+            if event.error is not None:
+                return {"method": event.method, "error": event.error}
+            return {"method": event.method, "response": event.response}
+        case FileSent():
+            return {"path": event.path, "stream_id": event.stream_id}
+        case RunError():
+            return {"message": event.message, "exit_code": event.exit_code}
+        case RunEnded():
+            return {"exit_code": event.exit_code, "reason": event.reason}
+    return None

@@ -1,0 +1,403 @@
+"""The headless runner: one Session, its events printed, an optional script, and a documented exit code.
+
+Flow: open the transcript file, create the session (the token source is chosen here, so a missing
+configuration fails before any network traffic), subscribe to its events, then run two things at once —
+the *driver* (start the session, wait for the agent, perform ``--rpc`` calls, send ``--send-file``
+files, send ``--send`` messages one by one) and the *policy* (:class:`RunPolicy`, fed every event),
+until the first of: the policy decides the run is over, the driver fails, or SIGINT/SIGTERM arrives.
+The session is always ended and the transcript closed before the exit code is returned.
+
+Errors are reported once: one line on stderr (``agent-tui: …``), plus an ``error`` record on stdout in
+JSON mode. Both pass through :func:`~agent_tui.session.redact.redact` with the run's own secrets, so a
+token or an API secret cannot reach the output even through a message that quotes one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from agent_tui.config import ConfigError, Settings
+from agent_tui.exit_codes import ExitCode, exit_code_for
+from agent_tui.headless import jsonl, lines
+from agent_tui.headless.policy import Outcome, RunPolicy
+from agent_tui.headless.records import (
+    FileSent,
+    OutputEvent,
+    Record,
+    RpcResult,
+    RunEnded,
+    RunError,
+    RunStarted,
+    RunWarning,
+    to_record,
+)
+from agent_tui.headless.transcript_file import TranscriptFile
+from agent_tui.session.agent_state import AgentState
+from agent_tui.session.connection import ConnectionState
+from agent_tui.session.errors import AgentTuiError
+from agent_tui.session.events import ConnectionStateChanged, EventBus, MessageChanged, SessionEvent
+from agent_tui.session.redact import redact
+from agent_tui.session.transcript import Message
+
+log = logging.getLogger(__name__)
+
+#: How long ``session.end()`` may take before we give up on a clean goodbye and exit anyway.
+END_TIMEOUT = 5.0
+
+
+@dataclass(frozen=True)
+class Script:
+    """What a headless run does once the agent is there, in this order: RPC calls, files, messages."""
+
+    sends: tuple[str, ...] = ()
+    send_files: tuple[Path, ...] = ()
+    rpcs: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.sends or self.send_files or self.rpcs)
+
+
+class HeadlessSession(Protocol):
+    """The part of :class:`~agent_tui.session.Session` the runner uses (tests pass a fake)."""
+
+    events: EventBus
+
+    @property
+    def agent_state(self) -> AgentState: ...
+
+    @property
+    def room_name(self) -> str | None: ...
+
+    @property
+    def server_url(self) -> str | None: ...
+
+    @property
+    def local_identity(self) -> str | None: ...
+
+    async def start(self, *, wait_for_agent: bool = True) -> None: ...
+
+    async def wait_for_agent(self) -> None: ...
+
+    async def end(self) -> None: ...
+
+    async def send_chat(self, text: str) -> Message: ...
+
+    async def perform_rpc(self, method: str, payload: str = "") -> str: ...
+
+    async def send_file(self, path: str | Path) -> str: ...
+
+
+SessionFactory = Callable[[Settings], HeadlessSession]
+
+
+class _Output:
+    """Writes records to stdout in the chosen format and final messages to the transcript file.
+
+    Writes are tiny and line-sized, so they happen directly on the event loop. A closed pipe (``| head``)
+    stops stdout output but not the run: the transcript file and the exit code still matter.
+    """
+
+    def __init__(self, stdout: TextIO, *, as_json: bool) -> None:
+        self._stdout = stdout
+        self._as_json = as_json
+        self.transcript: TranscriptFile | None = None
+        self._stdout_open = True
+        self._messages_seen: set[tuple[str, str]] = set()
+
+    def emit(self, event: OutputEvent) -> None:
+        record = to_record(event)
+        if record is None:
+            return
+        if isinstance(event, MessageChanged):
+            key = (event.message.id, event.message.text)
+            if key in self._messages_seen:  # a final message updated with the same text
+                return
+            self._messages_seen.add(key)
+            if self.transcript is not None:
+                try:
+                    self.transcript.write(record)
+                except OSError as error:
+                    log.error("cannot write the transcript file: %s", error)
+        self._write(record)
+
+    def _write(self, record: Record) -> None:
+        text = jsonl.render(record) if self._as_json else lines.render(record)
+        if text is None or not self._stdout_open:
+            return
+        try:
+            self._stdout.write(text + "\n")
+            self._stdout.flush()
+        except (BrokenPipeError, ValueError):  # ValueError: the stream was closed under us
+            self._stdout_open = False
+
+
+async def run_headless(
+    settings: Settings,
+    script: Script | None = None,
+    *,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+    session_factory: SessionFactory | None = None,
+) -> int:
+    """Run one headless session for ``settings``; returns the exit code (:mod:`agent_tui.exit_codes`)."""
+    script = script or Script()
+    out_stream = stdout if stdout is not None else sys.stdout
+    err_stream = stderr if stderr is not None else sys.stderr
+    secrets = settings.secret_values()
+    debug = settings.log_level == "debug"
+    as_json = settings.output == "json"
+
+    output = _Output(out_stream, as_json=as_json)
+
+    def report(outcome: Outcome) -> int:
+        if outcome.error is not None:
+            message = redact(outcome.error, *secrets)
+            _print_error(err_stream, message)
+            if as_json:
+                output.emit(RunError(message=message, exit_code=outcome.exit_code))
+        output.emit(RunEnded(exit_code=outcome.exit_code, reason=outcome.reason))
+        return outcome.exit_code
+
+    transcript: TranscriptFile | None = None
+    if settings.transcript is not None:
+        try:
+            transcript = TranscriptFile.open(settings.transcript)
+        except OSError as error:
+            reason = error.strerror or str(error)
+            return report(
+                Outcome(
+                    ExitCode.USAGE_ERROR,
+                    "the transcript file cannot be opened",
+                    f"Cannot open the transcript file {settings.transcript} ({reason}) — check the path.",
+                )
+            )
+        output.transcript = transcript
+    try:
+        try:
+            session = (session_factory or _default_session_factory)(settings)
+        except ConfigError as error:
+            return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
+        outcome = await _Run(session, settings, script, output, err_stream).run()
+        return report(outcome)
+    except Exception as error:  # a bug of ours: still one line, and the traceback only on request
+        if debug:
+            err_stream.write(redact("".join(traceback.format_exception(error)), *secrets))
+        return report(_internal_error(error))
+    finally:
+        if transcript is not None:
+            transcript.close()
+
+
+def _default_session_factory(settings: Settings) -> HeadlessSession:
+    from agent_tui.session_setup import create_session
+
+    return create_session(settings)
+
+
+def _print_error(stream: TextIO, message: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        stream.write(f"agent-tui: {message}\n")
+        stream.flush()
+
+
+#: The ``end`` record's reason for an error exit, short enough for the human-readable line.
+_ERROR_REASONS: dict[int, str] = {
+    ExitCode.USAGE_ERROR: "configuration error",
+    ExitCode.AUTH_ERROR: "token or auth error",
+    ExitCode.CONNECTION_ERROR: "connection error",
+    ExitCode.AGENT_TIMEOUT: "the agent did not become ready",
+    ExitCode.AGENT_LEFT: "the agent left unexpectedly",
+}
+
+
+def _reason_for(code: int) -> str:
+    return _ERROR_REASONS.get(code, "error")
+
+
+def _internal_error(error: BaseException) -> Outcome:
+    return Outcome(
+        ExitCode.INTERNAL_ERROR,
+        "internal error",
+        f"internal error: {type(error).__name__}: {error} — rerun with --log-level debug and report "
+        "the traceback.",
+    )
+
+
+class _Run:
+    """One run's moving parts; lives exactly as long as :meth:`run`."""
+
+    def __init__(
+        self, session: HeadlessSession, settings: Settings, script: Script, output: _Output, stderr: TextIO
+    ) -> None:
+        self._session = session
+        self._stderr = stderr
+        self._settings = settings
+        self._script = script
+        self._output = output
+        self._policy = RunPolicy(exit_when=settings.effective_exit_when(has_sends=bool(script.sends)))
+        self._changed = asyncio.Event()
+        self._done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        self._announced = False
+        self._signals: list[signal.Signals] = []
+
+    async def run(self) -> Outcome:
+        unsubscribe = self._session.events.subscribe(self._on_event)
+        self._install_signal_handlers()
+        driver = asyncio.create_task(self._drive())
+        driver.add_done_callback(self._on_driver_done)
+        try:
+            outcome = await self._done
+        finally:
+            driver.cancel()
+            await asyncio.gather(driver, return_exceptions=True)
+            self._policy.ending()
+            try:
+                await asyncio.wait_for(self._session.end(), END_TIMEOUT)
+            except TimeoutError:
+                self._output.emit(RunWarning(message=f"The session did not end within {END_TIMEOUT:g} s."))
+            except Exception as error:
+                log.warning("ending the session failed: %s", error)
+            self._remove_signal_handlers()
+            unsubscribe()
+        return outcome
+
+    # -- ending ------------------------------------------------------------------------------------------
+    def _finish(self, outcome: Outcome) -> None:
+        if not self._done.done():
+            self._done.set_result(outcome)
+
+    def _on_driver_done(self, task: asyncio.Task[Outcome | None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            outcome = task.result()
+            if outcome is not None:
+                self._finish(outcome)
+            return
+        if isinstance(error, AgentTuiError):
+            code = exit_code_for(error)
+            self._finish(Outcome(code, _reason_for(code), str(error)))
+            return
+        if self._settings.log_level == "debug":
+            with contextlib.suppress(OSError, ValueError):
+                self._stderr.write(self._redact("".join(traceback.format_exception(error))))
+        self._finish(_internal_error(error))
+
+    def _install_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig, code, reason in (
+            (signal.SIGINT, ExitCode.INTERRUPTED, "interrupted (SIGINT)"),
+            (signal.SIGTERM, ExitCode.TERMINATED, "terminated (SIGTERM)"),
+        ):
+            try:
+                loop.add_signal_handler(sig, self._on_signal, Outcome(code, reason))
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue  # not the main thread, or Windows: KeyboardInterrupt still reaches the CLI
+            self._signals.append(sig)
+
+    def _on_signal(self, outcome: Outcome) -> None:
+        self._finish(outcome)
+        # A second signal while we end must not be swallowed: give the defaults back.
+        self._remove_signal_handlers()
+
+    def _remove_signal_handlers(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            with contextlib.suppress(Exception):
+                loop.remove_signal_handler(sig)
+        self._signals.clear()
+
+    # -- events ------------------------------------------------------------------------------------------
+    def _on_event(self, event: SessionEvent) -> None:
+        if (
+            isinstance(event, ConnectionStateChanged)
+            and event.state is ConnectionState.CONNECTED
+            and not self._announced
+        ):
+            self._announced = True
+            self._output.emit(
+                RunStarted(
+                    room=self._session.room_name,
+                    identity=self._session.local_identity,
+                    url=self._session.server_url or self._settings.url,
+                    agent=self._settings.agent,
+                )
+            )
+        self._output.emit(event)
+        outcome = self._policy.observe(event)
+        if outcome is not None:
+            self._finish(outcome)
+        self._changed.set()
+
+    async def _wait_until(self, condition: Callable[[], bool], seconds: float) -> bool:
+        """Whether ``condition`` became true within ``seconds``; re-checked after every event."""
+
+        async def wait() -> None:
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+        try:
+            await asyncio.wait_for(wait(), seconds)
+        except TimeoutError:
+            return False
+        return True
+
+    # -- the driver --------------------------------------------------------------------------------------
+    async def _drive(self) -> Outcome | None:
+        session, script, policy = self._session, self._script, self._policy
+        await session.start()
+        policy.started()
+        if not script.empty or policy.exit_when != "never":
+            await session.wait_for_agent()
+        for method, payload in script.rpcs:
+            await self._rpc(method, payload)
+        for path in script.send_files:
+            await self._send_file(path)
+        answer_timeout = self._settings.answer_timeout
+        for number, text in enumerate(script.sends, start=1):
+            if not await self._wait_until(lambda: policy.ready_to_send, answer_timeout):
+                self._warn(
+                    f"The agent is not listening after {answer_timeout:g} s; sending message {number} anyway."
+                )
+            policy.sending(time.time())
+            await session.send_chat(text)
+            if not await self._wait_until(lambda: policy.answered, answer_timeout):
+                self._warn(f"No answer to message {number} within {answer_timeout:g} s; going on.")
+            policy.stop_waiting()
+        return policy.script_finished()
+
+    async def _rpc(self, method: str, payload: str) -> None:
+        """One RPC call; a failure is reported in its ``rpc`` record and the script goes on."""
+        try:
+            reply = await self._session.perform_rpc(method, payload)
+        except AgentTuiError as error:
+            self._output.emit(RpcResult(method=method, error=self._redact(str(error))))
+            return
+        self._output.emit(RpcResult(method=method, response=reply))
+
+    async def _send_file(self, path: Path) -> None:
+        try:
+            stream_id = await self._session.send_file(path)
+        except (AgentTuiError, OSError) as error:
+            self._warn(f"Could not send {path}: {self._redact(str(error))}")
+            return
+        self._output.emit(FileSent(path=str(path), stream_id=stream_id))
+
+    def _warn(self, message: str) -> None:
+        self._output.emit(RunWarning(message=message))
+
+    def _redact(self, text: str) -> str:
+        return redact(text, *self._settings.secret_values())
