@@ -7,6 +7,7 @@ devices, or with no audio at all (text-only).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -54,6 +55,34 @@ class AudioStatus:
     muted: bool
     talking: bool
     aec: bool
+    #: Audio runs but something is degraded (e.g. no speaker: replies are text only); one line.
+    warning: str | None = None
+    #: Whether the agent answers the push-to-talk turn RPCs (None: not known yet).
+    turn_rpcs: bool | None = None
+
+
+@dataclass(frozen=True)
+class AudioStats:
+    """Counters for the status line, the JSONL ``audio`` record and the benchmark.
+
+    Latencies are callback → ``capture_frame`` returned, over the most recent frames (None before any).
+    """
+
+    capture_blocks: int = 0
+    capture_overflows: int = 0
+    capture_dropped_ms: float = 0.0
+    frames_sent: int = 0
+    capture_latency_p50_ms: float | None = None
+    capture_latency_p99_ms: float | None = None
+    playback_blocks: int = 0
+    playback_underruns: int = 0
+    playback_device_underflows: int = 0
+    playback_depth_ms: float = 0.0
+    playback_dropped_ms: float = 0.0
+    playback_flushed_ms: float = 0.0
+    processing_errors: int = 0
+    aec_delay_ms: int | None = None
+    preconnect_sent_s: float | None = None
 
 
 class AudioControls(Protocol):
@@ -90,6 +119,16 @@ class AudioControls(Protocol):
 
     def list_devices(self) -> list[DeviceInfo]: ...
 
-    async def select_devices(self, *, input_device: str | int | None, output_device: str | int | None) -> None:
+    async def select_devices(
+        self, *, input_device: str | int | None, output_device: str | int | None
+    ) -> None:
         """Switch devices live (by index or part of a name); raises AudioDeviceError with one clear line."""
+        ...
+
+    def stats(self) -> AudioStats:
+        """Overruns, drops, underruns, buffer depth and capture latency so far."""
+        ...
+
+    def subscribe_status(self, callback: Callable[[AudioStatus], object]) -> Callable[[], None]:
+        """Call ``callback`` on the event loop whenever :attr:`status` changes; returns the unsubscriber."""
         ...

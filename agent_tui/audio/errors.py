@@ -7,3 +7,7 @@ from agent_tui.session.errors import AgentTuiError
 
 class AudioDeviceError(AgentTuiError):
     """A device is missing, busy or unplugged, or PortAudio is not installed."""
+
+
+class AudioFileError(AudioDeviceError):
+    """A WAV file given in place of a device cannot be read or written."""
