@@ -5,8 +5,8 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages needed at run and test time: PortAudio for sounddevice, iproute2 for the test
-# network namespace (veth pair), util-linux for unshare.
-DEB_PACKAGES := libportaudio2 iproute2 util-linux
+# network namespace (veth pair), util-linux for unshare, espeak-ng for the demo agent's voice.
+DEB_PACKAGES := libportaudio2 iproute2 util-linux espeak-ng
 EXTRAS := dev,devserver,demo
 PYTEST_ARGS ?=
 ARGS ?=

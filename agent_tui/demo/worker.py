@@ -1,0 +1,376 @@
+"""The demo worker: an ``AgentServer`` that registers as agent ``demo`` and runs fully offline.
+
+Each job gets an ``AgentSession`` with silero VAD, :class:`~.stt_pocketsphinx.PocketsphinxSTT`,
+:class:`~.llm_rules.RulesLLM` and :class:`~.tts_espeak.EspeakTTS`, joined to the room through the
+framework's own RoomIO (``lk.agent.state``, ``lk.transcription`` for both speakers, ``lk.chat``
+input, the ``lk.agent.session`` host). In push-to-talk mode turns are manual and driven by the
+``start_turn`` / ``end_turn`` / ``cancel_turn`` RPCs (:mod:`.ptt`).
+
+What livekit-agents 1.8.9 would otherwise reach beyond the LiveKit server, and how it is avoided:
+
+* **Turn detection**: ``AgentSession`` defaults to ``inference.TurnDetector()``, which in dev or
+  hosted mode is the cloud model at ``agent-gateway.livekit.cloud`` (it authenticates with
+  ``LIVEKIT_API_KEY``/``SECRET``, which a worker has) and otherwise the local ``turn-detector-v1-mini``.
+  The session passes ``turn_detection="vad"`` (or ``"manual"``) explicitly, so no detector stream is
+  ever opened. (The default object is still constructed by 1.8.9's eager ``dict.get`` default, but
+  construction opens nothing.)
+* **Interruption**: "adaptive" interruption is a cloud model (``AdaptiveInterruptionDetector``);
+  ``interruption={"mode": "vad"}`` selects local VAD-based interruption.
+* **Default VAD / STT / LLM / TTS**: unset components or model strings resolve to LiveKit Inference;
+  every component is given as an object, ``vad`` included.
+* **Observability**: session reports, traces and logs are uploaded to ``LIVEKIT_OBSERVABILITY_URL``
+  or to a ``*.livekit.cloud`` host when the server enables recording for the job. The session starts
+  with ``record=False`` and the worker drops ``LIVEKIT_OBSERVABILITY_URL`` from its environment.
+* **Proxy**: the worker would tunnel its server connection through ``HTTPS_PROXY``/``HTTP_PROXY``;
+  it is told ``http_proxy=None``.
+* **Local inference preload**: the forkserver would load the 244 MB local end-of-turn weights it will
+  never use; ``LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE=0`` skips that (no network either way).
+* **Health server**: production mode binds an HTTP health server on all interfaces, port 8081; here
+  it binds 127.0.0.1 on a free port.
+
+The CLI reuses livekit-agents' own ``start`` runner (``livekit.agents.cli.cli._run_worker``, exactly
+what ``python -m livekit.agents start`` calls), because the public ``cli.run_app`` is the deprecated
+typer CLI that reads ``sys.argv`` and cannot take the demo's own options.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+import time
+from collections.abc import Mapping, MutableMapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess, JobRequest
+from livekit.agents._exceptions import APIError
+from livekit.agents.vad import VAD
+from livekit.agents.voice.turn import TurnHandlingOptions
+from livekit.plugins import silero
+
+from . import (
+    DEFAULT_AGENT_NAME,
+    ENV_AGENT_NAME,
+    ENV_GREETING,
+    ENV_JSGF,
+    ENV_PTT,
+    ENV_RATE,
+    ENV_VOICE,
+    LIVEKIT_ENV,
+    format_ready_line,
+)
+from .agent import DemoAgent
+from .llm_rules import RulesLLM
+from .ptt import PTT_ATTRIBUTE, PushToTalk
+from .responder import GREETING_TEXT
+from .stt_pocketsphinx import PocketsphinxSTT, jsgf_from_phrases
+from .tts_espeak import (
+    DEFAULT_RATE_WPM,
+    DEFAULT_VOICE,
+    EspeakNotInstalledError,
+    EspeakTTS,
+    find_espeak,
+)
+
+__all__ = [
+    "DemoConfig",
+    "build_server",
+    "build_session",
+    "build_stt",
+    "build_tts",
+    "entrypoint",
+    "main",
+    "prepare_offline_environment",
+    "prewarm",
+    "request_fnc",
+]
+
+logger = logging.getLogger("agent_tui.demo")
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off"})
+
+
+def _env_flag(value: str | None, *, default: bool) -> bool:
+    if value is None or not value.strip():
+        return default
+    lowered = value.strip().lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected a boolean (1/0, true/false), got {value!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class DemoConfig:
+    """Worker settings. The environment carries them to job processes (see :meth:`to_env`)."""
+
+    agent_name: str = DEFAULT_AGENT_NAME
+    ptt: bool = False
+    voice: str = DEFAULT_VOICE
+    rate_wpm: int = DEFAULT_RATE_WPM
+    jsgf_path: str | None = None
+    greeting: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> DemoConfig:
+        rate = env.get(ENV_RATE, "").strip()
+        return cls(
+            agent_name=env.get(ENV_AGENT_NAME, "").strip() or DEFAULT_AGENT_NAME,
+            ptt=_env_flag(env.get(ENV_PTT), default=False),
+            voice=env.get(ENV_VOICE, "").strip() or DEFAULT_VOICE,
+            rate_wpm=int(rate) if rate else DEFAULT_RATE_WPM,
+            jsgf_path=env.get(ENV_JSGF, "").strip() or None,
+            greeting=_env_flag(env.get(ENV_GREETING), default=True),
+        )
+
+    def to_env(self) -> dict[str, str]:
+        """The variables that make :meth:`from_env` return this config in a job process.
+
+        Job processes are started by the framework's process pool, not by this code, so the
+        environment is the one channel that reliably reaches them.
+        """
+        env = {
+            ENV_AGENT_NAME: self.agent_name,
+            ENV_PTT: "1" if self.ptt else "0",
+            ENV_VOICE: self.voice,
+            ENV_RATE: str(self.rate_wpm),
+            ENV_GREETING: "1" if self.greeting else "0",
+            ENV_JSGF: self.jsgf_path or "",
+        }
+        return env
+
+    def read_grammar(self) -> str | None:
+        """The JSGF grammar text, or ``None`` for the general language model."""
+        if self.jsgf_path is None:
+            return None
+        return Path(self.jsgf_path).read_text(encoding="utf-8")
+
+
+def prepare_offline_environment(env: MutableMapping[str, str]) -> list[str]:
+    """Remove or set the variables that would make livekit-agents reach other hosts.
+
+    Returns the names of the variables it removed, so the caller can say so.
+    """
+    removed = [name for name in ("LIVEKIT_OBSERVABILITY_URL", "LIVEKIT_REMOTE_EOT_URL") if name in env]
+    for name in removed:
+        del env[name]
+    env.setdefault("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
+    return removed
+
+
+def build_stt(config: DemoConfig) -> PocketsphinxSTT:
+    return PocketsphinxSTT(grammar=config.read_grammar())
+
+
+def build_tts(config: DemoConfig) -> EspeakTTS:
+    return EspeakTTS(voice=config.voice, rate_wpm=config.rate_wpm)
+
+
+def build_session(
+    config: DemoConfig,
+    *,
+    vad: VAD | None,
+    stt: PocketsphinxSTT | None,
+    tts: EspeakTTS | None,
+) -> AgentSession[None]:
+    """The session every job runs; see the module docstring for the offline choices made here.
+
+    ``None`` leaves a component out (``vad=None`` opts out of the framework's default VAD, which
+    would otherwise be LiveKit Inference's); tests use that for text-only sessions.
+    """
+    return AgentSession(
+        vad=vad,
+        stt=stt,
+        llm=RulesLLM(),
+        tts=tts,
+        turn_handling=TurnHandlingOptions(
+            turn_detection="manual" if config.ptt else "vad",
+            interruption={"mode": "vad"},
+        ),
+    )
+
+
+def prewarm(proc: JobProcess) -> None:
+    """Load the models once per job process, before a job arrives (blocking is fine here)."""
+    config = DemoConfig.from_env()
+    proc.userdata["vad"] = silero.VAD.load()
+    stt = build_stt(config)
+    stt.preload()
+    proc.userdata["stt"] = stt
+
+
+async def request_fnc(req: JobRequest) -> None:
+    """Accept every job; in PTT mode advertise it with the ``push-to-talk`` attribute."""
+    config = DemoConfig.from_env()
+    await req.accept(attributes={PTT_ATTRIBUTE: "1"} if config.ptt else None)
+
+
+async def entrypoint(ctx: JobContext) -> None:
+    """One job: start the session in the room; in PTT mode, register the turn RPCs."""
+    config = DemoConfig.from_env()
+    vad = ctx.proc.userdata.get("vad")
+    if vad is None:
+        vad = await asyncio.get_running_loop().run_in_executor(None, silero.VAD.load)
+    stt = ctx.proc.userdata.get("stt") or build_stt(config)
+    session = build_session(config, vad=vad, stt=stt, tts=build_tts(config))
+    agent = DemoAgent(greeting=GREETING_TEXT if config.greeting else None)
+    # record=False: no session report, trace or log upload, whatever the server asks for
+    await session.start(agent=agent, room=ctx.room, record=False)
+    if config.ptt:
+        ptt = PushToTalk(session)
+        ptt.disable_audio_input()
+        ptt.register(ctx.room.local_participant)
+        logger.info("push-to-talk RPC methods registered")
+
+
+def build_server(config: DemoConfig) -> AgentServer:
+    """The worker, registered under ``config.agent_name``, announcing readiness on stdout."""
+    server = AgentServer(
+        setup_fnc=prewarm,
+        num_idle_processes=1,
+        host="127.0.0.1",
+        port=0,
+        http_proxy=None,
+    )
+    server.rtc_session(entrypoint, agent_name=config.agent_name, on_request=request_fnc)
+
+    def _announce(worker_id: str, *_: Any) -> None:
+        print(format_ready_line(server._agent_name, worker_id), flush=True)
+
+    server.on("worker_registered", _announce)
+    return server
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m agent_tui.demo",
+        description="The agent-tui offline demo agent (livekit-agents worker with local speech).",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--agent-name", help=f"agent name to register (env {ENV_AGENT_NAME})")
+    common.add_argument(
+        "--ptt",
+        action="store_true",
+        default=None,
+        help=f"push-to-talk mode: manual turns and the start_turn/end_turn/cancel_turn RPCs "
+        f"(env {ENV_PTT}=1)",
+    )
+    common.add_argument("--voice", help=f"espeak-ng voice (env {ENV_VOICE})")
+    common.add_argument("--rate", type=int, help=f"speaking rate, words per minute (env {ENV_RATE})")
+    common.add_argument("--jsgf", help=f"JSGF grammar file for exact recognition (env {ENV_JSGF})")
+    common.add_argument(
+        "--no-greeting",
+        action="store_true",
+        default=None,
+        help=f"do not greet when joining (env {ENV_GREETING}=0)",
+    )
+    start = sub.add_parser("start", parents=[common], help="register with the LiveKit server and serve jobs")
+    start.add_argument("--url", help="LiveKit server URL (env LIVEKIT_URL)")
+    start.add_argument("--api-key", help="API key (env LIVEKIT_API_KEY)")
+    start.add_argument("--api-secret", help="API secret (env LIVEKIT_API_SECRET)")
+    start.add_argument("--log-level", default="INFO")
+    start.add_argument("--log-format", choices=["json", "colored"], default="json")
+    sub.add_parser(
+        "check",
+        parents=[common],
+        help="check the offline components (espeak-ng, silero, pocketsphinx) and exit",
+    )
+    return parser
+
+
+def _config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> DemoConfig:
+    config = DemoConfig.from_env(env)
+    if args.agent_name:
+        config = replace(config, agent_name=args.agent_name)
+    if args.ptt:
+        config = replace(config, ptt=True)
+    if args.voice:
+        config = replace(config, voice=args.voice)
+    if args.rate is not None:
+        config = replace(config, rate_wpm=args.rate)
+    if args.jsgf:
+        config = replace(config, jsgf_path=str(Path(args.jsgf).resolve()))
+    if args.no_greeting:
+        config = replace(config, greeting=False)
+    return config
+
+
+async def _check(config: DemoConfig) -> bool:
+    """Synthesise a phrase, recognise it with a one-phrase grammar, print the figures."""
+    phrase = "hello what time is it"
+    loop = asyncio.get_running_loop()
+    started = time.perf_counter()
+    await loop.run_in_executor(None, silero.VAD.load)
+    print(f"silero VAD loaded in {time.perf_counter() - started:.2f} s")
+    tts = build_tts(config)
+    started = time.perf_counter()
+    audio = await tts.synthesize(phrase).collect()
+    print(
+        f"espeak-ng ({config.voice}, {config.rate_wpm} wpm): {audio.duration:.2f} s of audio "
+        f"in {time.perf_counter() - started:.3f} s"
+    )
+    stt = PocketsphinxSTT(grammar=jsgf_from_phrases([phrase]))
+    started = time.perf_counter()
+    event = await stt.recognize(audio)
+    heard = event.alternatives[0].text if event.alternatives else ""
+    print(f"pocketsphinx heard {heard!r} in {time.perf_counter() - started:.3f} s")
+    return heard == phrase
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m agent_tui.demo start|check``; returns the process exit status."""
+    args = _parser().parse_args(argv)
+    try:
+        config = _config_from_args(args, os.environ)
+        stt = build_stt(config)
+        if config.jsgf_path is not None:
+            stt.preload()  # a grammar with words missing from the dictionary fails here, not in a job
+    except (ValueError, OSError, APIError) as e:
+        print(f"agent-tui demo: {e}", file=sys.stderr)
+        return 2
+    try:
+        find_espeak()
+    except EspeakNotInstalledError as e:
+        print(f"agent-tui demo: {e}", file=sys.stderr)
+        return 1
+    os.environ.update(config.to_env())
+    for name in prepare_offline_environment(os.environ):
+        print(f"agent-tui demo: ignoring {name} (the demo sends nothing off-host)", file=sys.stderr)
+
+    if args.command == "check":
+        return 0 if asyncio.run(_check(config)) else 1
+
+    url = args.url or os.environ.get("LIVEKIT_URL")
+    api_key = args.api_key or os.environ.get("LIVEKIT_API_KEY")
+    api_secret = args.api_secret or os.environ.get("LIVEKIT_API_SECRET")
+    if not (url and api_key and api_secret):
+        missing = [
+            name for name, value in zip(LIVEKIT_ENV, (url, api_key, api_secret), strict=True) if not value
+        ]
+        print(
+            f"agent-tui demo: set {', '.join(missing)} (or pass --url/--api-key/--api-secret)",
+            file=sys.stderr,
+        )
+        return 2
+
+    from livekit.agents.cli import proto
+    from livekit.agents.cli.cli import _run_worker
+
+    _run_worker(
+        build_server(config),
+        proto.CliArgs(
+            log_level=args.log_level.upper(),
+            url=url,
+            api_key=api_key,
+            api_secret=api_secret,
+            log_format=args.log_format,
+        ),
+    )
+    return 0

@@ -1,0 +1,168 @@
+"""The demo worker's configuration, CLI checks, and registration against a fake ``/agent`` server.
+
+The registration test starts ``python -m agent_tui.demo start`` against a minimal protobuf-only
+``/agent`` WebSocket on 127.0.0.1 (no room, no job) and waits for the readiness line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import time
+
+import pytest
+
+pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed")
+
+from aiohttp import WSMsgType, web
+from livekit.protocol import agent as agent_pb
+from livekit.protocol import models
+
+from agent_tui import demo
+from agent_tui.demo import worker
+from agent_tui.demo.tts_espeak import ESPEAK_MISSING_MESSAGE, EspeakNotInstalledError
+from agent_tui.demo.worker import DemoConfig
+
+requires_espeak = pytest.mark.skipif(
+    shutil.which("espeak-ng") is None and os.environ.get("CI") != "true",
+    reason=ESPEAK_MISSING_MESSAGE,
+)
+
+
+def test_config_from_env_and_back() -> None:
+    assert DemoConfig.from_env({}) == DemoConfig()
+    config = DemoConfig(
+        agent_name="other", ptt=True, voice="en-us", rate_wpm=170, jsgf_path="/g.jsgf", greeting=False
+    )
+    assert DemoConfig.from_env(config.to_env()) == config
+    assert DemoConfig.from_env({demo.ENV_PTT: "true", demo.ENV_AGENT_NAME: " x "}).ptt
+    assert DemoConfig.from_env({demo.ENV_AGENT_NAME: " x "}).agent_name == "x"
+    with pytest.raises(ValueError):
+        DemoConfig.from_env({demo.ENV_PTT: "maybe"})
+
+
+def test_prepare_offline_environment() -> None:
+    env = {"LIVEKIT_OBSERVABILITY_URL": "https://example.invalid", "LIVEKIT_URL": "ws://x"}
+    assert worker.prepare_offline_environment(env) == ["LIVEKIT_OBSERVABILITY_URL"]
+    assert env == {"LIVEKIT_URL": "ws://x", "LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE": "0"}
+
+
+@requires_espeak
+@pytest.mark.timeout(20)
+def test_start_without_server_settings_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name in demo.LIVEKIT_ENV:
+        monkeypatch.delenv(name, raising=False)
+    for name in (demo.ENV_AGENT_NAME, demo.ENV_PTT, demo.ENV_JSGF, demo.ENV_VOICE, demo.ENV_RATE):
+        monkeypatch.setenv(name, "")  # main() exports its config; keep the test's env tidy
+    monkeypatch.setenv("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
+    assert worker.main(["start"]) == 2
+    assert "LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET" in capsys.readouterr().err
+
+
+@pytest.mark.timeout(20)
+def test_missing_espeak_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def missing(binary: str = "espeak-ng") -> str:
+        raise EspeakNotInstalledError()
+
+    monkeypatch.setattr(worker, "find_espeak", missing)
+    assert worker.main(["check"]) == 1
+    assert ESPEAK_MISSING_MESSAGE in capsys.readouterr().err
+
+
+@pytest.mark.timeout(20)
+def test_bad_grammar_exits_2(tmp_path: object, capsys: pytest.CaptureFixture[str]) -> None:
+    assert worker.main(["check", "--jsgf", "/nonexistent/grammar.jsgf"]) == 2
+    assert "grammar.jsgf" in capsys.readouterr().err
+
+
+@requires_espeak
+@pytest.mark.timeout(30)
+def test_check_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    for name in (demo.ENV_AGENT_NAME, demo.ENV_PTT, demo.ENV_JSGF, demo.ENV_VOICE, demo.ENV_RATE):
+        monkeypatch.setenv(name, "")
+    monkeypatch.setenv("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
+    assert worker.main(["check"]) == 0
+    assert "pocketsphinx heard 'hello what time is it'" in capsys.readouterr().out
+
+
+async def _fake_agent_server(
+    registrations: list[agent_pb.RegisterWorkerRequest],
+) -> tuple[web.AppRunner, int]:
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        assert request.headers["Authorization"].startswith("Bearer ")
+        async for msg in ws:
+            if msg.type != WSMsgType.BINARY:
+                continue
+            message = agent_pb.WorkerMessage.FromString(msg.data)
+            if message.WhichOneof("message") == "register":
+                registrations.append(message.register)
+                response = agent_pb.ServerMessage(
+                    register=agent_pb.RegisterWorkerResponse(
+                        worker_id="AW_fake", server_info=models.ServerInfo(protocol=16)
+                    )
+                )
+                await ws.send_bytes(response.SerializeToString())
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/agent", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server
+    assert server is not None
+    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    return runner, port
+
+
+@requires_espeak
+@pytest.mark.timeout(60)
+async def test_worker_registers_and_prints_ready_line() -> None:
+    registrations: list[agent_pb.RegisterWorkerRequest] = []
+    runner, port = await _fake_agent_server(registrations)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AGENT_TUI_DEMO_") and k not in ("HTTP_PROXY", "HTTPS_PROXY")
+    }
+    env.update(
+        LIVEKIT_URL=f"ws://127.0.0.1:{port}",
+        LIVEKIT_API_KEY="devkey",
+        LIVEKIT_API_SECRET="a-secret-that-is-long-enough-for-hs256-signing",
+    )
+    argv = demo.worker_command(agent_name="demo-test", ptt=True)
+    started = time.monotonic()
+    proc = await asyncio.create_subprocess_exec(
+        *argv, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    assert proc.stdout is not None
+    lines: list[str] = []
+    try:
+        ready = None
+        while ready is None:
+            raw = await asyncio.wait_for(proc.stdout.readline(), timeout=40)
+            assert raw, f"worker exited before registering: {lines}"
+            line = raw.decode(errors="replace").rstrip()
+            lines.append(line)
+            ready = demo.parse_ready_line(line)
+        assert ready == ("demo-test", "AW_fake")
+        assert time.monotonic() - started < 40
+        assert [r.agent_name for r in registrations] == ["demo-test"]
+        assert any(demo.FRAMEWORK_READY_MESSAGE in line for line in lines)
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            returncode = await asyncio.wait_for(proc.wait(), timeout=15)
+        except TimeoutError:
+            proc.kill()
+            returncode = await proc.wait()
+        await runner.cleanup()
+    assert returncode == 0
