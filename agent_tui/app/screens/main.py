@@ -1,0 +1,52 @@
+"""The main screen: header, banner, transcript, agent and microphone panels, chat input, footer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ..widgets.agent_state import AgentStateIndicator
+from ..widgets.attributes_panel import AttributesPanel
+from ..widgets.banner import Banner
+from ..widgets.chat_input import ChatInput
+from ..widgets.header_bar import HeaderBar
+from ..widgets.level_meter import LevelMeter
+from ..widgets.mic_panel import MicPanel
+from ..widgets.transcript_view import TranscriptView
+
+
+class MainScreen(Screen[None]):
+    """Pure layout; the app fills the widgets from session events."""
+
+    def __init__(
+        self, *, max_transcript_lines: int, clock_format: Callable[[float], str] | None = None
+    ) -> None:
+        super().__init__(id="main")
+        self._max_transcript_lines = max_transcript_lines
+        self._clock_format = clock_format
+
+    def compose(self) -> ComposeResult:
+        yield HeaderBar(id="header")
+        yield Banner("", id="banner")
+        with Horizontal(id="body"):
+            kwargs = {"clock_format": self._clock_format} if self._clock_format is not None else {}
+            transcript = TranscriptView(max_entries=self._max_transcript_lines, id="transcript", **kwargs)
+            transcript.border_title = "Conversation"
+            yield transcript
+            with Vertical(id="sidebar"):
+                with Vertical(id="agent-panel") as agent_panel:
+                    agent_panel.border_title = "Agent"
+                    yield AgentStateIndicator(id="agent-state")
+                    yield LevelMeter("voice", id="agent-level")
+                mic = MicPanel(id="mic-panel")
+                mic.border_title = "Microphone"
+                yield mic
+                attributes = AttributesPanel(id="attributes")
+                attributes.border_title = "Agent attributes"
+                yield attributes
+        yield ChatInput(id="chat")
+        yield Footer(id="footer")

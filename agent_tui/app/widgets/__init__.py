@@ -1,0 +1,1 @@
+"""Widgets of the main screen; each is driven by the app and knows nothing of the Session."""

@@ -1,0 +1,109 @@
+"""The live agent-state indicator: one colour and symbol per state, motion while thinking or speaking,
+and the failure reason in words.
+
+The animation frame is advanced by the app's single refresh timer (:meth:`advance`), not by a timer of
+its own, so there is one clock to stop for deterministic snapshots and one bounded repaint rate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Label
+
+from agent_tui.session import AgentFailure, AgentState
+
+
+@dataclass(frozen=True)
+class StateLook:
+    symbol: str
+    title: str
+    detail: str
+
+
+LOOKS: dict[AgentState, StateLook] = {
+    AgentState.DISCONNECTED: StateLook("○", "Disconnected", "Not in a room."),
+    AgentState.CONNECTING: StateLook("◌", "Connecting", "Joining the room, waiting for the agent…"),
+    AgentState.PRE_CONNECT_BUFFERING: StateLook(
+        "◍", "Buffering", "Speak now: audio is kept until the agent joins."
+    ),
+    AgentState.INITIALIZING: StateLook("◔", "Initializing", "The agent joined and is starting up."),
+    AgentState.IDLE: StateLook("◎", "Idle", "The agent is idle."),
+    AgentState.LISTENING: StateLook("●", "Listening", "Speak, or type a message."),
+    AgentState.THINKING: StateLook("⠋", "Thinking", "The agent is working on a reply."),
+    AgentState.SPEAKING: StateLook("▶", "Speaking", "The agent is talking."),
+    AgentState.FAILED: StateLook("✖", "Failed", "The agent is not available."),
+}
+
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+_BARS = ("▁▃▅", "▃▅▇", "▅▇▅", "▇▅▃", "▅▃▁", "▃▁▃")
+
+
+def animation_symbol(state: AgentState, frame: int) -> str:
+    """The symbol for ``frame`` of an animated state (the static symbol for the others)."""
+    if state is AgentState.THINKING:
+        return _SPINNER[frame % len(_SPINNER)]
+    if state is AgentState.SPEAKING:
+        return _BARS[frame % len(_BARS)]
+    return LOOKS[state].symbol
+
+
+def describe(state: AgentState, failure: AgentFailure | None) -> str:
+    """The words under the state: the failure and what to do about it, when there is one."""
+    if state is AgentState.FAILED and failure is not None:
+        return f"{failure.value} {failure.hint[0].upper()}{failure.hint[1:]}."
+    return LOOKS[state].detail
+
+
+class AgentStateIndicator(Vertical):
+    """Two lines: ``● Listening`` in the state's colour, then what it means."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._state = AgentState.DISCONNECTED
+        self._failure: AgentFailure | None = None
+        self._frame = 0
+
+    @property
+    def state(self) -> AgentState:
+        return self._state
+
+    @property
+    def failure(self) -> AgentFailure | None:
+        return self._failure
+
+    @property
+    def animated(self) -> bool:
+        return self._state in (AgentState.THINKING, AgentState.SPEAKING)
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._title(), id="agent-state-title")
+        yield Label(describe(self._state, self._failure), id="agent-state-detail")
+
+    def on_mount(self) -> None:
+        self._apply_class()
+
+    def set_state(self, state: AgentState, failure: AgentFailure | None = None) -> None:
+        self._state = state
+        self._failure = failure
+        self._frame = 0
+        self._apply_class()
+        if self.is_mounted:
+            self.query_one("#agent-state-title", Label).update(self._title())
+            self.query_one("#agent-state-detail", Label).update(describe(state, failure))
+
+    def advance(self) -> None:
+        """Next animation frame; a no-op for still states."""
+        if not self.animated:
+            return
+        self._frame += 1
+        self.query_one("#agent-state-title", Label).update(self._title())
+
+    def _title(self) -> str:
+        return f"{animation_symbol(self._state, self._frame)} {LOOKS[self._state].title}"
+
+    def _apply_class(self) -> None:
+        for state in AgentState:
+            self.set_class(state is self._state, f"-{state.value}")

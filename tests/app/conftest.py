@@ -1,0 +1,188 @@
+"""Fixtures for the app's tests: a real Session (never started) whose bus carries real event objects,
+and a recording implementation of the AudioControls protocol (a collaborator, not a widget under test)."""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from agent_tui.app import AgentTuiApp, UiSettings
+from agent_tui.audio.controls import AudioStatus, DeviceInfo, Level, MicMode
+from agent_tui.audio.errors import AudioDeviceError
+from agent_tui.session import LiteralTokenSource, Session, SessionOptions
+
+#: Fixed wall-clock base for transcript timestamps in tests (2024-05-01 12:00:00 UTC).
+T0 = 1_714_564_800.0
+
+
+class FakeClock:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class RecordingAudio:
+    """An in-test AudioControls: keeps the status a real engine would and records every call."""
+
+    def __init__(
+        self, *, mode: MicMode = MicMode.OPEN, text_only: bool = False, reason: str | None = None
+    ) -> None:
+        self._status = AudioStatus(
+            text_only=text_only,
+            reason=reason,
+            input_name=None if text_only else "USB Mic",
+            output_name=None if text_only else "Speakers",
+            mode=mode,
+            muted=False,
+            talking=False,
+            aec=True,
+        )
+        self.calls: list[tuple[str, object]] = []
+        self.input_db = -20.0
+        self.output_db = -12.0
+        self.devices = [
+            DeviceInfo(0, "USB Mic", "ALSA", 1, 0, 48000.0, True, False),
+            DeviceInfo(1, "Speakers", "ALSA", 0, 2, 48000.0, False, True),
+            DeviceInfo(2, "Headset", "ALSA", 1, 2, 48000.0, False, False),
+        ]
+        self.fail_select = False
+
+    @property
+    def status(self) -> AudioStatus:
+        return self._status
+
+    def input_level(self) -> Level:
+        return Level(self.input_db, self.input_db + 3)
+
+    def output_level(self) -> Level:
+        return Level(self.output_db, self.output_db + 3)
+
+    def set_muted(self, muted: bool) -> None:
+        self.calls.append(("set_muted", muted))
+        self._status = replace(self._status, muted=muted)
+
+    def set_mode(self, mode: MicMode) -> None:
+        self.calls.append(("set_mode", mode))
+        self._status = replace(self._status, mode=mode, talking=False)
+
+    async def talk_start(self) -> None:
+        self.calls.append(("talk_start", None))
+        self._status = replace(self._status, talking=True)
+
+    async def talk_end(self) -> None:
+        self.calls.append(("talk_end", None))
+        self._status = replace(self._status, talking=False)
+
+    async def talk_cancel(self) -> None:
+        self.calls.append(("talk_cancel", None))
+        self._status = replace(self._status, talking=False)
+
+    def set_aec(self, enabled: bool) -> None:
+        self.calls.append(("set_aec", enabled))
+        self._status = replace(self._status, aec=enabled)
+
+    def list_devices(self) -> list[DeviceInfo]:
+        self.calls.append(("list_devices", None))
+        return list(self.devices)
+
+    async def select_devices(
+        self, *, input_device: str | int | None, output_device: str | int | None
+    ) -> None:
+        self.calls.append(("select_devices", (input_device, output_device)))
+        if self.fail_select:
+            raise AudioDeviceError(
+                "The device 'Headset' is busy. Close the other program using it, or pick another."
+            )
+        names = {d.index: d.name for d in self.devices}
+        self._status = replace(
+            self._status,
+            input_name=names.get(input_device, self._status.input_name)
+            if isinstance(input_device, int)
+            else None,
+            output_name=names.get(output_device, self._status.output_name)
+            if isinstance(output_device, int)
+            else None,
+        )
+
+    def names(self) -> list[str]:
+        return [name for name, _ in self.calls]
+
+
+def make_session(agent_name: str | None = "demo-agent", room: str | None = "demo-room") -> Session:
+    source = LiteralTokenSource("ws://127.0.0.1:1", "not-a-real-token")
+    return Session(source, SessionOptions(agent_name=agent_name, room_name=room))
+
+
+def utc_clock(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.gmtime(at))
+
+
+def make_app(
+    *,
+    session: Session | None = None,
+    audio: RecordingAudio | None = None,
+    ui: UiSettings | None = None,
+    clock: FakeClock | None = None,
+    tmp_path: Path | None = None,
+    **kwargs: object,
+) -> AgentTuiApp:
+    settings = ui or UiSettings(downloads_dir=(tmp_path or Path("/nonexistent")) / "downloads")
+    return AgentTuiApp(
+        session or make_session(),
+        audio=audio,
+        ui=settings,
+        autostart=False,
+        animate=False,
+        clock=clock or FakeClock(),
+        clock_format=utc_clock,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def audio() -> RecordingAudio:
+    return RecordingAudio()
+
+
+@pytest.fixture(autouse=True)
+def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    if hasattr(time, "tzset"):
+        time.tzset()
+    yield
+    os.environ.pop("TEXTUAL_DISABLE_KITTY_KEY", None)
+
+
+__all__ = ["T0", "FakeClock", "RecordingAudio", "make_app", "make_session", "math"]
+
+
+async def emit(pilot: object, *session_events: object) -> None:
+    """Emit real Session events on the app's session bus and let the app handle them."""
+    app = pilot.app  # type: ignore[attr-defined]
+    for event in session_events:
+        app.session.events.emit(event)
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def notes(app: AgentTuiApp) -> list[str]:
+    """Texts of the notifications shown so far."""
+    return [notification.message for notification in app._notifications]

@@ -1,0 +1,361 @@
+"""Every binding, pressed through Pilot, with its visible effect; remapping through the keymap."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+from textual.widgets import Input, OptionList
+
+from agent_tui.app import UiSettings
+from agent_tui.app.keys import BINDING_SPECS
+from agent_tui.app.screens.device_picker import DevicePicker
+from agent_tui.app.screens.dialogs import FileDialog, RpcDialog
+from agent_tui.app.screens.help import HelpScreen
+from agent_tui.app.widgets.attributes_panel import AttributesPanel
+from agent_tui.app.widgets.chat_input import ChatInput
+from agent_tui.app.widgets.transcript_view import TranscriptView
+from agent_tui.audio.controls import MicMode
+from agent_tui.session import ConnectionState
+
+from .conftest import T0, RecordingAudio, emit, make_app, notes
+from .events_factory import agent_listening, message
+from .screen_text import screen_text
+
+pytestmark = pytest.mark.timeout(30)
+
+TESTED_BINDINGS: set[str] = set()
+
+
+def covers(*binding_ids: str):  # type: ignore[no-untyped-def]
+    TESTED_BINDINGS.update(binding_ids)
+    return lambda fn: fn
+
+
+@covers("help")
+async def test_f1_opens_and_closes_help() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        assert "Push-to-talk" in text and "ctrl+space" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+@covers("command_palette")
+async def test_ctrl_p_palette_runs_an_app_command(audio: RecordingAudio) -> None:
+    app = make_app(audio=audio)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press(*"mute")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert ("set_muted", True) in audio.calls
+
+
+@covers("quit")
+@pytest.mark.parametrize("key", ["ctrl+q", "ctrl+c"])
+async def test_quit_ends_the_session_and_exits_zero(key: str) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+    assert app.return_value == 0
+    assert app.session.connection_state is ConnectionState.DISCONNECTED
+
+
+async def test_quit_writes_the_transcript_file(tmp_path: Path) -> None:
+    path = tmp_path / "out" / "transcript.txt"
+    app = make_app(transcript_path=path)
+    async with app.run_test() as pilot:
+        await emit(pilot, *agent_listening(), message("m1", "Hello there", at=T0, agent=True))
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+    text = path.read_text()
+    assert "Agent: Hello there" in text
+
+
+@covers("ptt", "mic_mode")
+async def test_f3_switches_to_push_to_talk_and_ctrl_space_talks(audio: RecordingAudio) -> None:
+    from agent_tui.app.settings import PttMethodSetting
+
+    app = make_app(audio=audio, ui=UiSettings(ptt_method=PttMethodSetting.TOGGLE))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+space")  # open mic: a hint, no gate
+        assert "talk_start" not in audio.names()
+        await pilot.press("f3")
+        assert ("set_mode", MicMode.PUSH_TO_TALK) in audio.calls
+        assert "PRESS CTRL+SPACE TO TALK" in screen_text(app)
+        await pilot.press("ctrl+space")
+        await pilot.pause()
+        assert audio.names()[-1] == "talk_start"
+        assert "TALKING" in screen_text(app)
+        app._clock.advance(2.0)  # type: ignore[attr-defined]
+        await pilot.press("ctrl+space")
+        await pilot.pause()
+        assert audio.names()[-1] == "talk_end"
+        await pilot.press("f3")
+        assert ("set_mode", MicMode.OPEN) in audio.calls
+
+
+@covers("ptt_cancel")
+async def test_escape_cancels_a_turn() -> None:
+    audio = RecordingAudio(mode=MicMode.PUSH_TO_TALK)
+    app = make_app(audio=audio)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+space")
+        await pilot.pause()
+        await pilot.press("escape")
+        await pilot.pause()
+        assert audio.names()[-2:] == ["talk_start", "talk_cancel"]
+
+
+@covers("mute")
+async def test_f2_toggles_mute_with_a_badge(audio: RecordingAudio) -> None:
+    app = make_app(audio=audio)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f2")
+        assert audio.status.muted
+        assert "MUTED" in screen_text(app)
+        await pilot.press("f2")
+        assert not audio.status.muted
+        assert "LIVE" in screen_text(app)
+
+
+@covers("devices")
+async def test_f4_device_picker_selects_devices(audio: RecordingAudio) -> None:
+    app = make_app(audio=audio)
+    async with app.run_test(size=(100, 34)) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        assert isinstance(app.screen, DevicePicker)
+        inputs = app.screen.query_one("#device-inputs", OptionList)
+        assert inputs.option_count == 2  # USB Mic and Headset
+        await pilot.press("down", "enter")  # Headset
+        await pilot.press("enter")  # keep Speakers
+        await pilot.pause()
+        assert ("select_devices", (2, 1)) in audio.calls
+        assert "Headset" in screen_text(app)
+
+
+async def test_device_errors_are_shown_not_raised(audio: RecordingAudio) -> None:
+    audio.fail_select = True
+    app = make_app(audio=audio)
+    async with app.run_test(size=(100, 34), notifications=True) as pilot:
+        await pilot.press("f4")
+        await pilot.pause()
+        await pilot.press("enter", "enter")
+        await pilot.pause()
+        assert any("busy" in note for note in notes(app))
+
+
+@covers("aec")
+async def test_f8_toggles_echo_cancellation(audio: RecordingAudio) -> None:
+    app = make_app(audio=audio)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f8")
+        assert ("set_aec", False) in audio.calls
+        assert "aec   off" in screen_text(app)
+
+
+@covers("attributes")
+async def test_f6_hides_and_shows_the_attributes_panel() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        panel = app.main.query_one(AttributesPanel)
+        await pilot.press("f6")
+        assert not panel.display
+        await pilot.press("f6")
+        assert panel.display
+
+
+@covers("reconnect")
+async def test_f5_restarts_the_session_and_a_token_error_opens_the_panel() -> None:
+    app = make_app()  # the literal token is not a JWT: the real token check rejects it, no network
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f5")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if app.current_problem is not None:
+                break
+        assert app.current_problem is not None
+        assert app.current_problem.kind == "token"
+        assert app.current_problem.exit_code == 3
+        assert "Could not get a token" in screen_text(app)
+
+
+@covers("export")
+async def test_ctrl_s_exports_the_transcript(tmp_path: Path) -> None:
+    app = make_app(tmp_path=tmp_path)
+    async with app.run_test(notifications=True) as pilot:
+        await emit(
+            pilot, *agent_listening(), message("m1", "Hi", at=T0, agent=True), message("m2", "Yo", at=T0 + 1)
+        )
+        await pilot.press("ctrl+s")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if list((tmp_path / "downloads").glob("transcript-*.txt")):
+                break
+        [written] = list((tmp_path / "downloads").glob("transcript-*.txt"))
+        text = written.read_text()
+        assert "Agent: Hi" in text and "You: Yo" in text
+        assert any("Transcript written" in note for note in notes(app))
+
+
+@covers("send_file")
+async def test_f7_sends_a_file(tmp_path: Path) -> None:
+    sent: list[tuple[Path, str]] = []
+    app = make_app(tmp_path=tmp_path)
+
+    async def send_file(path: Path, *, topic: str = "lk.chat") -> str:  # the room is the collaborator here
+        sent.append((Path(path), topic))
+        return "stream-1"
+
+    app.session.send_file = send_file  # type: ignore[method-assign]
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(b"\x89PNG")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f7")
+        await pilot.pause()
+        assert isinstance(app.screen, FileDialog)
+        app.screen.query_one("#file-path", Input).value = str(picture)
+        await pilot.press("enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if sent:
+                break
+        assert sent == [(picture, "files")]
+        assert "Sent cat.png" in screen_text(app)
+
+
+@covers("rpc")
+async def test_f9_calls_an_rpc_method_and_shows_the_reply() -> None:
+    calls: list[tuple[str, str]] = []
+    app = make_app()
+
+    async def perform_rpc(method: str, payload: str = "", **_: object) -> str:
+        calls.append((method, payload))
+        return '{"temp": 21}'
+
+    app.session.perform_rpc = perform_rpc  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f9")
+        await pilot.pause()
+        assert isinstance(app.screen, RpcDialog)
+        await pilot.press(*"get_weather", "tab", *"paris", "enter")
+        for _ in range(20):
+            await pilot.pause(0.05)
+            if calls:
+                break
+        await pilot.pause()
+        assert calls == [("get_weather", "paris")]
+        assert 'RPC get_weather → {"temp": 21}' in screen_text(app)
+
+
+async def test_rpc_without_a_connection_says_so() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await app.call_rpc("get_weather", "")
+        await pilot.pause()
+        assert "RPC get_weather failed: The session is not connected" in screen_text(app)
+
+
+@covers("end_session")
+async def test_f10_ends_the_session_and_keeps_the_app() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f10")
+        await pilot.pause(0.1)
+        assert "Session ended." in screen_text(app)
+        assert app.is_running
+
+
+@covers("scroll_up", "scroll_down", "jump_to_latest")
+async def test_paging_pauses_following_and_ctrl_end_resumes() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *[message(f"m{i}", f"line {i}", at=T0 + i) for i in range(100)])
+        view = app.main.query_one(TranscriptView)
+        assert view.following and view.scroll_y == view.max_scroll_y
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert not view.following
+        top = view.scroll_y
+        await emit(pilot, message("new", "a new line", at=T0 + 200))
+        assert view.scroll_y == top  # stays where the user is reading
+        assert view.unseen == 1
+        assert "1 new below" in screen_text(app)
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert view.scroll_y > top
+        await pilot.press("pageup", "pageup")
+        await pilot.press("ctrl+end")
+        await pilot.pause()
+        assert view.following and view.scroll_y == view.max_scroll_y
+        await emit(pilot, message("newer", "another", at=T0 + 201))
+        assert view.scroll_y == view.max_scroll_y
+
+
+@covers("focus_chat")
+async def test_ctrl_l_focuses_the_chat_and_enter_sends() -> None:
+    sent: list[str] = []
+    app = make_app()
+
+    async def send_chat(text: str) -> object:
+        sent.append(text)
+        return None
+
+    app.session.send_chat = send_chat  # type: ignore[method-assign]
+    async with app.run_test() as pilot:
+        app.main.query_one(TranscriptView).focus()
+        await pilot.press("ctrl+l")
+        assert isinstance(app.focused, ChatInput)
+        await pilot.press(*"hello agent", "enter")
+        await pilot.pause(0.1)
+        assert sent == ["hello agent"]
+        assert app.main.query_one(ChatInput).value == ""
+
+
+async def test_chat_when_not_connected_keeps_the_text() -> None:
+    app = make_app()
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.press(*"hi", "enter")
+        await pilot.pause(0.1)
+        assert app.main.query_one(ChatInput).value == "hi"
+        assert any("Not sent" in note for note in notes(app))
+
+
+async def test_keymap_remaps_by_binding_id(audio: RecordingAudio) -> None:
+    app = make_app(audio=audio, ui=UiSettings(keymap={"mute": "f12"}, ptt_key="f11"))
+    async with app.run_test() as pilot:
+        await pilot.press("f2")
+        assert not audio.status.muted
+        await pilot.press("f12")
+        assert audio.status.muted
+        assert app.ptt_keys() == ["f11"]
+
+
+async def test_unknown_keymap_ids_are_reported_not_fatal() -> None:
+    app = make_app(ui=UiSettings(keymap={"mutte": "f12"}))
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.pause()
+        assert any("mutte" in note for note in notes(app))
+
+
+async def test_text_only_hints_instead_of_failing() -> None:
+    app = make_app(audio=None)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        for key in ("f2", "f3", "f4", "f8", "ctrl+space"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert "TEXT ONLY" in screen_text(app)
+        assert any("text only" in note.lower() for note in notes(app))
+
+
+def test_every_binding_is_covered() -> None:
+    assert {spec.id for spec in BINDING_SPECS} <= TESTED_BINDINGS

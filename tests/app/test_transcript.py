@@ -1,0 +1,104 @@
+"""The transcript pane: speakers apart, interim text replaced in place, long sessions bounded."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from agent_tui.app import UiSettings
+from agent_tui.app.widgets.transcript_view import EntryKind, TranscriptView
+from agent_tui.app.widgets.transcript_wrap import wrap_cells
+
+from .conftest import T0, emit, make_app
+from .events_factory import agent_listening, message
+from .screen_text import screen_text
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def test_wrap_cells() -> None:
+    assert wrap_cells("hello world", 20) == ["hello world"]
+    assert wrap_cells("hello world again", 11) == ["hello world", "again"]
+    assert wrap_cells("abcdefghij", 4) == ["abcd", "efgh", "ij"]
+    assert wrap_cells("", 5) == [""]
+    assert wrap_cells("a\nb", 5) == ["a", "b"]
+    assert wrap_cells("日本語テキスト", 6) == ["日本語", "テキス", "ト"]  # wide characters count two cells
+
+
+async def test_interim_text_is_replaced_in_place_when_final() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *agent_listening(), message("seg-1", "what is the wea", at=T0, final=False))
+        view = app.main.query_one(TranscriptView)
+        [entry] = [e for e in view.entries if e.kind is EntryKind.USER]
+        assert not entry.final
+        await emit(pilot, message("seg-1", "What is the weather in Paris?", at=T0, final=True))
+        users = [e for e in view.entries if e.kind is EntryKind.USER]
+        assert len(users) == 1 and users[0].final
+        text = screen_text(app)
+        assert "What is the weather in Paris?" in text and "what is the wea\n" not in text
+        await emit(pilot, message("seg-2", "It is sunny and 21 degrees.", at=T0 + 2, agent=True))
+        text = screen_text(app)
+        assert "12:00:00 You" in text
+        assert "12:00:02 Agent" in text
+
+
+async def test_the_transcript_line_styles_differ_by_speaker_and_finality() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(
+            pilot,
+            message("u", "user text", at=T0, final=True),
+            message("a", "agent text", at=T0 + 1, agent=True),
+            message("i", "interim text", at=T0 + 2, final=False),
+        )
+        view = app.main.query_one(TranscriptView)
+        user = view.get_component_rich_style("transcript--user")
+        agent = view.get_component_rich_style("transcript--agent")
+        interim = view.get_component_rich_style("transcript--interim")
+        assert user.color != agent.color
+        assert interim.italic
+        strip = view.render_line(2)
+        assert any(segment.text == "interim text" and segment.style.italic for segment in strip)
+
+
+async def test_ten_thousand_messages_stay_responsive_and_bounded() -> None:
+    app = make_app(ui=UiSettings(max_transcript_lines=2000))
+    async with app.run_test(size=(120, 40)) as pilot:
+        view = app.main.query_one(TranscriptView)
+        started = time.perf_counter()
+        for i in range(10_000):
+            app.session.events.emit(
+                message(f"m{i}", f"message number {i} " + "word " * (i % 30), at=T0 + i, agent=i % 2 == 0)
+            )
+        await pilot.pause()
+        elapsed = time.perf_counter() - started
+        assert len(view.entries) <= 2000
+        assert view.entries[-1].text.startswith("message number 9999")
+        assert view.following and view.scroll_y == view.max_scroll_y
+        # a keypress is handled promptly after the flood
+        started = time.perf_counter()
+        await pilot.press("pageup")
+        await pilot.pause()
+        assert time.perf_counter() - started < 2.0
+        assert not view.following
+        # generous bound, to catch quadratic behaviour rather than to time the machine
+        assert elapsed < 30, elapsed
+        # interim updates of an old message after eviction do not crash
+        app.session.events.emit(message("m0", "evicted long ago", at=T0, final=False))
+        await pilot.pause()
+
+
+async def test_resize_rewraps_without_losing_the_end() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await emit(
+            pilot, *[message(f"m{i}", "a fairly long line of words " * 4, at=T0 + i) for i in range(60)]
+        )
+        view = app.main.query_one(TranscriptView)
+        lines_wide = view.total_lines
+        await pilot.resize_terminal(80, 30)
+        await pilot.pause()
+        assert view.total_lines > lines_wide
+        assert view.scroll_y == view.max_scroll_y
