@@ -325,7 +325,7 @@ def _run_ui(settings: Settings) -> int | None:
     runs text-only until the audio settings and engine are connected here.
     """
     try:
-        from agent_tui.app import UiSettings, run_app
+        from agent_tui.app import run_app
     except ImportError:
         return None
     import asyncio
@@ -334,7 +334,7 @@ def _run_ui(settings: Settings) -> int | None:
 
     async def main() -> int:
         session = create_session(settings)
-        return await run_app(session, audio=None, ui=UiSettings(), transcript_path=settings.transcript)
+        return await run_app(session, audio=None, ui=settings.tui, transcript_path=settings.transcript)
 
     return asyncio.run(main())
 

@@ -15,8 +15,8 @@ The TOML file uses the setting names at its top level (``agent_timeout = 30``). 
 (``AGENT_TUI_ATTRIBUTES='{"role": "tester"}'``) or one variable per key (``AGENT_TUI_ATTRIBUTES__ROLE``).
 Tables merge key by key across the layers (``--attribute`` adds to the file's ``[attributes]``; the
 higher layer wins for a key both set).
-Later groups of settings (``[audio]``, ``[ui]``) are meant to be nested models, which TOML tables and the
-``__`` environment delimiter already address.
+Groups of settings (``[tui]`` for the terminal UI, ``[audio]``) are nested models: TOML tables in the file,
+``AGENT_TUI_TUI__THEME``-style variables in the environment.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ from pydantic_settings import (
 )
 
 from agent_tui import paths
+from agent_tui.app.settings import UiSettings
 from agent_tui.session.errors import AgentTuiError
 
 ENV_PREFIX = "AGENT_TUI_"
@@ -125,6 +126,9 @@ class Settings(BaseSettings):
     # -- logging ---------------------------------------------------------------------------------------
     log_file: Path | None = None
     log_level: LogLevel = "warning"
+
+    # -- groups ----------------------------------------------------------------------------------------
+    tui: UiSettings = Field(default_factory=UiSettings)
 
     @field_validator(
         "url",

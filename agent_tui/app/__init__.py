@@ -2,24 +2,29 @@
 
 ``run_app(session, audio=..., ui=...)`` runs it to the end and returns the process exit code; tests build
 :class:`AgentTuiApp` directly with ``autostart=False`` and feed real session events.
+
+Names are imported on first use (PEP 562) so that the config loader can read :class:`UiSettings`
+without loading Textual.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-import sys
-from pathlib import Path
-from typing import Any
+import importlib
+from typing import TYPE_CHECKING, Any
 
-from agent_tui.audio.controls import AudioControls
-from agent_tui.session import Session
+if TYPE_CHECKING:
+    from .app import AgentTuiApp, SessionEventPosted, SessionStartFailed
+    from .runner import run_app
+    from .settings import PttMethodSetting, UiSettings
 
-from .app import END_TIMEOUT, AgentTuiApp, SessionEventPosted, SessionStartFailed
-from .settings import PttMethodSetting, UiSettings
-
-log = logging.getLogger(__name__)
+_EXPORTS = {
+    "AgentTuiApp": "app",
+    "SessionEventPosted": "app",
+    "SessionStartFailed": "app",
+    "run_app": "runner",
+    "PttMethodSetting": "settings",
+    "UiSettings": "settings",
+}
 
 __all__ = [
     "AgentTuiApp",
@@ -31,41 +36,10 @@ __all__ = [
 ]
 
 
-def _driver_class() -> Any:
-    """The key-release driver where Textual uses its Linux driver (Linux, macOS); Textual's own elsewhere."""
-    if sys.platform == "win32":
-        return None
-    from .key_release import KeyReleaseDriver
-
-    return KeyReleaseDriver
-
-
-async def run_app(
-    session: Session,
-    *,
-    audio: AudioControls | None,
-    ui: UiSettings,
-    transcript_path: Path | None = None,
-    text_only_reason: str | None = None,
-) -> int:
-    """Run the app until the user quits; the session is started by the app and always ended here.
-
-    Returns the exit code: 0 after a normal quit, the error's code (``exit_code_for``) when the user
-    quits from an error panel or while a session problem stands, 1 after an unexpected error.
-    """
-    app = AgentTuiApp(
-        session,
-        audio=audio,
-        ui=ui,
-        transcript_path=transcript_path,
-        text_only_reason=text_only_reason,
-        driver_class=_driver_class(),
-    )
-    try:
-        result = await app.run_async()
-    finally:
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(session.end(), timeout=END_TIMEOUT)
-    if result is not None:
-        return int(result)
-    return app.return_code or 0
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

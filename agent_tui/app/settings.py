@@ -10,8 +10,9 @@ from __future__ import annotations
 from enum import StrEnum
 from pathlib import Path
 
-import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from agent_tui.paths import downloads_dir
 
 
 class PttMethodSetting(StrEnum):
@@ -21,11 +22,6 @@ class PttMethodSetting(StrEnum):
     RELEASE = "release"  # hold: real key-release events (kitty keyboard protocol)
     REPEAT = "repeat"  # hold: release inferred when the key-repeat stream stops
     TOGGLE = "toggle"  # press to open, press again to close
-
-
-def default_downloads_dir() -> Path:
-    """Where files the agent sends are saved unless the config says otherwise."""
-    return Path(platformdirs.user_downloads_dir()) / "agent-tui"
 
 
 class UiSettings(BaseModel):
@@ -44,7 +40,7 @@ class UiSettings(BaseModel):
     ptt_release_timeout_ms: int = Field(default=250, ge=30, le=5000)
     #: With ``repeat``: the terminal's delay before auto-repeat starts (the first gap is this long).
     ptt_repeat_delay_ms: int = Field(default=700, ge=100, le=5000)
-    downloads_dir: Path = Field(default_factory=default_downloads_dir)
+    downloads_dir: Path = Field(default_factory=downloads_dir)
     #: Byte-stream topics whose files are saved to ``downloads_dir`` and announced.
     file_topics: tuple[str, ...] = ("files", "lk.chat")
     #: The transcript pane keeps at most this many entries; older ones scroll away for good.
