@@ -1,0 +1,179 @@
+"""A room: who is in it, what they publish, and who hears what.
+
+The room is the only place that knows every participant, so it does the fan-out: participant updates
+to everyone, new tracks to every auto-subscribing participant, data packets to their recipients. It is
+created by the first join (remembering that participant's grant, whose room configuration names the
+agents a dispatcher would send) and closed ``departure_timeout`` seconds after the last one leaves.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from livekit.protocol.models import DataPacket, DisconnectReason, ParticipantInfo
+from livekit.protocol.models import Room as RoomInfo
+from livekit.protocol.rtc import JoinRequest, JoinResponse, SignalResponse
+
+from .auth import ParticipantGrant
+from .data_routing import recipients, stamp_sender
+from .identifiers import ROOM_PREFIX, new_sid
+from .participant import Participant, participant_update
+from .server_info import PING_INTERVAL_S, PING_TIMEOUT_S, SERVER_INFO
+from .tracks import PublishedTrack
+
+_log = logging.getLogger("agent_tui.devserver")
+
+Spawn = Callable[[Coroutine[Any, Any, None]], None]
+
+
+class Room:
+    """One named room; see the module docstring."""
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        creator: ParticipantGrant,
+        departure_timeout: float,
+        spawn: Spawn,
+        on_empty: Callable[[Room], None],
+    ) -> None:
+        self.name = name
+        self.sid = new_sid(ROOM_PREFIX)
+        self.creator = creator
+        self.created_at = time.time()
+        self.departure_timeout = departure_timeout
+        self.participants: dict[str, Participant] = {}
+        self._spawn = spawn
+        self._on_empty = on_empty
+
+    def info(self) -> RoomInfo:
+        """The room as clients see it."""
+        return RoomInfo(
+            sid=self.sid,
+            name=self.name,
+            departure_timeout=int(self.departure_timeout),
+            creation_time=int(self.created_at),
+            creation_time_ms=int(self.created_at * 1000),
+            num_participants=len(self.participants),
+            num_publishers=sum(1 for p in self.participants.values() if p.published),
+        )
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        """Run ``coroutine`` as a server-owned background task (awaited at shutdown)."""
+        self._spawn(coroutine)
+
+    async def join(self, grant: ParticipantGrant, request: JoinRequest) -> Participant:
+        """Admit a client: replace a stale session of the same identity, answer with the JoinResponse."""
+        stale = self.participants.get(grant.identity)
+        if stale is not None:
+            await self.remove(stale, DisconnectReason.DUPLICATE_IDENTITY, notify=True)
+        participant = Participant(self, grant, request)
+        others = [p for p in self.participants.values() if not p.grant.hidden]
+        self.participants[participant.identity] = participant
+        participant.send(
+            SignalResponse(
+                join=JoinResponse(
+                    room=self.info(),
+                    participant=participant.info(),
+                    other_participants=[p.info() for p in others],
+                    server_version=SERVER_INFO.version,
+                    server_info=SERVER_INFO,
+                    ping_interval=PING_INTERVAL_S,
+                    ping_timeout=PING_TIMEOUT_S,
+                    ice_servers=[],
+                )
+            )
+        )
+        if not grant.hidden:
+            update = participant_update(participant.info())
+            for other in others:
+                other.send(update)
+        if participant.auto_subscribe:
+            for other in others:
+                for published in other.published.values():
+                    participant.subscribe(published)
+        _log.info(
+            "join room=%s identity=%s kind=%s",
+            self.name,
+            participant.identity,
+            ParticipantInfo.Kind.Name(grant.kind),
+        )
+        return participant
+
+    async def remove(self, participant: Participant, reason: DisconnectReason, *, notify: bool) -> None:
+        """Take ``participant`` out of the room and close it; others see it disconnect."""
+        if self.participants.get(participant.identity) is not participant:
+            return
+        del self.participants[participant.identity]
+        for published in list(participant.published.values()):
+            self.track_unpublished(participant, published)
+        await participant.close(reason, notify=notify)
+        if not participant.grant.hidden:
+            update = participant_update(participant.info())
+            for other in self.participants.values():
+                other.send(update)
+        _log.info(
+            "leave room=%s identity=%s reason=%s",
+            self.name,
+            participant.identity,
+            DisconnectReason.Name(reason),
+        )
+        if not self.participants:
+            self._on_empty(self)
+
+    async def close(self, reason: DisconnectReason) -> None:
+        """Remove everyone, telling them why (server shutdown)."""
+        for participant in list(self.participants.values()):
+            await self.remove(participant, reason, notify=True)
+
+    def find_participant(self, sid: str) -> Participant | None:
+        """The participant with session id ``sid``, if still here."""
+        return next((p for p in self.participants.values() if p.sid == sid), None)
+
+    def find_track(self, track_sid: str) -> PublishedTrack | None:
+        """The published track ``track_sid``, whoever publishes it."""
+        for participant in self.participants.values():
+            published = participant.published.get(track_sid)
+            if published is not None:
+                return published
+        return None
+
+    def broadcast(self, participant: Participant) -> None:
+        """Send ``participant``'s current info to everyone, itself included (it learns its own changes)."""
+        update = participant_update(participant.info())
+        for other in self.participants.values():
+            if other is participant or not participant.grant.hidden:
+                other.send(update)
+
+    def snapshot(self) -> SignalResponse:
+        """Every participant's current info in one update (sent after a resume)."""
+        return participant_update(*(p.info() for p in self.participants.values() if not p.grant.hidden))
+
+    def track_published(self, publisher: Participant, published: PublishedTrack) -> None:
+        """Announce a negotiated track, then subscribe everyone who auto-subscribes.
+
+        The update must reach a subscriber before the media does, or the SDK drops the track as coming
+        from an unknown participant; both go over the subscriber's ordered signal link in that order.
+        """
+        self.broadcast(publisher)
+        for other in self.participants.values():
+            if other is not publisher and other.auto_subscribe:
+                other.subscribe(published)
+
+    def track_unpublished(self, publisher: Participant, published: PublishedTrack) -> None:
+        """A track ended: stop every subscriber's copy and tell everyone."""
+        for other in self.participants.values():
+            other.unsubscribe(published.sid)
+        if publisher.identity in self.participants:
+            self.broadcast(publisher)
+
+    def route_data(self, sender: Participant, label: str, packet: DataPacket) -> None:
+        """Forward a data packet from ``sender`` to its recipients on the same kind of channel."""
+        stamp_sender(packet, identity=sender.identity, sid=sender.sid)
+        payload = packet.SerializeToString()
+        for identity in recipients(packet, sender=sender.identity, present=self.participants):
+            self.participants[identity].deliver_data(label, payload)

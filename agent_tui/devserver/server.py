@@ -1,0 +1,154 @@
+"""The dev server: one process-local LiveKit-compatible SFU for development and tests.
+
+:class:`DevServer` owns the listening socket, the rooms and every background task it starts, so that
+``stop()`` can end all of them: participants are told the server is shutting down, peer connections
+are closed, the socket stops listening and no task of the server outlives it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from types import TracebackType
+from typing import Any, Final, Protocol
+
+from livekit.protocol.models import DisconnectReason
+from websockets.asyncio.server import Server, serve
+
+from .auth import ParticipantGrant, TokenAuthority
+from .room import Room
+from .signalling import SignallingEndpoint
+
+_log = logging.getLogger("agent_tui.devserver")
+
+DEFAULT_API_KEY: Final = "devkey"
+# A development secret, printed openly by `agent-tui dev-server`; long enough for HS256 (livekit-api).
+DEFAULT_API_SECRET: Final = "agent-tui-dev-server-secret-not-for-production-use"
+DEFAULT_DEPARTURE_TIMEOUT: Final = 10.0
+DEFAULT_RESUME_WINDOW: Final = 15.0
+
+
+class RoomListener(Protocol):
+    """Hears rooms open and close (an agent dispatcher reads ``room.creator.room_config.agents``)."""
+
+    def room_created(self, room: Room) -> None: ...
+
+    def room_closed(self, room: Room) -> None: ...
+
+
+class DevServer:
+    """A LiveKit-compatible server on ``ws://host:port``; use ``async with`` or ``start()``/``stop()``."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 7880,
+        api_key: str = DEFAULT_API_KEY,
+        api_secret: str = DEFAULT_API_SECRET,
+        *,
+        departure_timeout: float = DEFAULT_DEPARTURE_TIMEOUT,
+        resume_window: float = DEFAULT_RESUME_WINDOW,
+    ) -> None:
+        self.host = host
+        self.port = port
+        self.api_key = api_key
+        self.api_secret = api_secret
+        self.departure_timeout = departure_timeout
+        self.rooms: dict[str, Room] = {}
+        self._listeners: list[RoomListener] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._server: Server | None = None
+        self._endpoint = SignallingEndpoint(
+            authority=TokenAuthority(api_key, api_secret),
+            room_for=self._room_for,
+            find_room=self.rooms.get,
+            resume_window=resume_window,
+        )
+
+    @property
+    def url(self) -> str:
+        """The ``ws://`` URL clients connect to (the bound port when started with port 0)."""
+        return f"ws://{self.host}:{self.port}"
+
+    def add_listener(self, listener: RoomListener) -> None:
+        """Tell ``listener`` about rooms opening and closing from now on."""
+        self._listeners.append(listener)
+
+    async def start(self) -> None:
+        """Start listening; returns once clients can connect."""
+        if self._server is not None:
+            return
+        self._server = await serve(
+            self._endpoint.handle,
+            self.host,
+            self.port,
+            process_request=self._endpoint.process_request,
+            max_size=None,
+            compression=None,
+            ping_interval=None,  # the LiveKit protocol has its own ping; websockets' would double it
+        )
+        if self.port == 0:
+            self.port = next(iter(self._server.sockets)).getsockname()[1]
+        _log.info("listening on %s", self.url)
+
+    async def stop(self) -> None:
+        """Close every room (clients are told the server is shutting down) and stop listening."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close(close_connections=False)
+        for room in list(self.rooms.values()):
+            await room.close(DisconnectReason.SERVER_SHUTDOWN)
+            self._forget(room)
+        server.close()
+        await server.wait_closed()
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        _log.info("stopped")
+
+    async def __aenter__(self) -> DevServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(coroutine, name="devserver-background")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _room_for(self, grant: ParticipantGrant) -> Room:
+        room = self.rooms.get(grant.room)
+        if room is None:
+            room = Room(
+                grant.room,
+                creator=grant,
+                departure_timeout=self.departure_timeout,
+                spawn=self._spawn,
+                on_empty=lambda emptied: self._spawn(self._close_if_still_empty(emptied)),
+            )
+            self.rooms[grant.room] = room
+            _log.info("room created room=%s by=%s", room.name, grant.identity)
+            for listener in self._listeners:
+                listener.room_created(room)
+        return room
+
+    async def _close_if_still_empty(self, room: Room) -> None:
+        await asyncio.sleep(self.departure_timeout)
+        if not room.participants and self.rooms.get(room.name) is room:
+            self._forget(room)
+
+    def _forget(self, room: Room) -> None:
+        if self.rooms.get(room.name) is room:
+            del self.rooms[room.name]
+            _log.info("room closed room=%s", room.name)
+            for listener in self._listeners:
+                listener.room_closed(room)

@@ -1,0 +1,61 @@
+"""Helpers shared by the e2e tests and the benchmark: tokens for the dev server and bounded waits."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import pytest
+from livekit import api, rtc
+from livekit.protocol.room import RoomConfiguration
+
+from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET
+
+ROOM = "e2e-room"
+
+Connector = Callable[..., Awaitable[rtc.Room]]
+
+
+def mint_token(
+    identity: str,
+    *,
+    room: str = ROOM,
+    kind: str = "standard",
+    name: str = "",
+    metadata: str = "",
+    attributes: dict[str, str] | None = None,
+    ttl: datetime.timedelta = datetime.timedelta(minutes=10),
+    room_config: RoomConfiguration | None = None,
+    api_key: str = DEFAULT_API_KEY,
+    api_secret: str = DEFAULT_API_SECRET,
+    **grants: Any,
+) -> str:
+    """A participant token for the dev server; ``grants`` override VideoGrants fields."""
+    video = api.VideoGrants(room_join=True, room=room, can_update_own_metadata=True)
+    for key, value in grants.items():
+        setattr(video, key, value)
+    token = (
+        api.AccessToken(api_key, api_secret)
+        .with_identity(identity)
+        .with_kind(kind)  # type: ignore[arg-type]
+        .with_name(name or identity)
+        .with_metadata(metadata)
+        .with_attributes(attributes or {})
+        .with_ttl(ttl)
+        .with_grants(video)
+    )
+    if room_config is not None:
+        token = token.with_room_config(room_config)
+    return token.to_jwt()
+
+
+async def wait_until(predicate: Callable[[], bool], *, what: str, within_s: float = 10.0) -> None:
+    """Poll ``predicate`` until it holds; fail naming ``what`` after ``within_s`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within_s
+    while not predicate():
+        if loop.time() > deadline:
+            pytest.fail(f"timed out after {within_s:.0f}s waiting for {what}")
+        await asyncio.sleep(0.02)
