@@ -31,8 +31,23 @@ ROUTED_LABELS: Final = frozenset({RELIABLE_LABEL, LOSSY_LABEL})
 _MAX_HELD: Final = 1000
 
 
-def stamp_sender(packet: DataPacket, *, identity: str, sid: str) -> None:
-    """Overwrite the sender fields of ``packet`` with the authenticated sender."""
+def stamp_sender(packet: DataPacket, *, identity: str, sid: str, is_agent: bool = False) -> None:
+    """Overwrite the sender fields of ``packet`` with the authenticated sender.
+
+    One exception, as livekit-server makes it: an agent may open a *text* stream on a participant's
+    behalf (livekit-agents publishes the user's transcription with the user as sender), so an agent's
+    text-stream header that names another identity keeps it and is marked ``generated``.
+    """
+    if (
+        is_agent
+        and packet.HasField("stream_header")
+        and packet.stream_header.HasField("text_header")
+        and packet.participant_identity
+        and packet.participant_identity != identity
+    ):
+        packet.stream_header.text_header.generated = True
+        packet.participant_sid = sid
+        return
     packet.participant_identity = identity
     packet.participant_sid = sid
     if packet.HasField("user"):

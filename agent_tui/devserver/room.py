@@ -173,7 +173,12 @@ class Room:
 
     def route_data(self, sender: Participant, label: str, packet: DataPacket) -> None:
         """Forward a data packet from ``sender`` to its recipients on the same kind of channel."""
-        stamp_sender(packet, identity=sender.identity, sid=sender.sid)
+        stamp_sender(
+            packet,
+            identity=sender.identity,
+            sid=sender.sid,
+            is_agent=sender.grant.kind == ParticipantInfo.Kind.AGENT,
+        )
         payload = packet.SerializeToString()
         for identity in recipients(packet, sender=sender.identity, present=self.participants):
             self.participants[identity].deliver_data(label, payload)
