@@ -1,0 +1,103 @@
+"""``agent-tui --no-ui`` end to end: the real CLI process against the dev server and an agent in the room."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from e2e_harness import Connector
+from stand_in_agent import StandInAgent
+
+from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
+
+AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
+
+
+@pytest.fixture
+async def agent_in_room(connect: Connector) -> AsyncIterator[StandInAgent]:
+    agent = StandInAgent()
+    await connect("agent-1", kind="agent", room=agent.room, attributes={"lk.agent.state": "listening"})
+    agent.on_connected()
+    yield agent
+    await agent.close()
+
+
+def cli_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
+    env.update(
+        LIVEKIT_API_KEY=DEFAULT_API_KEY, LIVEKIT_API_SECRET=DEFAULT_API_SECRET, AGENT_TUI_CONFIG="/dev/null"
+    )
+    return env
+
+
+async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, *args, env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), timeout=timeout)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_no_ui_json_send_gets_the_reply_and_exits_0(
+    dev_server: DevServer, agent_in_room: StandInAgent, tmp_path: Path
+) -> None:
+    transcript = tmp_path / "transcript.jsonl"
+    code, out, err = await run_cli(
+        "--no-ui", "--json", "--url", dev_server.url, "--room", "e2e-room", "--agent", "stand-in",
+        "--send", "hello", "--send", "and again", "--transcript", str(transcript),
+    )  # fmt: skip
+    assert code == 0, err
+    records = [json.loads(line) for line in out.splitlines()]
+    assert all(r["v"] == 1 and "ts" in r for r in records)
+    messages = [(r["speaker"], r["text"]) for r in records if r["type"] == "message"]
+    assert ("agent", "You said: hello") in messages
+    assert ("agent", "You said: and again") in messages
+    assert messages.index(("agent", "You said: hello")) < messages.index(("user", "and again"))
+    states = [r["state"] for r in records if r["type"] == "agent_state"]
+    assert "thinking" in states and "speaking" in states and states[-1] in ("listening", "disconnected")
+    assert records[-1] == {**records[-1], "type": "end", "exit_code": 0}
+    assert [text for _, text in agent_in_room.chats] == ["hello", "and again"]
+    saved = [json.loads(line) for line in transcript.read_text().splitlines()]
+    assert [(m["speaker"], m["text"]) for m in saved] == messages
+    assert DEFAULT_API_SECRET not in out + err
+
+
+async def test_unknown_agent_exits_5_with_one_line(dev_server: DevServer) -> None:
+    code, out, err = await run_cli(
+        "--no-ui", "--url", dev_server.url, "--agent", "nobody", "--agent-timeout", "1", "--send", "hi"
+    )
+    assert code == 5
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Agent did not join the room" in lines[0], err
+
+
+async def test_refused_token_exits_3(dev_server: DevServer) -> None:
+    env_secret = "x" * 40
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, "--no-ui", "--url", dev_server.url, "--agent", "a",
+        env={**cli_env(), "LIVEKIT_API_SECRET": env_secret},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 3, err
+    assert "refused the token" in err.decode()
+    assert env_secret not in (out + err).decode()
+
+
+async def test_unreachable_server_exits_4() -> None:
+    code, _, err = await run_cli("--no-ui", "--url", "ws://127.0.0.1:9", "--agent", "a", "--room", "r")
+    assert code == 4, err
+    assert "Could not connect" in err
