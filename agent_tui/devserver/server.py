@@ -11,15 +11,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from http import HTTPStatus
 from types import TracebackType
 from typing import Any, Final, Protocol
 
+from aiohttp import web
 from livekit.protocol.models import DisconnectReason
-from websockets.asyncio.server import Server, serve
 
 from .auth import ParticipantGrant, TokenAuthority
+from .join_request import RequestTarget
 from .room import Room
-from .signalling import SignallingEndpoint
+from .signalling import LEGACY, V1, V1_VALIDATE, SignallingEndpoint, plain
 
 _log = logging.getLogger("agent_tui.devserver")
 
@@ -28,6 +30,9 @@ DEFAULT_API_KEY: Final = "devkey"
 DEFAULT_API_SECRET: Final = "agent-tui-dev-server-secret-not-for-production-use"
 DEFAULT_DEPARTURE_TIMEOUT: Final = 10.0
 DEFAULT_RESUME_WINDOW: Final = 15.0
+# Handlers still running at shutdown (their sockets were closed first) get this long to return.
+_SHUTDOWN_TIMEOUT_S: Final = 2.0
+_MAX_URL_BYTES: Final = 64 * 1024
 
 
 class RoomListener(Protocol):
@@ -59,9 +64,11 @@ class DevServer:
         self.rooms: dict[str, Room] = {}
         self._listeners: list[RoomListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
-        self._server: Server | None = None
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._authority = TokenAuthority(api_key, api_secret)
         self._endpoint = SignallingEndpoint(
-            authority=TokenAuthority(api_key, api_secret),
+            authority=self._authority,
             room_for=self._room_for,
             find_room=self.rooms.get,
             resume_window=resume_window,
@@ -78,38 +85,58 @@ class DevServer:
 
     async def start(self) -> None:
         """Start listening; returns once clients can connect."""
-        if self._server is not None:
+        if self._runner is not None:
             return
-        self._server = await serve(
-            self._endpoint.handle,
-            self.host,
-            self.port,
-            process_request=self._endpoint.process_request,
-            max_size=None,
-            compression=None,
-            ping_interval=None,  # the LiveKit protocol has its own ping; websockets' would double it
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._route)
+        runner = web.AppRunner(
+            app,
+            access_log=None,
+            shutdown_timeout=_SHUTDOWN_TIMEOUT_S,
+            # The first join puts the SDP offer in the URL (about 2 kB gzipped, more for large offers).
+            max_line_size=_MAX_URL_BYTES,
+            max_field_size=_MAX_URL_BYTES,
         )
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except OSError:
+            await runner.cleanup()
+            raise
+        self._runner, self._site = runner, site
         if self.port == 0:
-            self.port = next(iter(self._server.sockets)).getsockname()[1]
+            server = site._server
+            assert isinstance(server, asyncio.Server)
+            self.port = server.sockets[0].getsockname()[1]
         _log.info("listening on %s", self.url)
 
     async def stop(self) -> None:
         """Close every room (clients are told the server is shutting down) and stop listening."""
-        server, self._server = self._server, None
-        if server is None:
+        runner, site = self._runner, self._site
+        self._runner = self._site = None
+        if runner is None or site is None:
             return
-        server.close(close_connections=False)
+        await site.stop()  # no new connections; the open ones are closed below
         for room in list(self.rooms.values()):
             await room.close(DisconnectReason.SERVER_SHUTDOWN)
             self._forget(room)
-        server.close()
-        await server.wait_closed()
+        await runner.cleanup()
         for task in list(self._tasks):
             task.cancel()
         for task in list(self._tasks):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         _log.info("stopped")
+
+    async def _route(self, request: web.Request) -> web.StreamResponse:
+        """The one handler of the listener: paths are matched after collapsing empty segments."""
+        target = RequestTarget.parse(request.raw_path)
+        if target.path in (V1, V1_VALIDATE) or target.path in LEGACY:
+            return await self._endpoint.handle(request, target)
+        if target.path == "/":
+            return plain(HTTPStatus.OK, "OK")
+        return plain(HTTPStatus.NOT_FOUND, "not found")
 
     async def __aenter__(self) -> DevServer:
         await self.start()

@@ -1,12 +1,11 @@
-"""The HTTP and WebSocket face of the server: LiveKit's ``/rtc/v1`` signalling.
+"""LiveKit's ``/rtc/v1`` signalling: the participant side of the server's HTTP listener.
 
 Requests are judged before the WebSocket upgrade, as LiveKit does, so that every refusal is a plain
 HTTP status with a one-line body the SDK reports verbatim:
 
 - ``/rtc/v1`` (upgrade): token and join request checked, then the session runs over the socket;
 - ``/rtc/v1/validate``: the same token check, answered ``200 success`` or with the refusal;
-- ``/rtc`` and ``/rtc/validate`` (the legacy dual-peer-connection protocol): a 404 that says why;
-- ``/``: ``200 OK`` for health checks.
+- ``/rtc`` and ``/rtc/validate`` (the legacy dual-peer-connection protocol): a 404 that says why.
 
 A connection whose JoinRequest says ``reconnect`` is a resume: it is attached to the live participant
 of that sid, which first receives a ReconnectResponse and a fresh snapshot of the room.
@@ -17,10 +16,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import weakref
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Final
 
+from aiohttp import web
 from google.protobuf.message import DecodeError
 from livekit.protocol.models import DisconnectReason
 from livekit.protocol.rtc import (
@@ -32,29 +32,32 @@ from livekit.protocol.rtc import (
     SignalRequest,
     SignalResponse,
 )
-from websockets.asyncio.server import ServerConnection
-from websockets.exceptions import ConnectionClosed
-from websockets.http11 import Request, Response
 
 from .auth import ParticipantGrant, TokenAuthority, TokenRefused, bearer_token
 from .join_request import JoinRequestError, RequestTarget, decode_join_request
 from .participant import Participant
 from .room import Room
 from .server_info import SERVER_INFO
+from .websocket import BINARY, WebSocketChannel, open_websocket, wants_websocket
 
 _log = logging.getLogger("agent_tui.devserver")
 
-_V1 = "/rtc/v1"
-_V1_VALIDATE = "/rtc/v1/validate"
-_LEGACY = frozenset({"/rtc", "/rtc/validate"})
+V1: Final = "/rtc/v1"
+V1_VALIDATE: Final = "/rtc/v1/validate"
+LEGACY: Final = frozenset({"/rtc", "/rtc/validate"})
 _LEGACY_REFUSAL = (
     "this LiveKit dev server speaks only the single peer connection protocol at /rtc/v1 "
     "(livekit >= 1.1.21); the legacy dual peer connection path /rtc is not served"
 )
 
 
+def plain(status: HTTPStatus, text: str) -> web.Response:
+    """A one-line plain-text HTTP answer (what the SDK quotes in its connect error)."""
+    return web.Response(status=int(status), text=text)
+
+
 class SignallingEndpoint:
-    """Routes requests and runs each participant's signalling session."""
+    """Routes ``/rtc…`` requests and runs each participant's signalling session."""
 
     def __init__(
         self,
@@ -68,52 +71,36 @@ class SignallingEndpoint:
         self._room_for = room_for
         self._find_room = find_room
         self._resume_window = resume_window
-        # Admitted in process_request, picked up by the handler once the upgrade completed.
-        self._admitted: weakref.WeakKeyDictionary[ServerConnection, tuple[ParticipantGrant, JoinRequest]] = (
-            weakref.WeakKeyDictionary()
-        )
 
-    def process_request(self, connection: ServerConnection, request: Request) -> Response | None:
-        """Answer everything but an admitted ``/rtc/v1`` upgrade with a plain HTTP response."""
-        target = RequestTarget.parse(request.path)
-        if target.path in (_V1, _V1_VALIDATE):
-            try:
-                token = bearer_token(request.headers.get("Authorization"), target.query.get("access_token"))
-                grant = self._authority.admit(token, requested_room=target.query.get("room"))
-                if target.path == _V1_VALIDATE:
-                    return connection.respond(HTTPStatus.OK, "success")
-                join = decode_join_request(target.query.get("join_request"))
-            except TokenRefused as refusal:
-                _log.info("refused %s: %s", target.path, refusal)
-                return connection.respond(refusal.status, str(refusal))
-            except JoinRequestError as error:
-                return connection.respond(error.status, str(error))
-            if "websocket" not in request.headers.get("Upgrade", "").lower():
-                return connection.respond(HTTPStatus.BAD_REQUEST, "expected a WebSocket upgrade")
-            self._admitted[connection] = (grant, join)
-            return None
-        if target.path in _LEGACY:
-            return connection.respond(HTTPStatus.NOT_FOUND, _LEGACY_REFUSAL)
-        if target.path == "/":
-            return connection.respond(HTTPStatus.OK, "OK")
-        return connection.respond(HTTPStatus.NOT_FOUND, "not found")
-
-    async def handle(self, connection: ServerConnection) -> None:
-        """Run one signalling connection (a join or a resume) until it ends."""
-        admitted = self._admitted.pop(connection, None)
-        if admitted is None:
-            await connection.close()
-            return
-        grant, join = admitted
+    async def handle(self, request: web.Request, target: RequestTarget) -> web.StreamResponse:
+        """Answer a ``/rtc…`` request: a refusal, a validate answer, or a whole signalling session."""
+        if target.path in LEGACY:
+            return plain(HTTPStatus.NOT_FOUND, _LEGACY_REFUSAL)
+        try:
+            token = bearer_token(request.headers.get("Authorization"), target.query.get("access_token"))
+            grant = self._authority.admit(token, requested_room=target.query.get("room"))
+            if target.path == V1_VALIDATE:
+                return plain(HTTPStatus.OK, "success")
+            join = decode_join_request(target.query.get("join_request"))
+        except TokenRefused as refusal:
+            _log.info("refused %s: %s", target.path, refusal)
+            return plain(refusal.status, str(refusal))
+        except JoinRequestError as error:
+            return plain(error.status, str(error))
+        if not wants_websocket(request):
+            return plain(HTTPStatus.BAD_REQUEST, "expected a WebSocket upgrade")
+        socket = await open_websocket(request)
+        channel = WebSocketChannel(socket)
         if join.reconnect:
-            participant = await self._resume(connection, grant, join)
+            participant = await self._resume(channel, grant, join)
         else:
-            participant = await self._join(connection, grant, join)
+            participant = await self._join(channel, grant, join)
         if participant is not None:
-            await self._read(connection, participant)
+            await self._read(channel, participant)
+        return socket
 
     async def _join(
-        self, connection: ServerConnection, grant: ParticipantGrant, join: JoinRequest
+        self, connection: WebSocketChannel, grant: ParticipantGrant, join: JoinRequest
     ) -> Participant:
         room = self._room_for(grant)
         participant = await room.join(grant, join)
@@ -125,7 +112,7 @@ class SignallingEndpoint:
         return participant
 
     async def _resume(
-        self, connection: ServerConnection, grant: ParticipantGrant, join: JoinRequest
+        self, connection: WebSocketChannel, grant: ParticipantGrant, join: JoinRequest
     ) -> Participant | None:
         room = self._find_room(grant.room)
         participant = room.find_participant(join.participant_sid) if room is not None else None
@@ -138,7 +125,7 @@ class SignallingEndpoint:
                 action=LeaveRequest.Action.RECONNECT,
                 can_reconnect=True,
             )
-            with contextlib.suppress(ConnectionClosed):
+            with contextlib.suppress(Exception):  # the client may already have gone
                 await connection.send(SignalResponse(leave=leave).SerializeToString())
             await connection.close()
             return None
@@ -158,13 +145,13 @@ class SignallingEndpoint:
         _log.info("resume room=%s identity=%s", room.name, participant.identity)
         return participant
 
-    async def _read(self, connection: ServerConnection, participant: Participant) -> None:
+    async def _read(self, connection: WebSocketChannel, participant: Participant) -> None:
         try:
-            async for message in connection:
-                if not isinstance(message, bytes):
+            async for message in connection.socket:
+                if message.type != BINARY:
                     continue
                 try:
-                    request = SignalRequest.FromString(message)
+                    request = SignalRequest.FromString(message.data)
                 except DecodeError:
                     continue
                 kind = request.WhichOneof("message")
@@ -175,8 +162,6 @@ class SignallingEndpoint:
                     participant.send(SignalResponse(pong=_now_ms()))
                 else:
                     participant.submit(request)
-        except ConnectionClosed:
-            pass
         finally:
             participant.signal_closed(connection, self._resume_window)
 

@@ -37,12 +37,12 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-async def run_cli(*args: str, timeout: float = 60) -> tuple[int, str, str]:
+async def run_cli(*args: str, within_s: float = 60) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         AGENT_TUI, *args, env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     try:
-        out, err = await asyncio.wait_for(process.communicate(), timeout=timeout)
+        out, err = await asyncio.wait_for(process.communicate(), timeout=within_s)
     except TimeoutError:
         process.kill()
         await process.wait()
@@ -76,7 +76,7 @@ async def test_no_ui_json_send_gets_the_reply_and_exits_0(
 
 
 async def test_unknown_agent_exits_5_with_one_line(dev_server: DevServer) -> None:
-    code, out, err = await run_cli(
+    code, _, err = await run_cli(
         "--no-ui", "--url", dev_server.url, "--agent", "nobody", "--agent-timeout", "1", "--send", "hi"
     )
     assert code == 5
