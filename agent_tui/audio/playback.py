@@ -1,0 +1,110 @@
+"""Speaker playback: a ``sounddevice`` output stream whose callback never blocks.
+
+The loop pushes the agent's audio into a :class:`JitterBuffer`; the output callback pulls one block from it
+(silence when there is nothing, counted as an underrun only while a live stream runs dry), then copies what
+it just played into a second ring for the echo canceller's render path. Both rings are preallocated and
+single-producer/single-consumer, so the callback allocates no buffers, logs nothing and waits for nothing;
+the loop reads the played ring from the capture pump (see :mod:`.processing`).
+
+Interrupting the agent is a flush request on the jitter buffer that the callback honours at its next block,
+so what is queued stops playing within one block — ``rtc.MediaDevices`` appends to a plain ``bytearray``
+and cannot do this.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Any
+
+from .capture import open_error, pick_stream_format
+from .controls import DeviceInfo
+from .jitter_buffer import JitterBuffer
+from .ring_buffer import SampleRing
+
+#: Above this many queued samples beyond the prefill, the consumer skips back (latency cap).
+MAX_DEPTH_FACTOR = 4
+PLAYED_RING_SECONDS = 0.5
+
+
+class DevicePlayback:
+    """One open output stream, its jitter buffer and its played-audio ring."""
+
+    def __init__(
+        self,
+        sd: Any,
+        device: DeviceInfo,
+        *,
+        wanted_rate: int,
+        block_ms: int,
+        buffer_ms: int,
+        loop: asyncio.AbstractEventLoop,
+        on_finished: Callable[[], None],
+    ) -> None:
+        self.device = device
+        self.sample_rate, self.channels = pick_stream_format(sd, device, "output", wanted_rate)
+        self.block_samples = max(1, self.sample_rate * block_ms // 1000)
+        prefill = max(1, self.sample_rate * buffer_ms // 1000)
+        max_depth = max(prefill * MAX_DEPTH_FACTOR, prefill + 4 * self.block_samples)
+        self.jitter = JitterBuffer(prefill=prefill, max_depth=max_depth)
+        self.played = SampleRing(round(self.sample_rate * PLAYED_RING_SECONDS))
+        #: Set by the engine while the echo canceller wants the played audio.
+        self.feed_played = False
+        self._loop = loop
+        self._on_finished = on_finished
+        self._closing = False
+        self.callbacks = 0
+        self.device_underflows = 0
+        try:
+            self._stream = sd.OutputStream(
+                device=device.index,
+                samplerate=self.sample_rate,
+                blocksize=self.block_samples,
+                channels=self.channels,
+                dtype="int16",
+                latency="low",
+                callback=self._callback,
+                finished_callback=self._finished,
+            )
+        except Exception as error:
+            raise open_error("output", device, error) from None
+
+    @property
+    def latency(self) -> float:
+        """PortAudio's output latency for this stream (seconds)."""
+        return float(self._stream.latency)
+
+    @property
+    def active(self) -> bool:
+        return bool(self._stream.active)
+
+    def start(self) -> None:
+        try:
+            self._stream.start()
+        except Exception as error:
+            raise open_error("output", self.device, error) from None
+
+    def close(self) -> None:
+        self._closing = True
+        try:
+            self._stream.abort()
+        finally:
+            self._stream.close()
+
+    # -- audio thread ---------------------------------------------------------------------------------------
+    def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        self.callbacks += 1
+        if status and status.output_underflow:
+            self.device_underflows += 1
+        mono = outdata[:, 0]
+        self.jitter.pull_into(mono)
+        if self.channels > 1:
+            outdata[:, 1:] = outdata[:, :1]
+        if self.feed_played:
+            self.played.write(mono)
+
+    def _finished(self) -> None:
+        if not self._closing:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(self._on_finished)
