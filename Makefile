@@ -4,14 +4,15 @@
 PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
-# Debian packages needed at run and test time: PortAudio for sounddevice, iproute2 for the test
-# network namespace (veth pair), util-linux for unshare, espeak-ng for the demo agent's voice.
-DEB_PACKAGES := libportaudio2 iproute2 util-linux espeak-ng
+# Debian packages needed at run and test time: PortAudio for sounddevice; espeak-ng for the demo agent's
+# voice; iproute2 and util-linux (unshare) for the test network namespace; PulseAudio with its ALSA
+# plugin for the virtual audio devices the tests use; tmux for the terminal end-to-end test.
+DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudio-utils libasound2-plugins tmux
 EXTRAS := dev,devserver,demo
 PYTEST_ARGS ?=
 ARGS ?=
 
-.PHONY: install system-packages test lint run bench clean
+.PHONY: install system-packages test lint run bench soak clean
 
 install: system-packages $(VENV)/.installed
 
@@ -48,6 +49,10 @@ run: install
 
 bench: install
 	tests/netns/run $(PY) -m bench
+
+# Ten minutes of duplex audio on the virtual devices; prints underruns and drops.
+soak: install
+	tests/netns/run $(PY) -m bench.bench_audio --seconds 20 --soak 600
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
