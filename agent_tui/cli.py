@@ -18,10 +18,12 @@ import math
 import sys
 import traceback
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
 from agent_tui import __version__
+from agent_tui.audio.cli_args import add_audio_arguments, audio_overrides, wants_device_list
 from agent_tui.exit_codes import ExitCode, exit_code_for, exit_code_table
 
 if TYPE_CHECKING:
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
 
 PROG = "agent-tui"
 DEV_SERVER_COMMAND = "dev-server"
+DEVICES_COMMAND = "devices"
 UI_UNAVAILABLE = (
     f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
 )
@@ -55,6 +58,7 @@ headless mode:
   "never"; with "agent-left" the agent leaving is a successful end (exit 0), otherwise exit 6.
 
 subcommands:
+  agent-tui devices              list audio input and output devices (also --list-devices)
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
 exit codes:
@@ -187,6 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long each --send waits for the answer before going on (default: 60)",
     )
 
+    add_audio_arguments(parser)
+
     files = parser.add_argument_group("configuration and logging")
     files.add_argument("--config", metavar="FILE", type=Path, help="the TOML config file to read")
     files.add_argument("--log-file", metavar="FILE", type=Path, help="write the log to FILE")
@@ -226,6 +232,9 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     values = {dest: given[dest] for dest in _SETTING_DESTS if dest in given}
     if "attributes" in given:
         values["attributes"] = dict(given["attributes"])
+    audio = audio_overrides(args)
+    if audio:
+        values["audio"] = audio
     if given.get("json"):
         values["output"] = "json"
         values["ui"] = False
@@ -250,8 +259,8 @@ def script_from(args: argparse.Namespace) -> Script:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (the console script passes it to ``sys.exit``)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if arguments and arguments[0] == DEV_SERVER_COMMAND:
-        return _dev_server(arguments[1:])
+    if arguments and arguments[0] in SUBCOMMANDS:
+        return _subcommand(arguments[0], arguments[1:])
     try:
         args = build_parser().parse_args(arguments)
     except UsageError as error:
@@ -280,6 +289,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if wants_device_list(args):
+        return _subcommand(DEVICES_COMMAND, [])
     from agent_tui.config import load_settings
     from agent_tui.logging_setup import configure_logging, remove_handlers
 
@@ -320,9 +331,8 @@ def _front_end(settings: Settings, script: Script) -> int:
 def _run_ui(settings: Settings) -> int | None:
     """Run the Textual app to its end; None when this build has no UI (Textual or the app missing).
 
-    The session is created here, from the same settings and by the same code as the headless runner's,
-    so both front ends talk to the same agent the same way. Audio is not wired by the CLI yet: the app
-    runs text-only until the audio settings and engine are connected here.
+    The session and the audio engine are made here by the same code as the headless runner's, so both
+    front ends talk to the same agent the same way.
     """
     try:
         from agent_tui.app import run_app
@@ -330,28 +340,66 @@ def _run_ui(settings: Settings) -> int | None:
         return None
     import asyncio
 
-    from agent_tui.session_setup import create_session
+    from agent_tui.session_setup import choose_token_source, create_session, start_audio
 
     async def main() -> int:
-        session = create_session(settings)
-        return await run_app(session, audio=None, ui=settings.tui, transcript_path=settings.transcript)
+        choose_token_source(settings)  # a configuration error must not wait for the devices
+        audio = await start_audio(settings)
+        try:
+            session = create_session(settings, audio)
+            if audio is not None:
+                audio.attach(session)
+            reason = audio.status.reason if audio is not None and audio.status.text_only else None
+            return await run_app(
+                session,
+                audio=audio if audio is not None and not audio.status.text_only else None,
+                ui=settings.tui,
+                transcript_path=settings.transcript,
+                text_only_reason=reason,
+            )
+        finally:
+            if audio is not None:
+                await audio.aclose()
 
     return asyncio.run(main())
 
 
-def _dev_server(arguments: list[str]) -> int:
-    parser = _Parser(prog=f"{PROG} {DEV_SERVER_COMMAND}", allow_abbrev=False)
+@dataclass(frozen=True)
+class _Subcommand:
+    """A subcommand that lives in its own module, imported only when it runs (``--help`` stays fast)."""
+
+    module: str
+    add_arguments: str
+    run: str
+    missing: str  # what to say when its module (an optional extra) is not installed
+
+
+SUBCOMMANDS: dict[str, _Subcommand] = {
+    DEV_SERVER_COMMAND: _Subcommand(
+        "agent_tui.devserver.command",
+        "add_arguments",
+        "run",
+        "the dev server is not available in this build — install it with pip install 'agent-tui[devserver]'",
+    ),
+    DEVICES_COMMAND: _Subcommand(
+        "agent_tui.audio.devices_command",
+        "add_devices_arguments",
+        "run_devices",
+        "audio support is not available in this build",
+    ),
+}
+
+
+def _subcommand(name: str, arguments: list[str]) -> int:
+    spec = SUBCOMMANDS[name]
+    parser = _Parser(prog=f"{PROG} {name}", allow_abbrev=False)
     try:
-        # By name: the subcommand lives in an optional extra, so neither this module nor mypy may
+        # By name: a subcommand may live in an optional extra, so neither this module nor mypy may
         # assume it is installed.
-        command = importlib.import_module("agent_tui.devserver.command")
+        command = importlib.import_module(spec.module)
     except ImportError as error:
-        return _fail(
-            f"the dev server is not available in this build ({error.name or error}) — install it with "
-            "pip install 'agent-tui[devserver]'",
-            ExitCode.USAGE_ERROR,
-        )
-    command.add_arguments(parser)
+        return _fail(f"{spec.missing} ({error.name or error})", ExitCode.USAGE_ERROR)
+    getattr(command, spec.add_arguments)(parser)
     try:
         args = parser.parse_args(arguments)
     except UsageError as error:
@@ -359,7 +407,7 @@ def _dev_server(arguments: list[str]) -> int:
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else ExitCode.OK
     try:
-        return int(command.run(args))
+        return int(getattr(command, spec.run)(args))
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
 

@@ -44,6 +44,7 @@ from pydantic_settings import (
 
 from agent_tui import paths
 from agent_tui.app.settings import UiSettings
+from agent_tui.audio.settings import AudioSettings
 from agent_tui.session.errors import AgentTuiError
 
 ENV_PREFIX = "AGENT_TUI_"
@@ -129,6 +130,7 @@ class Settings(BaseSettings):
 
     # -- groups ----------------------------------------------------------------------------------------
     tui: UiSettings = Field(default_factory=UiSettings)
+    audio: AudioSettings = Field(default_factory=AudioSettings)
 
     @field_validator(
         "url",
@@ -204,11 +206,12 @@ class Settings(BaseSettings):
         return not self.ui
 
     def effective_exit_when(self, *, has_sends: bool) -> ExitWhen:
-        """``exit_when`` as the headless runner applies it: ``idle`` after a ``--send`` script, else
-        ``never`` (a listen-only run is ended by the user)."""
+        """``exit_when`` as the headless runner applies it: ``idle`` after a ``--send`` script or an
+        ``--input-wav`` (both are questions to be answered), else ``never`` (a listen-only run is ended
+        by the user)."""
         if self.exit_when is not None:
             return self.exit_when
-        return "idle" if has_sends else "never"
+        return "idle" if has_sends or self.audio.input_wav is not None else "never"
 
     def secret_values(self) -> list[str]:
         """Every credential held, for scrubbing from logs and messages."""

@@ -11,7 +11,10 @@ from typing import TYPE_CHECKING
 from agent_tui.config import Settings
 from agent_tui.token_choice import choose_token_source
 
+__all__ = ["choose_token_source", "create_session", "session_options", "start_audio"]
+
 if TYPE_CHECKING:
+    from agent_tui.audio.engine import AudioEngine
     from agent_tui.session import Session, SessionOptions
 
 
@@ -30,8 +33,29 @@ def session_options(settings: Settings) -> SessionOptions:
     )
 
 
-def create_session(settings: Settings) -> Session:
-    """A session for ``settings``; raises :class:`~agent_tui.config.ConfigError` when no token source fits."""
+def create_session(settings: Settings, audio: AudioEngine | None = None) -> Session:
+    """A session for ``settings``, publishing ``audio``'s microphone when it has one; raises
+    :class:`~agent_tui.config.ConfigError` when no token source fits."""
     from agent_tui.session import Session
 
-    return Session(choose_token_source(settings), session_options(settings))
+    microphone = audio.source if audio is not None else None
+    return Session(
+        choose_token_source(settings),
+        session_options(settings),
+        microphone=microphone,
+        # Must match what the engine records: a flagged track makes the agent wait for a buffer.
+        preconnect_buffer=audio is not None and audio.preconnect_enabled,
+    )
+
+
+async def start_audio(settings: Settings) -> AudioEngine | None:
+    """The audio engine for ``settings``, started (capture begins now, for the pre-connect buffer), or
+    None when audio is turned off. A device or PortAudio problem does not raise: the engine runs
+    text-only and says why in ``engine.status.reason``."""
+    if not settings.audio.enabled:
+        return None
+    from agent_tui.audio.engine import AudioEngine
+
+    engine = AudioEngine(settings.audio)
+    await engine.start()
+    return engine

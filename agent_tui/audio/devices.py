@@ -113,7 +113,7 @@ def resolve_device(spec: int | str | None, direction: Direction, devices: list[D
     """
     usable = [device for device in devices if _channels(device, direction) > 0]
     if not usable:
-        raise AudioDeviceError(f"No audio {direction} device found; continuing text-only.")
+        raise AudioDeviceError(f"No audio {direction} device found.")
     if spec is None:
         for device in usable:
             if device.is_default_input if direction == "input" else device.is_default_output:

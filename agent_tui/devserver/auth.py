@@ -16,6 +16,7 @@ from typing import cast
 
 import jwt
 from livekit import api
+from livekit.api.access_token import Claims
 from livekit.protocol.models import ParticipantInfo, ParticipantPermission, TrackSource
 from livekit.protocol.room import RoomConfiguration
 
@@ -94,22 +95,7 @@ class TokenAuthority:
         token granted for another room instead of silently moving the client, so a misconfigured token
         source shows up at once.
         """
-        if not token:
-            raise TokenRefused("permissions denied: no access token (send it as 'Authorization: Bearer …')")
-        try:
-            unverified = jwt.decode(token, options={"verify_signature": False})
-        except jwt.PyJWTError as error:
-            raise TokenRefused(f"invalid authorization token: {error}") from None
-        issuer = unverified.get("iss")
-        if issuer != self._api_key:
-            raise TokenRefused(f"invalid API key: {issuer!s}")
-        try:
-            claims = self._verifier.verify(token)
-        except jwt.ExpiredSignatureError:
-            raise TokenRefused("invalid token: the token has expired; mint a new one") from None
-        except jwt.PyJWTError as error:
-            raise TokenRefused(f"invalid token: {error}") from None
-
+        claims = self.verify(token)
         video = claims.video
         if video is None or not video.room_join:
             raise TokenRefused("permissions denied: the token has no roomJoin grant")
@@ -140,6 +126,48 @@ class TokenAuthority:
             hidden=bool(video.hidden),
             room_config=claims.room_config,
         )
+
+    def verify(self, token: str | None) -> Claims:
+        """The claims of a token signed with this key pair, or :class:`TokenRefused` saying why not."""
+        if not token:
+            raise TokenRefused("permissions denied: no access token (send it as 'Authorization: Bearer …')")
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError as error:
+            raise TokenRefused(f"invalid authorization token: {error}") from None
+        issuer = unverified.get("iss")
+        if issuer != self._api_key:
+            raise TokenRefused(f"invalid API key: {issuer!s}")
+        try:
+            return self._verifier.verify(token)
+        except jwt.ExpiredSignatureError:
+            raise TokenRefused("invalid token: the token has expired; mint a new one") from None
+        except jwt.PyJWTError as error:
+            raise TokenRefused(f"invalid token: {error}") from None
+
+    def admit_worker(self, token: str | None) -> None:
+        """Admit an agent worker to ``/agent``: as livekit-server, only a token with the ``agent`` grant."""
+        claims = self.verify(token)
+        if claims.video is None or not claims.video.agent:
+            raise TokenRefused("permissions denied: the token has no agent grant")
+
+    def admit_api(self, token: str | None, *, room_admin: str | None = None, room_list: bool = False) -> None:
+        """Admit a server API call: ``room_admin`` names the room the call acts on, ``room_list`` asks
+        for listing rights. A missing or bad token is ``TokenRefused`` (401); a valid one without the
+        grant is ``TokenRefused`` with 403, which the Twirp layer reports as ``permission_denied``."""
+        claims = self.verify(token)
+        video = claims.video
+        if room_admin is not None and not (
+            video is not None and video.room_admin and (not video.room or video.room == room_admin)
+        ):
+            raise TokenRefused(
+                f"permissions denied: the token has no roomAdmin grant for room {room_admin!r}",
+                status=HTTPStatus.FORBIDDEN,
+            )
+        if room_list and not (video is not None and video.room_list):
+            raise TokenRefused(
+                "permissions denied: the token has no roomList grant", status=HTTPStatus.FORBIDDEN
+            )
 
 
 def _participant_kind(kind: str) -> ParticipantInfo.Kind:

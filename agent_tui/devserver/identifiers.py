@@ -1,7 +1,8 @@
 """Server-assigned identifiers in LiveKit's shape.
 
 The rtc SDK parses every sid it is given and rejects the ones without the right prefix (``RM_`` for rooms,
-``PA_`` for participants, ``TR_`` for tracks), so the dev server mints them the way LiveKit does: a prefix
+``PA_`` for participants, ``TR_`` for tracks; ``AW_``, ``AJ_`` and ``AD_`` for agent workers, jobs and
+dispatches), so the dev server mints them the way LiveKit does: a prefix
 and twelve random base-62 characters.
 """
 
@@ -14,6 +15,9 @@ from typing import Final
 ROOM_PREFIX: Final = "RM_"
 PARTICIPANT_PREFIX: Final = "PA_"
 TRACK_PREFIX: Final = "TR_"
+WORKER_PREFIX: Final = "AW_"
+JOB_PREFIX: Final = "AJ_"
+DISPATCH_PREFIX: Final = "AD_"
 
 _ALPHABET: Final = string.ascii_letters + string.digits
 

@@ -13,6 +13,8 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -24,6 +26,7 @@ from livekit.protocol.models import (
     DataPacket,
     DisconnectReason,
     ParticipantInfo,
+    ParticipantPermission,
     TrackInfo,
     TrackType,
 )
@@ -39,6 +42,7 @@ from livekit.protocol.rtc import (
     SignalRequest,
     SignalResponse,
     TrackPublishedResponse,
+    TrackSubscribed,
     TrickleRequest,
     UpdateParticipantMetadata,
     UpdateSubscription,
@@ -125,6 +129,42 @@ class Participant:
         """Bump the info version and tell the room (clients ignore updates older than what they have)."""
         self._version += 1
         self.room.broadcast(self)
+
+    def update_from_server(
+        self,
+        *,
+        name: str,
+        metadata: str,
+        attributes: Mapping[str, str],
+        permission: ParticipantPermission | None,
+    ) -> None:
+        """Apply an UpdateParticipant API call and tell everyone (the participant included).
+
+        As for the client's own updates, empty name/metadata mean "unchanged" and an empty attribute
+        value deletes the key. New permissions replace the token's: they apply to the next publish,
+        subscription or data packet.
+        """
+        if name:
+            self.name = name
+        if metadata:
+            self.metadata = metadata
+        for key, value in attributes.items():
+            if value:
+                self.attributes[key] = value
+            else:
+                self.attributes.pop(key, None)
+        if permission is not None:
+            sources = frozenset(int(s) for s in permission.can_publish_sources) or None
+            self.grant = replace(
+                self.grant,
+                can_publish=permission.can_publish,
+                can_publish_sources=sources,
+                can_subscribe=permission.can_subscribe,
+                can_publish_data=permission.can_publish_data,
+                can_update_own_metadata=permission.can_update_metadata,
+                hidden=permission.hidden,
+            )
+        self.changed()
 
     def send(self, message: SignalResponse) -> None:
         """Queue a signalling message for this client."""
@@ -218,6 +258,16 @@ class Participant:
             if transceiver is not None:
                 transceiver.direction = "inactive"
 
+    def notify_subscribed(self, track_sid: str) -> None:
+        """Tell this publisher that someone now receives its track ``track_sid``.
+
+        The rtc SDK turns this into ``local_track_subscribed`` and resolves
+        ``LocalTrackPublication.wait_for_subscription()``; livekit-agents' audio output waits on that
+        before it plays anything, so without it an agent never speaks.
+        """
+        if track_sid in self.published:
+            self.send(SignalResponse(track_subscribed=TrackSubscribed(track_sid=track_sid)))
+
     # -------------------------------------------------------------------------------------- data
 
     def deliver_data(self, label: str, payload: bytes) -> None:
@@ -308,7 +358,7 @@ class Participant:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
         newly_published = self._adopt_publications(sections)
         unpublished = self._find_unpublished(sections)
-        self._bind_subscriptions(sections)
+        newly_bound = self._bind_subscriptions(sections)
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         bound = [s for s in self.subscriptions.values() if s.mid is not None]
@@ -327,6 +377,8 @@ class Participant:
             )
         )
         self._answered_once = True
+        for subscription in newly_bound:
+            self.room.track_subscribed(subscription.published)
         for published in unpublished:
             await self._unpublish(published)
         for published in newly_published:
@@ -358,8 +410,13 @@ class Participant:
         sending = {section.mid for section in sections if section.client_sends}
         return [published for published in self.published.values() if published.info.mid not in sending]
 
-    def _bind_subscriptions(self, sections: list[OfferedSection]) -> None:
-        """Give each unbound subscription a free receive m-line of its kind from this offer."""
+    def _bind_subscriptions(self, sections: list[OfferedSection]) -> list[Subscription]:
+        """Give each unbound subscription a free receive m-line of its kind from this offer.
+
+        Returns the subscriptions bound now: once the answer carrying them is sent, their publishers
+        are told the track has a subscriber.
+        """
+        bound: list[Subscription] = []
         taken = {s.mid for s in self.subscriptions.values() if s.mid is not None}
         taken |= self._retired_mids
         taken |= {published.info.mid for published in self.published.values()}
@@ -378,7 +435,9 @@ class Participant:
                 transceiver.sender.replaceTrack(subscription.track)
                 subscription.mid = section.mid
                 taken.add(section.mid)
+                bound.append(subscription)
                 break
+        return bound
 
     async def _unpublish(self, published: PublishedTrack) -> None:
         self.published.pop(published.sid, None)

@@ -3,7 +3,8 @@
 The room is the only place that knows every participant, so it does the fan-out: participant updates
 to everyone, new tracks to every auto-subscribing participant, data packets to their recipients. It is
 created by the first join (remembering that participant's grant, whose room configuration names the
-agents a dispatcher would send) and closed ``departure_timeout`` seconds after the last one leaves.
+agents a dispatcher would send) and closed ``departure_timeout`` seconds after the last one leaves;
+agents do not count, so a room where only agents remain closes too, removing them.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from .tracks import PublishedTrack
 
 _log = logging.getLogger("agent_tui.devserver")
 
-Spawn = Callable[[Coroutine[Any, Any, None]], None]
+Spawn = Callable[[Coroutine[Any, Any, None]], object]
 
 
 class Room:
@@ -39,7 +40,7 @@ class Room:
         creator: ParticipantGrant,
         departure_timeout: float,
         spawn: Spawn,
-        on_empty: Callable[[Room], None],
+        on_empty: Callable[[Room], object],
     ) -> None:
         self.name = name
         self.sid = new_sid(ROOM_PREFIX)
@@ -122,8 +123,14 @@ class Room:
             participant.identity,
             DisconnectReason.Name(reason),
         )
-        if not self.participants:
+        if not self.participants or (participant.grant.kind != ParticipantInfo.Kind.AGENT and self.abandoned):
             self._on_empty(self)
+
+    @property
+    def abandoned(self) -> bool:
+        """No one but agents is left. As on livekit-server, agents do not keep a room open: once the
+        departure timeout passes the room closes and removes them, which ends their jobs."""
+        return all(p.grant.kind == ParticipantInfo.Kind.AGENT for p in self.participants.values())
 
     async def close(self, reason: DisconnectReason) -> None:
         """Remove everyone, telling them why (server shutdown)."""
@@ -164,6 +171,12 @@ class Room:
             if other is not publisher and other.auto_subscribe:
                 other.subscribe(published)
 
+    def track_subscribed(self, published: PublishedTrack) -> None:
+        """A subscriber's answer now carries ``published``: its publisher learns it has a listener."""
+        publisher = self.participants.get(published.publisher_identity)
+        if publisher is not None and publisher.sid == published.publisher_sid:
+            publisher.notify_subscribed(published.sid)
+
     def track_unpublished(self, publisher: Participant, published: PublishedTrack) -> None:
         """A track ended: stop every subscriber's copy and tell everyone."""
         for other in self.participants.values():
@@ -182,3 +195,13 @@ class Room:
         payload = packet.SerializeToString()
         for identity in recipients(packet, sender=sender.identity, present=self.participants):
             self.participants[identity].deliver_data(label, payload)
+
+    def send_from_server(self, label: str, packet: DataPacket, destinations: list[str] | None) -> None:
+        """Deliver a packet the server itself sends (the SendData API): to ``destinations``, or everyone.
+
+        It carries no sender, as on LiveKit, where the SDK reports such data without a participant.
+        """
+        payload = packet.SerializeToString()
+        for identity, participant in self.participants.items():
+            if destinations is None or identity in destinations:
+                participant.deliver_data(label, payload)

@@ -18,10 +18,13 @@ from typing import Any, Final, Protocol
 from aiohttp import web
 from livekit.protocol.models import DisconnectReason
 
+from .agent_service import AGENT_PATH, AgentEndpoint
 from .auth import ParticipantGrant, TokenAuthority
+from .dispatch import Dispatcher
 from .join_request import RequestTarget
 from .room import Room
 from .signalling import LEGACY, V1, V1_VALIDATE, SignallingEndpoint, plain
+from .twirp_api import TwirpApi
 
 _log = logging.getLogger("agent_tui.devserver")
 
@@ -33,6 +36,9 @@ DEFAULT_RESUME_WINDOW: Final = 15.0
 # Handlers still running at shutdown (their sockets were closed first) get this long to return.
 _SHUTDOWN_TIMEOUT_S: Final = 2.0
 _MAX_URL_BYTES: Final = 64 * 1024
+# How long a room opened by the API (an agent dispatched into a room nobody joined yet) waits for its
+# first participant; LiveKit's default empty_timeout.
+ROOM_EMPTY_TIMEOUT_S: Final = 300.0
 
 
 class RoomListener(Protocol):
@@ -73,6 +79,12 @@ class DevServer:
             find_room=self.rooms.get,
             resume_window=resume_window,
         )
+        self.dispatcher = Dispatcher(
+            api_key=api_key, api_secret=api_secret, find_room=self.rooms.get, spawn=self._spawn
+        )
+        self.add_listener(self.dispatcher)
+        self._agents = AgentEndpoint(authority=self._authority, dispatcher=self.dispatcher)
+        self._api = TwirpApi(authority=self._authority, dispatcher=self.dispatcher, rooms=self)
 
     @property
     def url(self) -> str:
@@ -121,6 +133,8 @@ class DevServer:
         for room in list(self.rooms.values()):
             await room.close(DisconnectReason.SERVER_SHUTDOWN)
             self._forget(room)
+        await self.dispatcher.close()
+        await self._agents.close()
         await runner.cleanup()
         for task in list(self._tasks):
             task.cancel()
@@ -134,6 +148,10 @@ class DevServer:
         target = RequestTarget.parse(request.raw_path)
         if target.path in (V1, V1_VALIDATE) or target.path in LEGACY:
             return await self._endpoint.handle(request, target)
+        if target.path == AGENT_PATH:
+            return await self._agents.handle(request, target)
+        if self._api.serves(target.path):
+            return await self._api.handle(request, target)
         if target.path == "/":
             return plain(HTTPStatus.OK, "OK")
         return plain(HTTPStatus.NOT_FOUND, "not found")
@@ -147,10 +165,24 @@ class DevServer:
     ) -> None:
         await self.stop()
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def open_room(self, name: str) -> Room:
+        """The room ``name``; created empty (by the API) if needed, closed if nobody joins it in time."""
+        room = self.rooms.get(name)
+        if room is None:
+            room = self._room_for(ParticipantGrant(identity="", room=name))
+            self._spawn(self._close_if_still_empty(room, after_s=ROOM_EMPTY_TIMEOUT_S))
+        return room
+
+    async def delete_room(self, room: Room) -> None:
+        """Remove everyone from ``room`` (they are told it was deleted) and close it now."""
+        await room.close(DisconnectReason.ROOM_DELETED)
+        self._forget(room)
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coroutine, name="devserver-background")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def _room_for(self, grant: ParticipantGrant) -> Room:
         room = self.rooms.get(grant.room)
@@ -163,14 +195,15 @@ class DevServer:
                 on_empty=lambda emptied: self._spawn(self._close_if_still_empty(emptied)),
             )
             self.rooms[grant.room] = room
-            _log.info("room created room=%s by=%s", room.name, grant.identity)
+            _log.info("room created room=%s by=%s", room.name, grant.identity or "(api)")
             for listener in self._listeners:
                 listener.room_created(room)
         return room
 
-    async def _close_if_still_empty(self, room: Room) -> None:
-        await asyncio.sleep(self.departure_timeout)
-        if not room.participants and self.rooms.get(room.name) is room:
+    async def _close_if_still_empty(self, room: Room, *, after_s: float | None = None) -> None:
+        await asyncio.sleep(self.departure_timeout if after_s is None else after_s)
+        if self.rooms.get(room.name) is room and room.abandoned:
+            await room.close(DisconnectReason.ROOM_CLOSED)  # the agents left behind
             self._forget(room)
 
     def _forget(self, room: Room) -> None:

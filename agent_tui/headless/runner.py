@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from agent_tui.config import ConfigError, Settings
 from agent_tui.exit_codes import ExitCode, exit_code_for
@@ -47,7 +47,10 @@ from agent_tui.session.connection import ConnectionState
 from agent_tui.session.errors import AgentTuiError
 from agent_tui.session.events import ConnectionStateChanged, EventBus, MessageChanged, SessionEvent
 from agent_tui.session.redact import redact
-from agent_tui.session.transcript import Message
+from agent_tui.session.transcript import Message, MessageKind, Speaker
+
+if TYPE_CHECKING:
+    from agent_tui.audio.engine import AudioEngine
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +84,9 @@ class HeadlessSession(Protocol):
 
     @property
     def server_url(self) -> str | None: ...
+
+    @property
+    def messages(self) -> list[Message]: ...
 
     @property
     def local_identity(self) -> str | None: ...
@@ -183,26 +189,36 @@ async def run_headless(
                 )
             )
         output.transcript = transcript
+    audio: AudioEngine | None = None
     try:
         try:
-            session = (session_factory or _default_session_factory)(settings)
+            if session_factory is not None:
+                session = session_factory(settings)
+            else:
+                from agent_tui.session_setup import choose_token_source, create_session, start_audio
+
+                choose_token_source(settings)  # a configuration error must not wait for the devices
+                audio = await start_audio(settings)
+                if audio is not None and audio.status.text_only and audio.status.reason:
+                    output.emit(RunWarning(message=audio.status.reason))
+                real_session = create_session(settings, audio)
+                if audio is not None:
+                    audio.attach(real_session)
+                session = real_session
         except ConfigError as error:
             return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
-        outcome = await _Run(session, settings, script, output, err_stream).run()
+        outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
         return report(outcome)
     except Exception as error:  # a bug of ours: still one line, and the traceback only on request
         if debug:
             err_stream.write(redact("".join(traceback.format_exception(error)), *secrets))
         return report(_internal_error(error))
     finally:
+        if audio is not None:
+            with contextlib.suppress(Exception):
+                await audio.aclose()
         if transcript is not None:
             transcript.close()
-
-
-def _default_session_factory(settings: Settings) -> HeadlessSession:
-    from agent_tui.session_setup import create_session
-
-    return create_session(settings)
 
 
 def _print_error(stream: TextIO, message: str) -> None:
@@ -238,14 +254,23 @@ class _Run:
     """One run's moving parts; lives exactly as long as :meth:`run`."""
 
     def __init__(
-        self, session: HeadlessSession, settings: Settings, script: Script, output: _Output, stderr: TextIO
+        self,
+        session: HeadlessSession,
+        settings: Settings,
+        script: Script,
+        output: _Output,
+        stderr: TextIO,
+        *,
+        audio: AudioEngine | None = None,
     ) -> None:
         self._session = session
+        self._audio = audio
         self._stderr = stderr
         self._settings = settings
         self._script = script
         self._output = output
         self._policy = RunPolicy(exit_when=settings.effective_exit_when(has_sends=bool(script.sends)))
+        self._speaks = audio is not None and settings.audio.input_wav is not None and audio.source is not None
         self._changed = asyncio.Event()
         self._done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
         self._announced = False
@@ -377,7 +402,40 @@ class _Run:
             if not await self._wait_until(lambda: policy.answered, answer_timeout):
                 self._warn(f"No answer to message {number} within {answer_timeout:g} s; going on.")
             policy.stop_waiting()
+        if self._speaks:
+            await self._speak_input_wav()
         return policy.script_finished()
+
+    async def _speak_input_wav(self) -> None:
+        """``--input-wav`` is a spoken question: wait until it has been sent, the agent has heard it (a
+        final user transcript) and has answered, as a ``--send`` is waited for."""
+        audio, policy, answer_timeout = self._audio, self._policy, self._settings.answer_timeout
+        assert audio is not None
+        began = time.time()
+        await audio.wait_input_done()
+
+        def heard() -> Message | None:
+            return next(
+                (
+                    m
+                    for m in reversed(self._session.messages)
+                    if m.speaker is Speaker.USER
+                    and m.kind is MessageKind.TRANSCRIPT
+                    and m.final
+                    and m.first_seen >= began
+                ),
+                None,
+            )
+
+        if not await self._wait_until(lambda: heard() is not None, answer_timeout):
+            self._warn(f"The agent did not transcribe the input WAV within {answer_timeout:g} s.")
+            return
+        question = heard()
+        assert question is not None
+        policy.sending(question.first_seen)
+        if not await self._wait_until(lambda: policy.answered, answer_timeout):
+            self._warn(f"No answer to the input WAV within {answer_timeout:g} s.")
+        policy.stop_waiting()
 
     async def _rpc(self, method: str, payload: str) -> None:
         """One RPC call; a failure is reported in its ``rpc`` record and the script goes on."""

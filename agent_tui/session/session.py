@@ -231,8 +231,9 @@ class Session:
             details = await self._token_source.fetch(self._token_request(), force=self._force_refetch)
             self._force_refetch = False
             self._details = details
-            if details.room_name:
-                self._room_name = details.room_name
+            granted = details.room_name or details.granted_room
+            if granted:
+                self._room_name = granted
             await self._connect(details)
             if self._microphone is not None:
                 await self._publish_microphone(self._microphone)

@@ -133,6 +133,13 @@ class ConnectionDetails:
     def not_before(self) -> float | None:
         return jwt_claims.not_before(self.claims)
 
+    @property
+    def granted_room(self) -> str | None:
+        """The room the token's video grant names: where the server will put us, whatever we asked."""
+        video = self.claims.get("video")
+        room = video.get("room") if isinstance(video, dict) else None
+        return room if isinstance(room, str) and room else None
+
     def agent_names(self) -> list[str]:
         """Names of the agents the token dispatches; ``""`` stands for the project's unnamed agent.
 

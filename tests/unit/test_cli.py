@@ -266,8 +266,13 @@ def fake_app(monkeypatch: pytest.MonkeyPatch, calls: list[dict[str, object]]) ->
     class UiSettings:
         pass
 
-    async def run_app(session: object, *, audio: object, ui: object, transcript_path: object = None) -> int:
-        calls.append({"session": session, "audio": audio, "ui": ui, "transcript_path": transcript_path})
+    async def run_app(
+        session: object, *, audio: object, ui: object, transcript_path: object = None, text_only_reason: object = None
+    ) -> int:
+        calls.append(
+            {"session": session, "audio": audio, "ui": ui, "transcript_path": transcript_path,
+             "text_only_reason": text_only_reason}
+        )  # fmt: skip
         return 7
 
     fake.UiSettings = UiSettings  # type: ignore[attr-defined]

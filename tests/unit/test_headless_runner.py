@@ -73,6 +73,10 @@ class FakeSession:
         return "ws://127.0.0.1:7880"
 
     @property
+    def messages(self) -> list[Message]:
+        return []
+
+    @property
     def local_identity(self) -> str | None:
         return "me"
 
