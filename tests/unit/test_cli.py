@@ -267,7 +267,12 @@ def fake_app(monkeypatch: pytest.MonkeyPatch, calls: list[dict[str, object]]) ->
         pass
 
     async def run_app(
-        session: object, *, audio: object, ui: object, transcript_path: object = None, text_only_reason: object = None
+        session: object,
+        *,
+        audio: object,
+        ui: object,
+        transcript_path: object = None,
+        text_only_reason: object = None,
     ) -> int:
         calls.append(
             {"session": session, "audio": audio, "ui": ui, "transcript_path": transcript_path,
