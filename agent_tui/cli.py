@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--transcript", metavar="FILE", type=Path, help="append every final message as JSON Lines"
     )
     run.add_argument(
+        "--metrics",
+        metavar="FILE",
+        type=Path,
+        help="append per-turn latency figures (agent-reported and client-measured) as CSV",
+    )
+    run.add_argument(
         "--send", metavar="TEXT", dest="sends", action="append", help="send a chat message (repeatable)"
     )
     run.add_argument(
@@ -219,6 +225,7 @@ _SETTING_DESTS = (
     "sandbox_id",
     "ui",
     "transcript",
+    "metrics",
     "exit_when",
     "answer_timeout",
     "log_file",

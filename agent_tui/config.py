@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     ui: bool = True
     output: OutputFormat = "text"
     transcript: Path | None = None
+    metrics: Path | None = None
     exit_when: ExitWhen | None = None
     answer_timeout: PositiveSeconds = 60.0
 
@@ -143,6 +144,7 @@ class Settings(BaseSettings):
         "identity",
         "name",
         "transcript",
+        "metrics",
         "log_file",
         mode="before",
     )

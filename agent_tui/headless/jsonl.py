@@ -1,6 +1,6 @@
-"""JSON Lines output (``--no-ui --json``), schema version 1.
+"""JSON Lines output (``--no-ui --json``), schema version 2.
 
-Every line is one JSON object with ``"v": 1``, ``"type"`` and ``"ts"`` (ISO 8601 UTC with milliseconds,
+Every line is one JSON object with ``"v": 2``, ``"type"`` and ``"ts"`` (ISO 8601 UTC with milliseconds,
 e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
 
 =====================  ======================================================================================
@@ -23,6 +23,16 @@ e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
 ``error``              ``message``, ``exit_code``: the error that ends the run (also on stderr)
 ``end``                ``exit_code``, ``reason``: always the last line
 =====================  ======================================================================================
+
+Version 2 added what the agent's session stream (``lk.agent.session``, livekit-agents 1.8+) says, with
+the fields of :mod:`agent_tui.session.insight_events`: ``agent_session_state``, ``user_state``,
+``user_transcript`` (final ones), ``conversation_item``, ``turn_metrics`` (``metrics``: ``end_of_turn_ms``,
+``llm_ttft_ms``, ``tts_ttfb_ms``, ``e2e_ms``, …), ``tool_call`` (``name``, ``arguments``, ``call_id``),
+``tool_result`` (``name``, ``output``, ``is_error``, ``call_id``), ``tool_update``, ``session_usage``,
+``agent_error``, ``overlapping_speech``, ``false_interruption``, ``chat_history``, ``agent_info``,
+``agent_framework``; and what this client measures: ``voice_latency`` (``turn``, ``latency_ms``, ``source``)
+and, before ``end``, ``voice_latency_summary`` (``client`` and ``agent``: ``count``, ``p50_ms``, ``p95_ms``,
+``max_ms``, ``mean_ms``). Every duration is in milliseconds; a missing figure is null.
 
 Readers should ignore unknown types and fields: new ones may appear without a version bump; ``v`` changes
 only when a field is removed or changes meaning. ``--transcript FILE`` holds the ``message`` lines only, in

@@ -8,6 +8,7 @@ scripts should use ``--json``, whose schema is versioned.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from agent_tui.headless.records import OutputEvent, Record, to_record
 
@@ -54,10 +55,54 @@ def render(record: Record) -> str | None:
             body = f"error: {_oneline(record['message'])} (exit {record['exit_code']})"
         case "end":
             body = f"ended: {record['reason']} (exit {record['exit_code']})"
+        case "tool_call":
+            body = f"tool call: {record['name']}({_oneline(record['arguments'])})"
+        case "tool_result":
+            outcome = "failed" if record["is_error"] else "→"
+            body = f"tool {record['name']} {outcome} {_oneline(record['output'])}"
+        case "turn_metrics":
+            figures = _figures(record["metrics"])
+            if not figures:
+                return None
+            body = f"{record['role']} turn: {figures}"
+        case "voice_latency":
+            body = f"voice-to-voice latency: {record['latency_ms']:.0f} ms (turn {record['turn']})"
+        case "voice_latency_summary":
+            body = "latency summary: " + _summary(record)
+        case "agent_error":
+            body = f"agent error: {_oneline(record['message'])}"
+        case "agent_info":
+            tools = ", ".join(record["tools"]) or "none"
+            body = f"agent info: {record['id'] or 'agent'} (tools: {tools})"
         case _:
             return None
     clock = datetime.fromtimestamp(record["at"]).strftime("%H:%M:%S")
     return f"{clock} {body}"
+
+
+_METRIC_LABELS = (
+    ("end_of_turn_ms", "end of turn"),
+    ("llm_ttft_ms", "llm ttft"),
+    ("tts_ttfb_ms", "tts ttfb"),
+    ("e2e_ms", "e2e"),
+)
+
+
+def _figures(metrics: dict[str, Any]) -> str:
+    return " · ".join(
+        f"{label} {metrics[key]:.0f} ms" for key, label in _METRIC_LABELS if metrics.get(key) is not None
+    )
+
+
+def _stats(stats: dict[str, Any]) -> str:
+    if not stats["count"]:
+        return "none"
+    p50, p95, top = stats["p50_ms"], stats["p95_ms"], stats["max_ms"]
+    return f"p50 {p50:.0f} / p95 {p95:.0f} / max {top:.0f} ms ({stats['count']})"
+
+
+def _summary(record: Record) -> str:
+    return f"client-measured {_stats(record['client'])}; agent-reported e2e {_stats(record['agent'])}"
 
 
 def format(event: OutputEvent) -> str | None:

@@ -26,9 +26,10 @@ from agent_tui.session.events import (
     SessionEvent,
     SessionWarning,
 )
+from agent_tui.session.insight_events import InsightEvent, UserTranscript
 
 #: Bumped when a field is removed or changes meaning; adding a type or a field does not bump it.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Record = dict[str, Any]
 
@@ -141,4 +142,12 @@ def _fields(event: OutputEvent) -> dict[str, Any] | None:
             return {"message": event.message, "exit_code": event.exit_code}
         case RunEnded():
             return {"exit_code": event.exit_code, "reason": event.reason}
+        case UserTranscript():
+            return event.to_fields() if event.is_final else None
+        case InsightEvent():
+            return None if event.type in _QUIET_INSIGHT else event.to_fields()
     return None
+
+
+#: Agent-session events too frequent or too internal for a run's output (they stay available in-process).
+_QUIET_INSIGHT = frozenset({"eot_prediction", "agent_debug", "amd_prediction"})

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from agent_tui.config import ConfigError, Settings
 from agent_tui.exit_codes import ExitCode, exit_code_for
 from agent_tui.headless import jsonl, lines
+from agent_tui.headless.metrics_file import MetricsFile
 from agent_tui.headless.policy import Outcome, RunPolicy
 from agent_tui.headless.records import (
     FileSent,
@@ -118,10 +119,16 @@ class _Output:
         self._stdout = stdout
         self._as_json = as_json
         self.transcript: TranscriptFile | None = None
+        self.metrics: MetricsFile | None = None
         self._stdout_open = True
         self._messages_seen: set[tuple[str, str]] = set()
 
     def emit(self, event: OutputEvent) -> None:
+        if self.metrics is not None and isinstance(event, SessionEvent):
+            try:
+                self.metrics.observe(event)
+            except OSError as error:
+                log.error("cannot write the metrics file: %s", error)
         record = to_record(event)
         if record is None:
             return
@@ -189,6 +196,20 @@ async def run_headless(
                 )
             )
         output.transcript = transcript
+    if settings.metrics is not None:
+        try:
+            output.metrics = MetricsFile.open(settings.metrics)
+        except OSError as error:
+            if transcript is not None:
+                transcript.close()
+            reason = error.strerror or str(error)
+            return report(
+                Outcome(
+                    ExitCode.USAGE_ERROR,
+                    "the metrics file cannot be opened",
+                    f"Cannot open the metrics file {settings.metrics} ({reason}) — check the path.",
+                )
+            )
     audio: AudioEngine | None = None
     try:
         try:
@@ -219,6 +240,8 @@ async def run_headless(
                 await audio.aclose()
         if transcript is not None:
             transcript.close()
+        if output.metrics is not None:
+            output.metrics.close()
 
 
 def _print_error(stream: TextIO, message: str) -> None:

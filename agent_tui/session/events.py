@@ -108,6 +108,17 @@ class AgentAudioTrackChanged(SessionEvent):
 
 
 @dataclass(frozen=True, kw_only=True)
+class AgentVideoTrackChanged(SessionEvent):
+    """The agent's video track (its own, or its avatar worker's) appeared, changed or went away
+    (``track`` is None); also None while agent video is switched off with
+    :meth:`Session.set_agent_video_subscribed`, because an unsubscribed track is not received at all."""
+
+    type: ClassVar[str] = "agent_video_track"
+    track: rtc.RemoteVideoTrack | None = field(repr=False)
+    participant_identity: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class SessionWarning(SessionEvent):
     """Something went wrong that does not end the session; ``message`` is one secret-free line."""
 

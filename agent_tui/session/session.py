@@ -2,9 +2,9 @@
 
 Create (a token source and options) → ``start()`` (fetch a token, connect the room, publish the
 microphone when given one, wait for the agent) → interact (state, messages, chat, RPC, byte streams,
-attributes, the agent's audio track) → ``end()``. It is the only part of agent-tui that talks to
-``livekit.rtc`` for the conversation; the rules it applies live in pure classes
-(:class:`AgentStateMachine`, :class:`TranscriptAssembler`, the token cache) and this module only
+attributes, the agent's audio and video tracks, our own video tracks) → ``end()``. It is the only
+part of agent-tui that talks to ``livekit.rtc`` for the conversation; the rules it applies live in
+pure classes (:class:`AgentStateMachine`, :class:`TranscriptAssembler`, the token cache) and this module only
 translates rtc events into calls on them and publishes the results as typed events.
 """
 
@@ -18,11 +18,12 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from livekit import rtc
 from livekit.rtc.room import EventTypes
 
+from .agent_insight import AgentInsight
 from .agent_state import (
     AGENT_STATE_ATTRIBUTE,
     PUBLISH_ON_BEHALF_ATTRIBUTE,
@@ -46,16 +47,19 @@ from .events import (
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
+    AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
     EventBus,
     MessageChanged,
+    SessionEvent,
 )
+from .insight_events import ChatHistory, ChatMessageItem
 from .options import SessionOptions, generate_room_name
 from .redact import redact
 from .token_source import TokenSource
 from .token_types import ConnectionDetails, TokenRequest
-from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, Speaker, TranscriptAssembler
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,8 @@ LEGACY_CHAT_TOPIC = "lk-chat-topic"
 #: The agent's session event stream (livekit-agents 1.8+). Drained here so the rtc SDK does not log an
 #: INFO line per message on the root logger for a topic nobody handles.
 AGENT_SESSION_TOPIC = "lk.agent.session"
+
+_TrackT = TypeVar("_TrackT", bound=rtc.Track)
 
 RpcHandler = Callable[[rtc.RpcInvocationData], Awaitable[str]]
 ByteStreamHandler = Callable[[ByteStreamReceived], Any]
@@ -106,7 +112,10 @@ class Session:
         *,
         microphone: rtc.AudioSource | None = None,
         preconnect_buffer: bool = True,
+        agent_video: bool = True,
     ) -> None:
+        """``agent_video=False`` leaves the agent's video unsubscribed (nothing to show it on, so the
+        SDK should not receive and decode it); :meth:`set_agent_video_subscribed` changes it later."""
         self._token_source = token_source
         self.options = options or SessionOptions()
         self._microphone = microphone
@@ -122,6 +131,9 @@ class Session:
         self._mic_publication: rtc.LocalTrackPublication | None = None
         self._mic_track: rtc.LocalAudioTrack | None = None
         self._agent_audio: tuple[rtc.RemoteAudioTrack, str] | None = None
+        self._agent_video: tuple[rtc.RemoteVideoTrack, str] | None = None
+        self._agent_video_wanted = agent_video
+        self._video_publications: dict[str, rtc.LocalTrackPublication] = {}
         self._agent_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rpc_methods: dict[str, RpcHandler] = {}
@@ -131,7 +143,8 @@ class Session:
         self._force_refetch = False
         self._started = False
         self._room_name: str | None = None
-        self.agent_session_messages = 0
+        #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
+        self.insight = self._new_insight()
 
     # -- state ------------------------------------------------------------------------------------------
     @property
@@ -198,8 +211,22 @@ class Session:
         return self._agent_audio[0] if self._agent_audio is not None else None
 
     @property
+    def agent_video_track(self) -> rtc.RemoteVideoTrack | None:
+        """The agent's video (its own, else its avatar worker's); None while unsubscribed."""
+        return self._agent_video[0] if self._agent_video is not None else None
+
+    @property
+    def agent_video_subscribed(self) -> bool:
+        return self._agent_video_wanted
+
+    @property
     def microphone_publication(self) -> rtc.LocalTrackPublication | None:
         return self._mic_publication
+
+    @property
+    def video_publications(self) -> dict[str, rtc.LocalTrackPublication]:
+        """Our published video tracks by sid (camera, screen share, file)."""
+        return dict(self._video_publications)
 
     # -- life cycle -------------------------------------------------------------------------------------
     async def __aenter__(self) -> Session:
@@ -352,6 +379,49 @@ class Session:
         """Set our own attributes (the shared state the agent sees); "" deletes a key."""
         await self._require_room().local_participant.set_attributes(dict(attributes))
 
+    async def publish_video(
+        self,
+        track: rtc.LocalVideoTrack,
+        *,
+        source: rtc.TrackSource.ValueType,
+        encoding: rtc.VideoEncoding | None = None,
+        simulcast: bool = False,
+    ) -> rtc.LocalTrackPublication:
+        """Publish one of our video tracks (camera, screen share) to the room; returns its publication.
+
+        Simulcast is off by default: a 1:1 conversation has one subscriber, the agent, so the extra
+        low-resolution layers would cost encoder CPU and uplink for nobody. The track is unpublished by
+        :meth:`unpublish_track` or when the session ends; after a restart it must be published again.
+        """
+        room = self._require_room()
+        options = rtc.TrackPublishOptions(source=source, simulcast=simulcast)
+        if encoding is not None:
+            options.video_encoding.CopyFrom(encoding)
+        publication = await room.local_participant.publish_track(track, options)
+        self._video_publications[publication.sid] = publication
+        return publication
+
+    async def unpublish_track(self, sid: str) -> None:
+        """Stop publishing our track ``sid``; a no-op when it is unknown or the room is gone."""
+        self._video_publications.pop(sid, None)
+        room = self._room
+        if room is None or not room.isconnected():
+            return
+        with contextlib.suppress(Exception):  # already gone on the server's side
+            await room.local_participant.unpublish_track(sid)
+
+    def set_agent_video_subscribed(self, subscribed: bool) -> None:
+        """Receive the agent's video (or stop receiving it: a closed video panel should cost nothing,
+        and unsubscribing is the only way to stop the SDK from decoding it)."""
+        self._agent_video_wanted = subscribed
+        room = self._room
+        if room is None or not room.isconnected():
+            return
+        for publication in self._agent_video_publications(room):
+            if publication.subscribed != subscribed:
+                publication.set_subscribed(subscribed)
+        self._refresh_agent_video()
+
     def set_microphone_muted(self, muted: bool) -> None:
         """Mute the published microphone track so the agent sees it muted."""
         if self._mic_track is None:
@@ -395,6 +465,7 @@ class Session:
         self._transcript = TranscriptAssembler(
             room.local_participant.identity, max_messages=self.options.max_messages
         )
+        self.insight.start()
         for method, handler in self._rpc_methods.items():
             room.local_participant.register_rpc_method(method, handler)
         self._set_connection(ConnectionState.CONNECTED)
@@ -410,6 +481,11 @@ class Session:
         self._update_agent(self._agent.set_mic_published(True))
 
     async def _teardown(self, *, reason: str) -> None:
+        summary = self.insight.summary()
+        if summary.client.count or summary.agent.count:
+            self.events.emit(summary)
+        await self.insight.close()
+        self.insight = self._new_insight()
         if self._agent_timer is not None:
             self._agent_timer.cancel()
             self._agent_timer = None
@@ -430,9 +506,13 @@ class Session:
         self._room = None
         self._mic_publication = None
         self._mic_track = None
+        self._video_publications.clear()
         if self._agent_audio is not None:
             self._agent_audio = None
             self.events.emit(AgentAudioTrackChanged(track=None, participant_identity=None))
+        if self._agent_video is not None:
+            self._agent_video = None
+            self.events.emit(AgentVideoTrackChanged(track=None, participant_identity=None))
         # Agents do not rejoin a room that existed before: the next start gets a fresh token/room.
         self._force_refetch = True
         self._started = False
@@ -453,6 +533,7 @@ class Session:
             ("participant_connected", self._on_participant_connected),
             ("participant_disconnected", self._on_participant_disconnected),
             ("participant_attributes_changed", self._on_attributes_changed),
+            ("track_published", self._on_track_published),
             ("track_subscribed", self._on_track_subscribed),
             ("track_unsubscribed", self._on_track_unsubscribed),
             ("reconnecting", self._on_reconnecting),
@@ -502,7 +583,7 @@ class Session:
             if unexpected:
                 self._update_agent(self._agent.agent_left(participant.identity))
             self._scan_for_agent()
-        self._refresh_agent_audio()
+        self._refresh_agent_tracks()
 
     def _on_attributes_changed(self, changed: dict[str, str], participant: rtc.Participant) -> None:
         if isinstance(participant, rtc.RemoteParticipant):
@@ -516,21 +597,39 @@ class Session:
                 )
             self._scan_for_agent()
 
+    def _on_track_published(
+        self, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        self._keep_agent_video_off(publication, participant)
+
     def _on_track_subscribed(
         self, track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
-        self._refresh_agent_audio()
+        self._keep_agent_video_off(publication, participant)
+        self._refresh_agent_tracks()
 
     def _on_track_unsubscribed(
         self, track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
-        self._refresh_agent_audio()
+        self._refresh_agent_tracks()
+
+    def _keep_agent_video_off(
+        self, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        """The room auto-subscribes to everything; undo it for the agent's video while it is not wanted."""
+        if (
+            not self._agent_video_wanted
+            and publication.kind == rtc.TrackKind.KIND_VIDEO
+            and participant.identity in self._agent_track_owners()
+        ):
+            publication.set_subscribed(False)
 
     def _on_reconnecting(self) -> None:
         self._set_connection(ConnectionState.RECONNECTING, reason="signal or media connection lost")
 
     def _on_reconnected(self) -> None:
         self._set_connection(ConnectionState.CONNECTED, reason="reconnected")
+        self.insight.reconnected()
 
     def _on_disconnected(self, reason: Any = None) -> None:
         if self._ending or self._connection is ConnectionState.DISCONNECTED:
@@ -605,12 +704,33 @@ class Session:
         self._emit_message(message, new=new)
 
     def _on_agent_session_stream(self, reader: rtc.ByteStreamReader, participant_identity: str) -> None:
-        self._spawn(self._drain_agent_session(reader))
+        self.insight.on_stream(reader, participant_identity)
 
-    async def _drain_agent_session(self, reader: rtc.ByteStreamReader) -> None:
-        async for _chunk in reader:
-            pass
-        self.agent_session_messages += 1
+    def _new_insight(self) -> AgentInsight:
+        return AgentInsight(emit=self._emit_insight, send_bytes=self.send_bytes)
+
+    def _emit_insight(self, event: SessionEvent) -> None:
+        self.events.emit(event)
+        if isinstance(event, ChatHistory):
+            self._merge_history(event)
+
+    def _merge_history(self, history: ChatHistory) -> None:
+        """Show what the agent said before we joined (or while we were away) in the transcript."""
+        local = self.local_identity or ""
+        agent = self._last_agent.identity or ""
+        for item in history.items:
+            if not isinstance(item, ChatMessageItem) or item.role not in ("user", "assistant"):
+                continue
+            speaker = Speaker.USER if item.role == "user" else Speaker.AGENT
+            message = self._transcript.history(
+                message_id=item.id,
+                speaker=speaker,
+                participant_identity=local if speaker is Speaker.USER else agent,
+                text=item.text,
+                first_seen=item.created_at or time.time(),
+            )
+            if message is not None:
+                self._emit_message(message, new=True)
 
     def _on_byte_stream(self, reader: rtc.ByteStreamReader, participant_identity: str) -> None:
         self._spawn(self._read_byte_stream(reader, participant_identity))
@@ -664,28 +784,73 @@ class Session:
             self.events.emit(
                 AgentJoined(identity=agent.identity, name=agent.name, attributes=dict(agent.attributes))
             )
+            if not self._agent_video_wanted:
+                for publication in self._agent_video_publications(room):
+                    if publication.subscribed:
+                        publication.set_subscribed(False)
+        self._refresh_agent_tracks()
+
+    def _agent_track_owners(self) -> list[str]:
+        """Who publishes for the agent, in order of preference: the agent, then its avatar workers."""
+        room = self._room
+        identity = self._last_agent.identity
+        if room is None or not room.isconnected() or identity is None:
+            return []
+        return [identity] + [
+            p.identity
+            for p in room.remote_participants.values()
+            if p.attributes.get(PUBLISH_ON_BEHALF_ATTRIBUTE) == identity
+        ]
+
+    def _agent_video_publications(self, room: rtc.Room) -> list[rtc.RemoteTrackPublication]:
+        publications: list[rtc.RemoteTrackPublication] = []
+        for identity in self._agent_track_owners():
+            participant = room.remote_participants.get(identity)
+            if participant is None:
+                continue
+            publications.extend(
+                publication
+                for publication in participant.track_publications.values()
+                if publication.kind == rtc.TrackKind.KIND_VIDEO
+            )
+        return publications
+
+    def _agent_track(self, kind: type[_TrackT]) -> tuple[_TrackT, str] | None:
+        """The first subscribed track of ``kind`` published for the agent, with its publisher."""
+        room = self._room
+        if room is None:
+            return None
+        for identity in self._agent_track_owners():
+            participant = room.remote_participants.get(identity)
+            if participant is None:
+                continue
+            for publication in participant.track_publications.values():
+                if isinstance(publication.track, kind):
+                    return publication.track, participant.identity
+        return None
+
+    def _refresh_agent_tracks(self) -> None:
         self._refresh_agent_audio()
+        self._refresh_agent_video()
+
+    def _refresh_agent_video(self) -> None:
+        """Pick the video to show for the agent: its own, else its avatar worker's (an avatar worker
+        publishes the face with ``lk.publish_on_behalf``)."""
+        chosen = self._agent_track(rtc.RemoteVideoTrack) if self._agent_video_wanted else None
+        previous = self._agent_video
+        if (previous is None) != (chosen is None) or (
+            previous is not None and chosen is not None and previous[0].sid != chosen[0].sid
+        ):
+            self._agent_video = chosen
+            self.events.emit(
+                AgentVideoTrackChanged(
+                    track=chosen[0] if chosen else None, participant_identity=chosen[1] if chosen else None
+                )
+            )
 
     def _refresh_agent_audio(self) -> None:
         """Pick the track to play for the agent: its own, else its avatar worker's."""
-        room = self._room
-        chosen: tuple[rtc.RemoteAudioTrack, str] | None = None
-        identity = self._last_agent.identity
-        if room is not None and room.isconnected() and identity is not None:
-            candidates = [room.remote_participants.get(identity)] + [
-                p
-                for p in room.remote_participants.values()
-                if p.attributes.get(PUBLISH_ON_BEHALF_ATTRIBUTE) == identity
-            ]
-            for participant in candidates:
-                if participant is None:
-                    continue
-                for publication in participant.track_publications.values():
-                    if isinstance(publication.track, rtc.RemoteAudioTrack):
-                        chosen = (publication.track, participant.identity)
-                        break
-                if chosen is not None:
-                    break
+        chosen = self._agent_track(rtc.RemoteAudioTrack)
         previous = self._agent_audio
         if (previous is None) != (chosen is None) or (
             previous is not None and chosen is not None and previous[0].sid != chosen[0].sid
@@ -700,6 +865,10 @@ class Session:
     def _update_agent(self, snapshot: AgentSnapshot) -> None:
         previous = self._last_agent
         self._last_agent = snapshot
+        if snapshot.identity is not None and snapshot.state.is_connected:
+            self.insight.agent_ready(snapshot.identity)
+        elif snapshot.identity is None and previous.identity is not None:
+            self.insight.agent_gone()
         if snapshot.state != previous.state or snapshot.failure != previous.failure:
             self.events.emit(
                 AgentStateChanged(state=snapshot.state, previous=previous.state, failure=snapshot.failure)

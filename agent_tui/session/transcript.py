@@ -168,6 +168,31 @@ class TranscriptAssembler:
             message = replace(message, id=f"{participant_identity}/{message_id}")
         return self._store(message), True
 
+    def history(
+        self, *, message_id: str, speaker: Speaker, participant_identity: str, text: str, first_seen: float
+    ) -> Message | None:
+        """A message from the agent's own record of the conversation (fetched on join or reconnect).
+
+        Added only when the list has nothing from the same speaker with the same text: what we saw live
+        keeps its place and its id, and only what we missed (we joined late, or were away) is added.
+        """
+        wanted = " ".join(text.split())
+        if not wanted or message_id in self._messages:
+            return None
+        for message in self._messages.values():
+            if message.speaker is speaker and " ".join(message.text.split()) == wanted:
+                return None
+        message = Message(
+            id=message_id,
+            speaker=speaker,
+            kind=MessageKind.TRANSCRIPT,
+            text=text,
+            first_seen=first_seen,
+            final=True,
+            participant_identity=participant_identity,
+        )
+        return self._store(message)
+
     def clear(self) -> None:
         self._messages.clear()
         self._segments.clear()

@@ -61,7 +61,7 @@ async def test_no_ui_json_send_gets_the_reply_and_exits_0(
     )  # fmt: skip
     assert code == 0, err
     records = [json.loads(line) for line in out.splitlines()]
-    assert all(r["v"] == 1 and "ts" in r for r in records)
+    assert all(r["v"] == 2 and "ts" in r for r in records)
     messages = [(r["speaker"], r["text"]) for r in records if r["type"] == "message"]
     assert ("agent", "You said: hello") in messages
     assert ("agent", "You said: and again") in messages

@@ -230,12 +230,12 @@ async def test_json_output_is_versioned_and_complete() -> None:
     assert code == 0
     records = [json.loads(line) for line in out.splitlines()]
     for record in records:
-        assert record["v"] == 1 and isinstance(record["type"], str)
+        assert record["v"] == 2 and isinstance(record["type"], str)
         assert record["ts"].endswith("Z") and len(record["ts"]) == len("2025-01-01T00:00:00.000Z")
     types = [record["type"] for record in records]
     session_index = types.index("session")
     assert records[session_index] == {
-        "v": 1, "type": "session", "ts": records[session_index]["ts"], "room": "room-1", "identity": "me",
+        "v": 2, "type": "session", "ts": records[session_index]["ts"], "room": "room-1", "identity": "me",
         "url": "ws://127.0.0.1:7880", "agent": "bot",
     }  # fmt: skip
     assert records[session_index + 1]["type"] == "connection_state"
