@@ -61,7 +61,7 @@ from .controls import AudioStats, AudioStatus, DeviceInfo, Level, MicMode
 from .errors import AudioDeviceError
 from .frame_slicer import FrameSlicer
 from .gate import MicGate
-from .levels import LevelMeter
+from .levels import FrameRms, LevelMeter
 from .playback import DevicePlayback
 from .preconnect import MIME_TYPE as PRECONNECT_MIME_TYPE
 from .preconnect import PAYLOAD_SAMPLE_RATE, STREAM_NAME, TOPIC, PreConnectBuffer, stream_attributes
@@ -102,6 +102,8 @@ class AudioEngine:
         self._gate = MicGate(self.settings.mode)
         self._aec_wanted = self.settings.aec
         self._input_meter = LevelMeter()
+        self._mic_rms = FrameRms()
+        self._agent_rms = FrameRms()
         self._output_meter = LevelMeter()
         self._turns = TurnRpcSupport()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -311,6 +313,8 @@ class AudioEngine:
     def set_mode(self, mode: MicMode) -> None:
         was_talking = self._gate.talking
         self._gate.set_mode(mode)
+        if self._session is not None:
+            self._session.insight.latency.set_push_to_talk(mode is MicMode.PUSH_TO_TALK)
         if was_talking and self._loop is not None:
             self._spawn(self._turn_rpc(TurnMethod.CANCEL))
         self._notify_status()
@@ -318,16 +322,23 @@ class AudioEngine:
     async def talk_start(self) -> None:
         if self._gate.talk_start():
             self._notify_status()
+            if self._session is not None and self._loop is not None:
+                self._session.insight.latency.user_turn_started(self._loop.time())
             await self._turn_rpc(TurnMethod.START)
 
     async def talk_end(self) -> None:
         if self._gate.talk_end():
             self._notify_status()
+            if self._session is not None and self._loop is not None:
+                # With push-to-talk the user's turn ends at the key release, not at a VAD decision.
+                self._session.insight.latency.user_turn_ended(self._loop.time())
             await self._turn_rpc(TurnMethod.END)
 
     async def talk_cancel(self) -> None:
         if self._gate.talk_end():
             self._notify_status()
+            if self._session is not None:
+                self._session.insight.latency.user_turn_cancelled()
             await self._turn_rpc(TurnMethod.CANCEL)
 
     def set_aec(self, enabled: bool) -> None:
@@ -628,6 +639,12 @@ class AudioEngine:
             preconnect.append(samples)
         if self._recorder is not None:
             self._recorder.add_user(samples, self._require_loop().time())
+        session = self._session
+        if session is not None:
+            # What the agent will hear (after the gate): the latency meter's end-of-speech detector.
+            latency = session.insight.latency.mic_frame(self._require_loop().time(), self._mic_rms(samples))
+            if latency is not None:
+                session.events.emit(latency)
         source = self._source
         if source is None:
             return
@@ -690,6 +707,11 @@ class AudioEngine:
                 if playback is not None:
                     playback.jitter.push(samples)
                 now = loop.time()
+                session = self._session
+                if session is not None:
+                    latency = session.insight.latency.agent_frame(now, self._agent_rms(samples))
+                    if latency is not None:
+                        session.events.emit(latency)
                 if self._output_writer is not None:
                     self._write_output(samples, now)
                 if self._recorder is not None:

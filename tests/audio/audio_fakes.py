@@ -22,6 +22,7 @@ from agent_tui.session.agent_state import AgentSnapshot, AgentState
 from agent_tui.session.errors import RpcCallError
 from agent_tui.session.events import AgentAudioTrackChanged, AgentJoined, AgentStateChanged, EventBus
 from agent_tui.session.options import SessionOptions
+from agent_tui.session.voice_latency import VoiceLatencyMeter
 
 RATE = 48000
 
@@ -48,6 +49,13 @@ class SentBytes:
     destination_identities: list[str] | None
 
 
+class FakeInsight:
+    """The part of ``Session.insight`` the engine feeds: the real voice-latency meter."""
+
+    def __init__(self) -> None:
+        self.latency = VoiceLatencyMeter()
+
+
 class FakeSession:
     """The Session surface the engine touches, recording what the engine does with it."""
 
@@ -58,6 +66,7 @@ class FakeSession:
         self.agent_audio_track: Any = None
         self.microphone_publication: FakePublication | None = None
         self.agent = AgentSnapshot(state=AgentState.DISCONNECTED, failure=None, identity=None)
+        self.insight = FakeInsight()
         self.muted_calls: list[bool] = []
         self.rpc_calls: list[str] = []
         self.rpc_errors: dict[str, int] = {}
