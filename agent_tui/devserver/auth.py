@@ -151,10 +151,18 @@ class TokenAuthority:
         if claims.video is None or not claims.video.agent:
             raise TokenRefused("permissions denied: the token has no agent grant")
 
-    def admit_api(self, token: str | None, *, room_admin: str | None = None, room_list: bool = False) -> None:
-        """Admit a server API call: ``room_admin`` names the room the call acts on, ``room_list`` asks
-        for listing rights. A missing or bad token is ``TokenRefused`` (401); a valid one without the
-        grant is ``TokenRefused`` with 403, which the Twirp layer reports as ``permission_denied``."""
+    def admit_api(
+        self,
+        token: str | None,
+        *,
+        room_admin: str | None = None,
+        room_list: bool = False,
+        room_create: bool = False,
+    ) -> None:
+        """Admit a server API call: ``room_admin`` names the room the call acts on, ``room_list`` and
+        ``room_create`` ask for those rights (livekit-api signs DeleteRoom with ``roomCreate``). A missing
+        or bad token is ``TokenRefused`` (401); a valid one without the grant is ``TokenRefused`` with
+        403, which the Twirp layer reports as ``permission_denied``."""
         claims = self.verify(token)
         video = claims.video
         if room_admin is not None and not (
@@ -167,6 +175,10 @@ class TokenAuthority:
         if room_list and not (video is not None and video.room_list):
             raise TokenRefused(
                 "permissions denied: the token has no roomList grant", status=HTTPStatus.FORBIDDEN
+            )
+        if room_create and not (video is not None and video.room_create):
+            raise TokenRefused(
+                "permissions denied: the token has no roomCreate grant", status=HTTPStatus.FORBIDDEN
             )
 
 

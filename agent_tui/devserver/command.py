@@ -1,8 +1,9 @@
 """``agent-tui dev-server``: run the dev server in the foreground.
 
 It prints what a client needs (URL, key pair, ready-to-paste ``export`` lines), then logs one line per
-room event (join, leave, resume, room opened/closed) until SIGINT or SIGTERM, and shuts down cleanly:
-clients are told the server is going away and the port is released.
+room event (join, leave, resume, room opened/closed) and per agent event (worker registered or gone,
+dispatch, job assigned, job status change) until SIGINT or SIGTERM, and shuts down cleanly: clients
+and workers are told the server is going away and the port is released.
 """
 
 from __future__ import annotations
@@ -93,6 +94,9 @@ def banner(server: DevServer) -> str:
         f"  export LIVEKIT_URL={server.url}\n"
         f"  export LIVEKIT_API_KEY={server.api_key}\n"
         f"  export LIVEKIT_API_SECRET={server.api_secret}\n"
+        "\n"
+        "Agent workers (livekit-agents) register with the same three settings, e.g.\n"
+        "  python -m agent_tui.demo start\n"
         "\n"
         "Press Ctrl+C to stop.\n"
     )

@@ -2,9 +2,10 @@
 
 This is what livekit-api's ``LiveKitAPI`` calls: a protobuf (or JSON) request body, a Bearer token
 signed with the server's key pair carrying the grant the method needs (``roomAdmin`` for the room it
-acts on, ``roomList`` for listing rooms), and a protobuf answer. Failures use Twirp's error shape, a
-JSON body ``{"code": …, "msg": …, "meta": {}}`` with the HTTP status Twirp assigns to that code, which
-the client raises as ``ServerError(code, message, status)``. Served methods:
+acts on, ``roomList`` for listing rooms, ``roomCreate`` for deleting one), and a protobuf answer.
+Failures use Twirp's error shape, a JSON body ``{"code": …, "msg": …, "meta": {}}`` with the HTTP
+status Twirp assigns to that code, which the client raises as ``ServerError(code, message, status)``.
+Served methods:
 
 - AgentDispatchService: ``CreateDispatch``, ``ListDispatch``, ``DeleteDispatch``;
 - RoomService: ``ListRooms``, ``ListParticipants``, ``GetParticipant``, ``RemoveParticipant``,
@@ -175,6 +176,9 @@ class TwirpApi:
         except TwirpError as error:
             _log.info("api %s: %s %s", target.path, error.code, error)
             return error.response()
+        except Exception as error:  # a server bug: still answer in Twirp's shape
+            _log.exception("api %s failed", target.path)
+            return TwirpError("internal", f"{type(error).__name__}: {error}").response()
 
     async def _call(self, request: web.Request, target: RequestTarget) -> web.Response:
         service, _, method = target.path[len(TWIRP_PREFIX) :].partition("/")
@@ -214,9 +218,18 @@ class TwirpApi:
 
     # ------------------------------------------------------------------------------------ access
 
-    def _admit(self, token: str | None, *, room_admin: str | None = None, room_list: bool = False) -> None:
+    def _admit(
+        self,
+        token: str | None,
+        *,
+        room_admin: str | None = None,
+        room_list: bool = False,
+        room_create: bool = False,
+    ) -> None:
         try:
-            self._authority.admit_api(token, room_admin=room_admin, room_list=room_list)
+            self._authority.admit_api(
+                token, room_admin=room_admin, room_list=room_list, room_create=room_create
+            )
         except TokenRefused as refusal:
             code = "permission_denied" if refusal.status == HTTPStatus.FORBIDDEN else "unauthenticated"
             raise TwirpError(code, str(refusal)) from None
@@ -274,7 +287,7 @@ class TwirpApi:
         return ListRoomsResponse(rooms=rooms)
 
     async def _delete_room(self, request: DeleteRoomRequest, token: str | None) -> DeleteRoomResponse:
-        self._admit(token, room_admin=request.room)
+        self._admit(token, room_create=True)
         await self._rooms.delete_room(self._room(request.room))
         return DeleteRoomResponse()
 

@@ -1,7 +1,8 @@
-"""The demo worker's configuration, CLI checks, and registration against a fake ``/agent`` server.
+"""The demo worker's configuration, CLI checks, and registration with the dev server.
 
-The registration test starts ``python -m agent_tui.demo start`` against a minimal protobuf-only
-``/agent`` WebSocket on 127.0.0.1 (no room, no job) and waits for the readiness line.
+The registration test starts ``python -m agent_tui.demo start`` against the real dev server's
+``/agent`` endpoint on 127.0.0.1 (registration only: no room, no job, no media, so no test namespace
+is needed) and waits for the readiness line.
 """
 
 from __future__ import annotations
@@ -16,14 +17,11 @@ import pytest
 
 pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed")
 
-from aiohttp import WSMsgType, web
-from livekit.protocol import agent as agent_pb
-from livekit.protocol import models
-
 from agent_tui import demo
 from agent_tui.demo import worker
 from agent_tui.demo.tts_espeak import ESPEAK_MISSING_MESSAGE, EspeakNotInstalledError
 from agent_tui.demo.worker import DemoConfig
+from agent_tui.devserver import DevServer
 
 requires_espeak = pytest.mark.skipif(
     shutil.which("espeak-ng") is None and os.environ.get("CI") != "true",
@@ -89,54 +87,17 @@ def test_check_command(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     assert "pocketsphinx heard 'hello what time is it'" in capsys.readouterr().out
 
 
-async def _fake_agent_server(
-    registrations: list[agent_pb.RegisterWorkerRequest],
-) -> tuple[web.AppRunner, int]:
-    async def handler(request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse()
-        await ws.prepare(request)
-        assert request.headers["Authorization"].startswith("Bearer ")
-        async for msg in ws:
-            if msg.type != WSMsgType.BINARY:
-                continue
-            message = agent_pb.WorkerMessage.FromString(msg.data)
-            if message.WhichOneof("message") == "register":
-                registrations.append(message.register)
-                response = agent_pb.ServerMessage(
-                    register=agent_pb.RegisterWorkerResponse(
-                        worker_id="AW_fake", server_info=models.ServerInfo(protocol=16)
-                    )
-                )
-                await ws.send_bytes(response.SerializeToString())
-        return ws
-
-    app = web.Application()
-    app.router.add_get("/agent", handler)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    server = site._server
-    assert server is not None
-    port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    return runner, port
-
-
 @requires_espeak
 @pytest.mark.timeout(60)
 async def test_worker_registers_and_prints_ready_line() -> None:
-    registrations: list[agent_pb.RegisterWorkerRequest] = []
-    runner, port = await _fake_agent_server(registrations)
+    server = DevServer(port=0)
+    await server.start()
     env = {
         k: v
         for k, v in os.environ.items()
         if not k.startswith("AGENT_TUI_DEMO_") and k not in ("HTTP_PROXY", "HTTPS_PROXY")
     }
-    env.update(
-        LIVEKIT_URL=f"ws://127.0.0.1:{port}",
-        LIVEKIT_API_KEY="devkey",
-        LIVEKIT_API_SECRET="a-secret-that-is-long-enough-for-hs256-signing",
-    )
+    env.update(LIVEKIT_URL=server.url, LIVEKIT_API_KEY=server.api_key, LIVEKIT_API_SECRET=server.api_secret)
     argv = demo.worker_command(agent_name="demo-test", ptt=True)
     started = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
@@ -152,9 +113,12 @@ async def test_worker_registers_and_prints_ready_line() -> None:
             line = raw.decode(errors="replace").rstrip()
             lines.append(line)
             ready = demo.parse_ready_line(line)
-        assert ready == ("demo-test", "AW_fake")
+        agent_name, worker_id = ready
+        assert agent_name == "demo-test"
         assert time.monotonic() - started < 40
-        assert [r.agent_name for r in registrations] == ["demo-test"]
+        registered = server.dispatcher.workers[worker_id]
+        assert (registered.agent_name, registered.version) == ("demo-test", "1.8.9")
+        assert registered.permissions.agent and registered.permissions.can_publish
         assert any(demo.FRAMEWORK_READY_MESSAGE in line for line in lines)
     finally:
         if proc.returncode is None:
@@ -164,5 +128,6 @@ async def test_worker_registers_and_prints_ready_line() -> None:
         except TimeoutError:
             proc.kill()
             returncode = await proc.wait()
-        await runner.cleanup()
+        await server.stop()
     assert returncode == 0
+    assert not server.dispatcher.workers

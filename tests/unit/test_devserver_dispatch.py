@@ -1,0 +1,349 @@
+"""The ``/agent`` worker protocol and the dispatcher, driven by protocol-level fake workers.
+
+A fake worker is an aiohttp WebSocket speaking the same protobufs as livekit-agents, so each step of
+the exchange (registration, availability, assignment, job status, disconnect) can be checked exactly
+and deterministically. Dispatches are made through the Twirp API into rooms nobody joined, so no
+media moves and the tests run on 127.0.0.1 outside the test namespace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+
+import aiohttp
+import pytest
+from livekit import api
+from livekit.protocol import agent as agent_pb
+from livekit.protocol import models
+
+from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+
+pytestmark = pytest.mark.timeout(30)
+
+
+def worker_token(*, agent: bool = True, secret: str = DEFAULT_API_SECRET) -> str:
+    return api.AccessToken(DEFAULT_API_KEY, secret).with_grants(api.VideoGrants(agent=agent)).to_jwt()
+
+
+class FakeWorker:
+    """A worker connection; ``messages`` holds what the server sent, in order."""
+
+    def __init__(self, http: aiohttp.ClientSession, url: str, agent_name: str) -> None:
+        self._http = http
+        self._url = url
+        self.agent_name = agent_name
+        self.messages: asyncio.Queue[agent_pb.ServerMessage] = asyncio.Queue()
+        self.worker_id = ""
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+        self._reader: asyncio.Task[None] | None = None
+
+    async def register(self) -> str:
+        self._ws = await self._http.ws_connect(
+            f"{self._url}/agent", headers={"Authorization": f"Bearer {worker_token()}"}
+        )
+        register = agent_pb.RegisterWorkerRequest(
+            type=agent_pb.JobType.JT_ROOM,
+            agent_name=self.agent_name,
+            version="fake",
+            allowed_permissions=models.ParticipantPermission(
+                can_publish=True,
+                can_subscribe=True,
+                can_publish_data=True,
+                can_update_metadata=True,
+                agent=True,
+            ),
+        )
+        await self.send(agent_pb.WorkerMessage(register=register))
+        first = agent_pb.ServerMessage.FromString(await self._ws.receive_bytes(timeout=5))
+        assert first.WhichOneof("message") == "register", first
+        self.worker_id = first.register.worker_id
+        self._reader = asyncio.create_task(self._read())
+        return self.worker_id
+
+    async def send(self, message: agent_pb.WorkerMessage) -> None:
+        assert self._ws is not None
+        await self._ws.send_bytes(message.SerializeToString())
+
+    async def report(
+        self, load: float, status: agent_pb.WorkerStatus = agent_pb.WorkerStatus.WS_AVAILABLE
+    ) -> None:
+        await self.send(
+            agent_pb.WorkerMessage(update_worker=agent_pb.UpdateWorkerStatus(status=status, load=load))
+        )
+
+    async def next(self, kind: str) -> agent_pb.ServerMessage:
+        message = await asyncio.wait_for(self.messages.get(), timeout=10)
+        assert message.WhichOneof("message") == kind, message
+        return message
+
+    async def accept(
+        self, job: agent_pb.Job, identity: str, attributes: Mapping[str, str] | None = None
+    ) -> agent_pb.JobAssignment:
+        answer = agent_pb.AvailabilityResponse(
+            job_id=job.id,
+            available=True,
+            participant_identity=identity,
+            participant_name="Demo",
+            participant_metadata='{"k":1}',
+            participant_attributes={"lk.agent.name": self.agent_name, **(attributes or {})},
+        )
+        await self.send(agent_pb.WorkerMessage(availability=answer))
+        return (await self.next("assignment")).assignment
+
+    async def job_status(self, job_id: str, status: agent_pb.JobStatus, error: str = "") -> None:
+        await self.send(
+            agent_pb.WorkerMessage(
+                update_job=agent_pb.UpdateJobStatus(job_id=job_id, status=status, error=error)
+            )
+        )
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await self._reader
+
+    async def _read(self) -> None:
+        assert self._ws is not None
+        async for frame in self._ws:
+            if frame.type == aiohttp.WSMsgType.BINARY:
+                self.messages.put_nowait(agent_pb.ServerMessage.FromString(frame.data))
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[DevServer]:
+    dev = DevServer(port=0, departure_timeout=0.5)
+    await dev.start()
+    try:
+        yield dev
+    finally:
+        await dev.stop()
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+@pytest.fixture
+async def lkapi(server: DevServer) -> AsyncIterator[api.LiveKitAPI]:
+    client = api.LiveKitAPI(server.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def dispatch(
+    lkapi: api.LiveKitAPI, room: str, agent_name: str, metadata: str = ""
+) -> api.AgentDispatch:
+    return await lkapi.agent_dispatch.create_dispatch(
+        api.CreateAgentDispatchRequest(agent_name=agent_name, room=room, metadata=metadata)
+    )
+
+
+async def wait_for(predicate: object, what: str) -> None:
+    assert callable(predicate)
+    for _ in range(500):
+        if predicate():
+            return
+        await asyncio.sleep(0.01)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+async def test_worker_without_the_agent_grant_is_refused_before_the_upgrade(server: DevServer) -> None:
+    http_url = server.url.replace("ws://", "http://")
+    async with aiohttp.ClientSession() as http:
+        for token, reason in (
+            (worker_token(agent=False), "no agent grant"),
+            (worker_token(secret="s" * 48), "Signature verification failed"),
+        ):
+            headers = {"Authorization": f"Bearer {token}", "Upgrade": "websocket", "Connection": "Upgrade"}
+            async with http.get(f"{http_url}/agent", headers=headers) as response:
+                assert response.status == 401
+                assert reason in await response.text()
+    assert not server.dispatcher.workers
+
+
+async def test_registration_is_answered_first_with_a_worker_id(
+    server: DevServer, http: aiohttp.ClientSession
+) -> None:
+    worker = FakeWorker(http, server.url, "demo")
+    worker_id = await worker.register()
+    assert worker_id.startswith("AW_")
+    assert server.dispatcher.workers[worker_id].agent_name == "demo"
+    await worker.send(agent_pb.WorkerMessage(ping=agent_pb.WorkerPing(timestamp=1234)))
+    pong = (await worker.next("pong")).pong
+    assert pong.last_timestamp == 1234 and pong.timestamp > 0
+    await worker.close()
+    await wait_for(lambda: not server.dispatcher.workers, "the worker to be forgotten")
+
+
+async def test_offer_assignment_token_and_job_status(
+    server: DevServer, http: aiohttp.ClientSession, lkapi: api.LiveKitAPI
+) -> None:
+    worker = FakeWorker(http, server.url, "demo")
+    await worker.register()
+    created = await dispatch(lkapi, "room-a", "demo", metadata='{"task":"x"}')
+    assert created.id.startswith("AD_") and created.room == "room-a" and created.agent_name == "demo"
+
+    job = (await worker.next("availability")).availability.job
+    assert job.id.startswith("AJ_")
+    assert (job.room.name, job.agent_name, job.dispatch_id, job.metadata) == (
+        "room-a",
+        "demo",
+        created.id,
+        '{"task":"x"}',
+    )
+    assert job.room.sid == server.rooms["room-a"].sid
+    assert job.type == agent_pb.JobType.JT_ROOM
+
+    assignment = await worker.accept(job, "agent-custom", {"push-to-talk": "1"})
+    assert assignment.job.id == job.id
+    assert assignment.url == ""  # the worker joins the URL it registered with
+    claims = api.TokenVerifier(DEFAULT_API_KEY, DEFAULT_API_SECRET).verify(assignment.token)
+    assert claims.identity == "agent-custom"
+    assert claims.kind == "agent"
+    assert claims.name == "Demo" and claims.metadata == '{"k":1}'
+    assert claims.attributes == {"lk.agent.name": "demo", "lk.agent_name": "demo", "push-to-talk": "1"}
+    assert claims.video is not None
+    assert claims.video.room_join and claims.video.room == "room-a" and claims.video.agent
+    assert claims.video.can_publish and claims.video.can_subscribe and claims.video.can_update_own_metadata
+
+    [listed] = await lkapi.agent_dispatch.list_dispatch("room-a")
+    [state] = listed.state.jobs
+    assert (state.state.status, state.state.participant_identity) == (
+        agent_pb.JobStatus.JS_PENDING,
+        "agent-custom",
+    )
+    await worker.job_status(job.id, agent_pb.JobStatus.JS_RUNNING)
+    await wait_for(
+        lambda: server.dispatcher.workers[worker.worker_id].jobs[job.id].proto.state.started_at, "running"
+    )
+    await worker.job_status(job.id, agent_pb.JobStatus.JS_SUCCESS)
+    await wait_for(lambda: not server.dispatcher.workers[worker.worker_id].jobs, "the job to end")
+    [listed] = await lkapi.agent_dispatch.list_dispatch("room-a")
+    assert listed.state.jobs[0].state.status == agent_pb.JobStatus.JS_SUCCESS
+    assert listed.state.jobs[0].state.ended_at >= listed.state.jobs[0].state.started_at > 0
+    await worker.close()
+
+
+async def test_a_pending_dispatch_is_picked_up_by_a_worker_that_registers_later(
+    server: DevServer, http: aiohttp.ClientSession, lkapi: api.LiveKitAPI
+) -> None:
+    other = FakeWorker(http, server.url, "other-agent")
+    await other.register()
+    await dispatch(lkapi, "room-b", "late-agent")
+    await asyncio.sleep(0.2)
+    assert other.messages.empty(), "a worker of another agent name must not be offered the job"
+    [pending] = await lkapi.agent_dispatch.list_dispatch("room-b")
+    assert pending.state.jobs[0].state.status == agent_pb.JobStatus.JS_PENDING
+
+    late = FakeWorker(http, server.url, "late-agent")
+    await late.register()
+    job = (await late.next("availability")).availability.job
+    assert job.room.name == "room-b"
+    await late.accept(job, "agent-late")
+    await late.close()
+    await other.close()
+
+
+async def test_workers_under_one_name_share_jobs_by_load(
+    server: DevServer, http: aiohttp.ClientSession, lkapi: api.LiveKitAPI
+) -> None:
+    busy, idle = FakeWorker(http, server.url, "pool"), FakeWorker(http, server.url, "pool")
+    await busy.register()
+    await idle.register()
+    await busy.report(0.6)
+    await idle.report(0.1)
+    await wait_for(lambda: server.dispatcher.workers[busy.worker_id].load > 0.5, "the load reports")
+
+    await dispatch(lkapi, "room-1", "pool")
+    first = (await idle.next("availability")).availability.job
+    await idle.accept(first, "agent-1")
+    await idle.report(0.8)  # the job made it busier than the other one
+    await wait_for(lambda: server.dispatcher.workers[idle.worker_id].load > 0.7, "the new load")
+
+    await dispatch(lkapi, "room-2", "pool")
+    second = (await busy.next("availability")).availability.job
+    assert second.room.name == "room-2"
+    await busy.accept(second, "agent-2")
+
+    # Equal loads: the worker with fewer jobs gets the next one; a full worker gets none.
+    await busy.report(0.5)
+    await idle.report(0.5, agent_pb.WorkerStatus.WS_FULL)
+    await wait_for(
+        lambda: server.dispatcher.workers[idle.worker_id].status == agent_pb.WorkerStatus.WS_FULL, "idle full"
+    )
+    await dispatch(lkapi, "room-3", "pool")
+    third = (await busy.next("availability")).availability.job
+    assert third.room.name == "room-3"
+    assert idle.messages.empty()
+    await busy.close()
+    await idle.close()
+
+
+async def test_a_refused_offer_goes_to_the_next_worker_and_a_full_pool_waits(
+    server: DevServer, http: aiohttp.ClientSession, lkapi: api.LiveKitAPI
+) -> None:
+    first, second = FakeWorker(http, server.url, "picky"), FakeWorker(http, server.url, "picky")
+    await first.register()
+    await second.register()
+    await dispatch(lkapi, "room-c", "picky")
+    offered = (await first.next("availability")).availability.job
+    await first.send(
+        agent_pb.WorkerMessage(availability=agent_pb.AvailabilityResponse(job_id=offered.id, available=False))
+    )
+    job = (await second.next("availability")).availability.job
+    assert job.id == offered.id
+    await second.send(
+        agent_pb.WorkerMessage(availability=agent_pb.AvailabilityResponse(job_id=job.id, available=False))
+    )
+    # Both refused: the dispatch waits until the pool changes (here: a worker reports itself available).
+    await asyncio.sleep(0.2)
+    assert first.messages.empty() and second.messages.empty()
+    await second.report(0.9)
+    await wait_for(lambda: server.dispatcher.workers[second.worker_id].load > 0.8, "the load report")
+    await first.report(0.1, agent_pb.WorkerStatus.WS_FULL)
+    await first.report(0.1, agent_pb.WorkerStatus.WS_AVAILABLE)
+    again = (await first.next("availability")).availability.job
+    assert again.id == job.id
+    await first.accept(again, "agent-c")
+    await first.close()
+    await second.close()
+
+
+async def test_a_disconnecting_worker_frees_its_jobs(
+    server: DevServer, http: aiohttp.ClientSession, lkapi: api.LiveKitAPI
+) -> None:
+    worker = FakeWorker(http, server.url, "fragile")
+    await worker.register()
+    await dispatch(lkapi, "room-d", "fragile")
+    job = (await worker.next("availability")).availability.job
+    await worker.accept(job, "agent-d")
+    await worker.job_status(job.id, agent_pb.JobStatus.JS_RUNNING)
+    await worker.close()
+    await wait_for(lambda: not server.dispatcher.workers, "the worker to leave")
+    [listed] = await lkapi.agent_dispatch.list_dispatch("room-d")
+    state = listed.state.jobs[0].state
+    assert (state.status, state.error) == (agent_pb.JobStatus.JS_FAILED, "worker disconnected")
+
+
+async def test_deleting_a_dispatch_terminates_its_job(
+    server: DevServer, http: aiohttp.ClientSession, lkapi: api.LiveKitAPI
+) -> None:
+    worker = FakeWorker(http, server.url, "demo")
+    await worker.register()
+    created = await dispatch(lkapi, "room-e", "demo")
+    job = (await worker.next("availability")).availability.job
+    await worker.accept(job, "agent-e")
+    deleted = await lkapi.agent_dispatch.delete_dispatch(created.id, "room-e")
+    assert deleted.id == created.id and deleted.state.deleted_at > 0
+    assert (await worker.next("termination")).termination.job_id == job.id
+    assert await lkapi.agent_dispatch.list_dispatch("room-e") == []
+    with pytest.raises(api.ServerError) as missing:
+        await lkapi.agent_dispatch.delete_dispatch(created.id, "room-e")
+    assert (missing.value.code, missing.value.status) == ("not_found", 404)
+    await worker.close()
