@@ -47,21 +47,28 @@ async def test_chat_round_trip_over_lk_chat_text_streams(connect: Connector) -> 
 async def test_transcription_arrives_interim_then_final(connect: Connector) -> None:
     user, agent = await _pair(connect)
     # (sender, segment, final flag when the stream opened, text, final flag when it ended)
-    received: list[tuple[str, str, str, str, str]] = []
+    # Filled in the order the streams *opened* (the handler runs synchronously per stream); each stream
+    # is read in its own task, and those may finish in any order.
+    received: list[tuple[str, str, str, str, str] | None] = []
     done = asyncio.Event()
 
-    async def collect(reader: rtc.TextStreamReader, sender: str) -> None:
+    async def collect(reader: rtc.TextStreamReader, sender: str, slot: int) -> None:
         opened = dict(reader.info.attributes or {})
         text = await reader.read_all()
         ended = dict(reader.info.attributes or {})
         segment = opened["lk.segment_id"]
-        received.append(
-            (sender, segment, opened["lk.transcription_final"], text, ended["lk.transcription_final"])
-        )
-        if segment == "SG_2":
+        flags = (opened["lk.transcription_final"], ended["lk.transcription_final"])
+        received[slot] = (sender, segment, flags[0], text, flags[1])
+        if len(received) == 4 and all(item is not None for item in received):
             done.set()
 
-    user.register_text_stream_handler("lk.transcription", lambda r, s: asyncio.ensure_future(collect(r, s)))
+    tasks: list[asyncio.Future[None]] = []
+
+    def on_stream(reader: rtc.TextStreamReader, sender: str) -> None:
+        received.append(None)
+        tasks.append(asyncio.ensure_future(collect(reader, sender, len(received) - 1)))
+
+    user.register_text_stream_handler("lk.transcription", on_stream)
 
     # The user's speech: one full-text stream per update, sharing a segment id, the last one final.
     for text, final in (("hel", "false"), ("hello", "false"), ("hello there", "true")):
