@@ -14,22 +14,24 @@ and cannot do this.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from .capture import open_error, pick_stream_format
 from .controls import DeviceInfo
+from .device_stream import DeviceStream
 from .jitter_buffer import JitterBuffer
 from .ring_buffer import SampleRing
+from .stream_format import pick_stream_format
 
 #: Above this many queued samples beyond the prefill, the consumer skips back (latency cap).
 MAX_DEPTH_FACTOR = 4
 PLAYED_RING_SECONDS = 0.5
 
 
-class DevicePlayback:
+class DevicePlayback(DeviceStream):
     """One open output stream, its jitter buffer and its played-audio ring."""
+
+    direction = "output"
 
     def __init__(
         self,
@@ -42,7 +44,6 @@ class DevicePlayback:
         loop: asyncio.AbstractEventLoop,
         on_finished: Callable[[], None],
     ) -> None:
-        self.device = device
         self.sample_rate, self.channels = pick_stream_format(sd, device, "output", wanted_rate)
         self.block_samples = max(1, self.sample_rate * block_ms // 1000)
         prefill = max(1, self.sample_rate * buffer_ms // 1000)
@@ -51,46 +52,17 @@ class DevicePlayback:
         self.played = SampleRing(round(self.sample_rate * PLAYED_RING_SECONDS))
         #: Set by the engine while the echo canceller wants the played audio.
         self.feed_played = False
-        self._loop = loop
-        self._on_finished = on_finished
-        self._closing = False
         self.callbacks = 0
         self.device_underflows = 0
-        try:
-            self._stream = sd.OutputStream(
-                device=device.index,
-                samplerate=self.sample_rate,
-                blocksize=self.block_samples,
-                channels=self.channels,
-                dtype="int16",
-                latency="low",
-                callback=self._callback,
-                finished_callback=self._finished,
-            )
-        except Exception as error:
-            raise open_error("output", device, error) from None
-
-    @property
-    def latency(self) -> float:
-        """PortAudio's output latency for this stream (seconds)."""
-        return float(self._stream.latency)
-
-    @property
-    def active(self) -> bool:
-        return bool(self._stream.active)
-
-    def start(self) -> None:
-        try:
-            self._stream.start()
-        except Exception as error:
-            raise open_error("output", self.device, error) from None
-
-    def close(self) -> None:
-        self._closing = True
-        try:
-            self._stream.abort()
-        finally:
-            self._stream.close()
+        super().__init__(
+            sd,
+            device,
+            sample_rate=self.sample_rate,
+            channels=self.channels,
+            block_samples=self.block_samples,
+            loop=loop,
+            on_finished=on_finished,
+        )
 
     # -- audio thread ---------------------------------------------------------------------------------------
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
@@ -103,8 +75,3 @@ class DevicePlayback:
             outdata[:, 1:] = outdata[:, :1]
         if self.feed_played:
             self.played.write(mono)
-
-    def _finished(self) -> None:
-        if not self._closing:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(self._on_finished)
