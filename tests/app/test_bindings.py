@@ -19,8 +19,9 @@ from agent_tui.app.widgets.transcript_view import TranscriptView
 from agent_tui.audio.controls import MicMode
 from agent_tui.session import ConnectionState
 
-from .conftest import T0, RecordingAudio, emit, make_app, notes
+from .conftest import T0, RecordingAudio, emit, make_app, make_session, notes
 from .events_factory import agent_listening, message
+from .insight_factory import agent_info
 from .screen_text import screen_text
 
 pytestmark = pytest.mark.timeout(30)
@@ -330,6 +331,31 @@ async def test_chat_when_not_connected_keeps_the_text() -> None:
         assert any("Not sent" in note for note in notes(app))
 
 
+@covers("text_mode")
+async def test_ctrl_y_switches_the_agent_to_text_mode_and_back() -> None:
+    calls: list[bool] = []
+    app = make_app()
+
+    async def set_text_mode(on: bool) -> None:  # the agent's session stream is the collaborator here
+        calls.append(on)
+
+    app.session.insight.set_text_mode = set_text_mode  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 40)) as pilot:
+        await emit(pilot, *agent_listening(), *agent_info())
+        await pilot.press("ctrl+y")
+        await pilot.pause(0.1)
+        assert calls == [True]
+        assert app.insight.text_mode
+        text = screen_text(app)
+        assert "mode   text only" in text
+        assert "Text mode on: the agent answers in text only" in text
+        await pilot.press("ctrl+y")
+        await pilot.pause(0.1)
+        assert calls == [True, False]
+        assert "mode   voice" in screen_text(app)
+        assert "Text mode off" in screen_text(app)
+
+
 async def test_keymap_remaps_by_binding_id(audio: RecordingAudio) -> None:
     app = make_app(audio=audio, ui=UiSettings(keymap={"mute": "f12"}, ptt_key="f11"))
     async with app.run_test() as pilot:
@@ -355,6 +381,68 @@ async def test_text_only_hints_instead_of_failing() -> None:
         await pilot.pause()
         assert "TEXT ONLY" in screen_text(app)
         assert any("text only" in note.lower() for note in notes(app))
+
+
+@covers("video_panel")
+async def test_ctrl_o_closes_and_reopens_the_agent_video() -> None:
+    from agent_tui.session import AgentVideoTrackChanged
+
+    from .video_frames import FrameSource, StandInVideoTrack
+
+    app = make_app()
+    source = FrameSource()
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.video_feed.open_stream = source.open  # type: ignore[assignment]
+        await emit(pilot, AgentVideoTrackChanged(track=StandInVideoTrack(), participant_identity="agent"))  # type: ignore[arg-type]
+        assert app.video_panel.display
+        await pilot.press("ctrl+o")
+        assert not app.video_panel.display and not app.session.agent_video_subscribed
+        await pilot.press("ctrl+o")
+        assert app.video_panel.display and app.session.agent_video_subscribed
+
+
+@covers("camera", "screen_share")
+async def test_ctrl_t_and_ctrl_r_switch_the_camera_and_the_screen_share() -> None:
+    from agent_tui.video.controller import VideoController
+    from agent_tui.video.frame_reader import SourceKind
+    from agent_tui.video.settings import VideoSettings
+
+    session = make_session()
+    warnings: list[str] = []
+    video = VideoController(session, VideoSettings(), on_warning=warnings.append)
+    app = make_app(session=session, video=video)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.05)
+        assert video.wanted(SourceKind.CAMERA)
+        assert "Camera on once connected." in notes(app)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.05)
+        assert video.wanted(SourceKind.SCREEN)
+        await pilot.press("ctrl+t")
+        await pilot.pause(0.05)
+        assert not video.wanted(SourceKind.CAMERA)
+        assert "Camera off." in notes(app)
+    await video.aclose()
+    assert warnings == []
+
+
+async def test_palette_toggles_the_camera() -> None:
+    from agent_tui.video.controller import VideoController
+    from agent_tui.video.frame_reader import SourceKind
+    from agent_tui.video.settings import VideoSettings
+
+    session = make_session()
+    video = VideoController(session, VideoSettings(), on_warning=lambda _: None)
+    app = make_app(session=session, video=video)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.press(*"camera on")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert video.wanted(SourceKind.CAMERA)
+    await video.aclose()
 
 
 def test_every_binding_is_covered() -> None:

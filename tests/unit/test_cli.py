@@ -273,10 +273,11 @@ def fake_app(monkeypatch: pytest.MonkeyPatch, calls: list[dict[str, object]]) ->
         ui: object,
         transcript_path: object = None,
         text_only_reason: object = None,
+        video: object = None,
     ) -> int:
         calls.append(
             {"session": session, "audio": audio, "ui": ui, "transcript_path": transcript_path,
-             "text_only_reason": text_only_reason}
+             "text_only_reason": text_only_reason, "video": video}
         )  # fmt: skip
         return 7
 
