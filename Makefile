@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 # voice; iproute2 and util-linux (unshare) for the test network namespace; PulseAudio with its ALSA
 # plugin for the virtual audio devices the tests use; tmux for the terminal end-to-end test.
 DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudio-utils libasound2-plugins tmux
-EXTRAS := dev,devserver,demo
+EXTRAS := dev,devserver,demo,video
 PYTEST_ARGS ?=
 ARGS ?=
 
@@ -45,7 +45,7 @@ lint: install
 	$(VENV)/bin/mypy agent_tui/session agent_tui/headless agent_tui/config.py agent_tui/cli.py agent_tui/exit_codes.py agent_tui/paths.py agent_tui/logging_setup.py agent_tui/token_choice.py agent_tui/session_setup.py
 
 run: install
-	$(VENV)/bin/agent-tui $(ARGS)
+	$(VENV)/bin/agent-tui demo $(ARGS)
 
 bench: install
 	tests/netns/run $(PY) -m bench

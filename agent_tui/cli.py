@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 from agent_tui import __version__
 from agent_tui.audio.cli_args import add_audio_arguments, audio_overrides, wants_device_list
 from agent_tui.exit_codes import ExitCode, exit_code_for, exit_code_table
+from agent_tui.video.cli_args import add_video_arguments, video_overrides
 
 if TYPE_CHECKING:
     from agent_tui.config import Settings
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 PROG = "agent-tui"
 DEV_SERVER_COMMAND = "dev-server"
+DEMO_COMMAND = "demo"
 DEVICES_COMMAND = "devices"
 UI_UNAVAILABLE = (
     f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
@@ -58,6 +60,7 @@ headless mode:
   "never"; with "agent-left" the agent leaving is a successful end (exit 0), otherwise exit 6.
 
 subcommands:
+  agent-tui demo                 try it offline: a local server, a demo agent and this client (see --help)
   agent-tui devices              list audio input and output devices (also --list-devices)
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
@@ -198,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     add_audio_arguments(parser)
+    add_video_arguments(parser)
 
     files = parser.add_argument_group("configuration and logging")
     files.add_argument("--config", metavar="FILE", type=Path, help="the TOML config file to read")
@@ -242,6 +246,9 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     audio = audio_overrides(args)
     if audio:
         values["audio"] = audio
+    video = video_overrides(args)
+    if video:
+        values["video"] = video
     if given.get("json"):
         values["output"] = "json"
         values["ui"] = False
@@ -347,15 +354,22 @@ def _run_ui(settings: Settings) -> int | None:
         return None
     import asyncio
 
-    from agent_tui.session_setup import choose_token_source, create_session, start_audio
+    from agent_tui.session_setup import (
+        choose_token_source,
+        create_session,
+        create_video_controller,
+        start_audio,
+    )
 
     async def main() -> int:
         choose_token_source(settings)  # a configuration error must not wait for the devices
         audio = await start_audio(settings)
+        video = None
         try:
-            session = create_session(settings, audio)
+            session = create_session(settings, audio, show_agent_video=settings.video.show_agent_video)
             if audio is not None:
                 audio.attach(session)
+            video = create_video_controller(settings, session)
             reason = audio.status.reason if audio is not None and audio.status.text_only else None
             return await run_app(
                 session,
@@ -363,8 +377,11 @@ def _run_ui(settings: Settings) -> int | None:
                 ui=settings.tui,
                 transcript_path=settings.transcript,
                 text_only_reason=reason,
+                video=video,
             )
         finally:
+            if video is not None:
+                await video.aclose()
             if audio is not None:
                 await audio.aclose()
 
@@ -382,6 +399,12 @@ class _Subcommand:
 
 
 SUBCOMMANDS: dict[str, _Subcommand] = {
+    DEMO_COMMAND: _Subcommand(
+        "agent_tui.demo_command",
+        "add_arguments",
+        "run",
+        "the demo is not available in this build — install it with pip install 'agent-tui[devserver,demo]'",
+    ),
     DEV_SERVER_COMMAND: _Subcommand(
         "agent_tui.devserver.command",
         "add_arguments",

@@ -15,8 +15,8 @@ The TOML file uses the setting names at its top level (``agent_timeout = 30``). 
 (``AGENT_TUI_ATTRIBUTES='{"role": "tester"}'``) or one variable per key (``AGENT_TUI_ATTRIBUTES__ROLE``).
 Tables merge key by key across the layers (``--attribute`` adds to the file's ``[attributes]``; the
 higher layer wins for a key both set).
-Groups of settings (``[tui]`` for the terminal UI, ``[audio]``) are nested models: TOML tables in the file,
-``AGENT_TUI_TUI__THEME``-style variables in the environment.
+Groups of settings (``[tui]`` for the terminal UI, ``[audio]``, ``[video]``) are nested models: TOML
+tables in the file, ``AGENT_TUI_TUI__THEME``-style variables in the environment.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from agent_tui import paths
 from agent_tui.app.settings import UiSettings
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.session.errors import AgentTuiError
+from agent_tui.video.settings import VideoSettings
 
 ENV_PREFIX = "AGENT_TUI_"
 #: LiveKit's own variables, read as a fallback: every LiveKit quick start sets them.
@@ -132,6 +133,7 @@ class Settings(BaseSettings):
     # -- groups ----------------------------------------------------------------------------------------
     tui: UiSettings = Field(default_factory=UiSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
+    video: VideoSettings = Field(default_factory=VideoSettings)
 
     @field_validator(
         "url",

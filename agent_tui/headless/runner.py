@@ -52,6 +52,7 @@ from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 if TYPE_CHECKING:
     from agent_tui.audio.engine import AudioEngine
+    from agent_tui.video.controller import VideoController
 
 log = logging.getLogger(__name__)
 
@@ -211,12 +212,18 @@ async def run_headless(
                 )
             )
     audio: AudioEngine | None = None
+    video: VideoController | None = None
     try:
         try:
             if session_factory is not None:
                 session = session_factory(settings)
             else:
-                from agent_tui.session_setup import choose_token_source, create_session, start_audio
+                from agent_tui.session_setup import (
+                    choose_token_source,
+                    create_session,
+                    create_video_controller,
+                    start_audio,
+                )
 
                 choose_token_source(settings)  # a configuration error must not wait for the devices
                 audio = await start_audio(settings)
@@ -225,6 +232,8 @@ async def run_headless(
                 real_session = create_session(settings, audio)
                 if audio is not None:
                     audio.attach(real_session)
+                # Publishes --camera / --screen / --video-file once connected; failures are warnings.
+                video = create_video_controller(settings, real_session)
                 session = real_session
         except ConfigError as error:
             return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
@@ -235,6 +244,9 @@ async def run_headless(
             err_stream.write(redact("".join(traceback.format_exception(error)), *secrets))
         return report(_internal_error(error))
     finally:
+        if video is not None:
+            with contextlib.suppress(Exception):
+                await video.aclose()
         if audio is not None:
             with contextlib.suppress(Exception):
                 await audio.aclose()

@@ -120,3 +120,66 @@ async def test_a_video_file_reaches_a_probe_with_its_colours_and_motion(
     span = frames[-1][0] - settled[0][0]
     advanced = sum(steps)
     assert advanced / FPS == pytest.approx(span, rel=0.3), f"{advanced} clip frames in {span:.2f} s"
+
+
+async def test_no_camera_is_a_warning_and_the_session_goes_on(dev_server: DevServer) -> None:
+    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+    warnings: list[str] = []
+    controller = VideoController(
+        session, VideoSettings(camera=True, camera_device="/dev/video97"), on_warning=warnings.append
+    )
+    await session.start()
+    try:
+        await wait_until(lambda: bool(warnings), what="the camera warning")
+        assert warnings == [
+            "Camera off: No camera at /dev/video97 — plug one in, or name another with --camera DEVICE."
+        ]
+        assert not controller.wanted(SourceKind.CAMERA) and session.video_publications == {}
+        await session.send_chat("still here")  # the session goes on
+    finally:
+        await controller.aclose()
+        await session.end()
+
+
+async def test_the_avatar_workers_video_is_the_agents_and_closing_unsubscribes(
+    dev_server: DevServer, connect: Connector
+) -> None:
+    """An avatar worker publishes the face with ``lk.publish_on_behalf``; the Session picks it as the
+    agent's video, and switching agent video off unsubscribes (nothing is received or decoded)."""
+    from agent_tui.session import AgentVideoTrackChanged
+
+    agent = await connect("agent-1", kind="agent", attributes={"lk.agent.state": "listening"})
+    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+    changes: list[AgentVideoTrackChanged] = []
+    session.events.subscribe(lambda e: changes.append(e) if isinstance(e, AgentVideoTrackChanged) else None)
+    await session.start(wait_for_agent=False)
+    avatar = await connect("avatar-1", kind="agent", attributes={"lk.publish_on_behalf": "agent-1"})
+    source = rtc.VideoSource(64, 48)
+    track = rtc.LocalVideoTrack.create_video_track("face", source)
+    feeding = asyncio.ensure_future(_feed(source))
+    try:
+        await avatar.local_participant.publish_track(
+            track, rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_CAMERA)
+        )
+        await wait_until(lambda: session.agent_video_track is not None, what="the avatar's video")
+        assert changes[-1].participant_identity == "avatar-1"
+        session.set_agent_video_subscribed(False)
+        assert session.agent_video_track is None and changes[-1].track is None
+        remote = session._room.remote_participants["avatar-1"]  # type: ignore[union-attr]
+        await wait_until(
+            lambda: not any(p.subscribed for p in remote.track_publications.values()),
+            what="the video to be unsubscribed",
+        )
+        session.set_agent_video_subscribed(True)
+        await wait_until(lambda: session.agent_video_track is not None, what="the video again")
+    finally:
+        feeding.cancel()
+        await session.end()
+    assert agent.isconnected()
+
+
+async def _feed(source: rtc.VideoSource) -> None:
+    image = np.full((48, 64, 4), 200, dtype=np.uint8)
+    while True:
+        source.capture_frame(rtc.VideoFrame(64, 48, rtc.VideoBufferType.RGBA, image.tobytes()))
+        await asyncio.sleep(1 / 15)

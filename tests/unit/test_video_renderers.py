@@ -92,6 +92,7 @@ def test_sixel_of_a_fixed_frame() -> None:
     frame[3:, 1] = WHITE
     red, blue, white = 180, 5, 215  # indices in the 6x6x6 cube
     assert quantise(frame)[0].tolist() == [red, blue]
+    assert quantise(frame)[5].tolist() == [red, white]
     expected = (
         '\x1bP0;1;0q"1;1;2;6'
         "#5;2;0;0;100#180;2;100;0;0#215;2;100;100;100"
