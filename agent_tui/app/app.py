@@ -33,6 +33,7 @@ from agent_tui.session import (
     AgentLeft,
     AgentState,
     AgentStateChanged,
+    AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionState,
     ConnectionStateChanged,
@@ -42,9 +43,14 @@ from agent_tui.session import (
     SessionWarning,
     Speaker,
 )
+from agent_tui.video.agent_view import AgentVideoFeed
+from agent_tui.video.controller import VideoController
+from agent_tui.video.frame_reader import SourceKind
+from agent_tui.video.settings import VideoSettings
 
 from .commands import AgentCommands
 from .downloads import save_download
+from .insight import InsightPresenter
 from .key_release import KeyRelease, KeyRepeat, KittyFlagsReported
 from .keys import app_bindings, base_key, keys_for, unknown_binding_ids
 from .problems import (
@@ -70,6 +76,7 @@ from .widgets.header_bar import HeaderBar
 from .widgets.level_meter import LevelMeter
 from .widgets.mic_panel import MicPanel
 from .widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
+from .widgets.video_panel import VideoPanel
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +121,8 @@ class AgentTuiApp(App[int]):
         ui: UiSettings,
         transcript_path: Path | None = None,
         text_only_reason: str | None = None,
+        video: VideoController | None = None,
+        video_settings: VideoSettings | None = None,
         autostart: bool = True,
         animate: bool = True,
         clock: Callable[[], float] = time.monotonic,
@@ -154,16 +163,37 @@ class AgentTuiApp(App[int]):
         self._last_open_mic_hint = -1e9
         self._notice_serial = 0
         self._main: MainScreen | None = None
+        self._insight = InsightPresenter(self)
         # Subscribed from the start so no event is lost; those that arrive before the main screen is
         # up wait in ``_pending`` and are shown, in order, once it is.
         self._screen_ready = False
         self._pending: list[SessionEvent] = []
+        # Video: the panel is open unless --no-video; it shows only while the agent has a video track.
+        self.video = video
+        self.video_settings = video_settings or (video.settings if video is not None else VideoSettings())
+        self._video_open = self.video_settings.show_agent_video
+        self._agent_video_track = session.agent_video_track
+        self._video_feed = AgentVideoFeed(
+            self._show_video_frame, cells=self._video_cells, fps=self.video_settings.panel_fps, clock=clock
+        )
         self._unsubscribe: Callable[[], None] | None = session.events.subscribe(self._forward_session_event)
 
     # -- public state (read by tests, the palette and the help screen) ------------------------------------
     @property
     def audio_available(self) -> bool:
         return self.audio is not None and not self._status_text_only()
+
+    @property
+    def video_panel(self) -> VideoPanel:
+        return self.main.query_one("#video-panel", VideoPanel)
+
+    @property
+    def video_feed(self) -> AgentVideoFeed:
+        return self._video_feed
+
+    @property
+    def video_open(self) -> bool:
+        return self._video_open
 
     @property
     def ptt(self) -> PushToTalk:
@@ -244,6 +274,7 @@ class AgentTuiApp(App[int]):
             self.start_session()
 
     def on_unmount(self) -> None:
+        self._video_feed.attach(None)
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
@@ -258,6 +289,7 @@ class AgentTuiApp(App[int]):
         main.query_one("#banner", Banner).hide()
         self._refresh_audio_status(force=True)
         main.query_one(AttributesPanel).set_attributes(self.session.agent_attributes)
+        self._update_video_panel()
         if self.audio is None or self._status_text_only():
             main.query_one("#agent-level", LevelMeter).set_off("text only")
 
@@ -297,6 +329,8 @@ class AgentTuiApp(App[int]):
 
     def _show_event(self, event: SessionEvent) -> None:
         try:
+            if self._insight.show(event):  # tool calls, latency badges, agent info and errors
+                return
             if isinstance(event, ConnectionStateChanged):
                 self._handle_connection(event)
             elif isinstance(event, AgentStateChanged):
@@ -305,6 +339,7 @@ class AgentTuiApp(App[int]):
                 self._handle_message(event)
             elif isinstance(event, AgentJoined):
                 self._agent_name = self.session.options.agent_name or event.name or event.identity
+                self._insight.agent_changed()
                 self.main.query_one(HeaderBar).set_agent(self._agent_name)
                 self.main.query_one(AttributesPanel).set_attributes(event.attributes)
                 self.add_notice(f"{self._agent_name} joined the room.", at=event.at)
@@ -315,6 +350,9 @@ class AgentTuiApp(App[int]):
                 self.main.query_one(AttributesPanel).set_attributes(event.attributes, event.changed)
             elif isinstance(event, ByteStreamReceived):
                 self._handle_file(event)
+            elif isinstance(event, AgentVideoTrackChanged):
+                self._agent_video_track = event.track
+                self._update_video_panel()
             elif isinstance(event, SessionWarning):
                 self.add_notice(event.message, error=True, at=event.at)
                 self.notify(event.message, severity="warning")
@@ -400,6 +438,54 @@ class AgentTuiApp(App[int]):
             f"Received {event.name!r} ({_size(len(event.data))}, {event.mime_type}) — saved to {path}"
         )
         self.notify(f"Saved {path.name} to {path.parent}")
+
+    # -- the agent's video ----------------------------------------------------------------------------
+    def _update_video_panel(self) -> None:
+        """Show the panel while it is open and the agent has video; read the track only then."""
+        panel = self.video_panel
+        track = self._agent_video_track if self._video_open else None
+        panel.display = track is not None
+        if track is None:
+            panel.show_note("Waiting for the agent's video…")
+        self._video_feed.attach(track)
+
+    def _video_cells(self) -> tuple[int, int]:
+        return self.video_panel.cells()
+
+    def _show_video_frame(self, rgb: Any) -> None:
+        self.video_panel.show_frame(rgb)
+
+    def action_toggle_video_panel(self) -> None:
+        self._video_open = not self._video_open
+        # Unsubscribing is what stops the SDK from receiving and decoding the agent's video.
+        self.session.set_agent_video_subscribed(self._video_open)
+        self._update_video_panel()
+        if self._video_open and self._agent_video_track is None:
+            self.notify("The agent's video shows here when it publishes some.")
+        elif not self._video_open:
+            self.notify("Agent video hidden.")
+
+    # -- our video ----------------------------------------------------------------------------------------
+    def action_toggle_camera(self) -> None:
+        self._toggle_source(SourceKind.CAMERA)
+
+    def action_toggle_screen_share(self) -> None:
+        self._toggle_source(SourceKind.SCREEN)
+
+    @work(group="video", exit_on_error=False)
+    async def _toggle_source(self, kind: SourceKind) -> None:
+        video = self.video
+        if video is None:
+            self.notify("Video publishing is not available in this session.", severity="warning")
+            return
+        on = await video.toggle(kind)
+        label = video.label(kind)
+        if not on:
+            self.notify(f"{label} off.")
+        elif video.publishing(kind):
+            self.notify(f"{label} on: the agent can see it.")
+        elif self._connection is not ConnectionState.CONNECTED:
+            self.notify(f"{label} on once connected.")
 
     # -- transcript helpers -------------------------------------------------------------------------------
     def add_notice(self, text: str, *, error: bool = False, at: float | None = None) -> None:
@@ -736,6 +822,17 @@ class AgentTuiApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(keymap=self._user_keymap, ptt_summary=self.ptt_summary()))
+
+    @property
+    def insight(self) -> InsightPresenter:
+        return self._insight
+
+    @work(group="text-mode", exclusive=True, exit_on_error=False)
+    async def action_toggle_text_mode(self) -> None:
+        await self._insight.toggle_text_mode()
+
+    def action_toggle_agent_info(self) -> None:
+        self._insight.toggle_panel()
 
     def action_toggle_attributes(self) -> None:
         panel = self.main.query_one(AttributesPanel)

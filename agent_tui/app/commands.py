@@ -31,7 +31,20 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
     PaletteCommand("Export transcript", "Write the conversation to a text file.", "export_transcript"),
     PaletteCommand("Reconnect", "End the session and start a new one (the transcript is kept).", "reconnect"),
     PaletteCommand("End session", "Leave the room but keep the app open.", "end_session"),
+    PaletteCommand(
+        "Show / hide agent video", "Open or close the panel with the agent's video.", "toggle_video_panel"
+    ),
+    PaletteCommand("Camera on / off", "Publish your camera (or --video-file) to the agent.", "toggle_camera"),
+    PaletteCommand("Share screen on / off", "Share your screen with the agent.", "toggle_screen_share"),
     PaletteCommand("Show agent attributes", "Show or hide the agent's shared state.", "toggle_attributes"),
+    PaletteCommand(
+        "Text mode on / off",
+        "The agent answers in text only and stops listening (its session stream is needed).",
+        "toggle_text_mode",
+    ),
+    PaletteCommand(
+        "Show / hide agent info", "The agent's id, framework, tools and instructions.", "toggle_agent_info"
+    ),
     PaletteCommand("Help", "Keys and push-to-talk.", "help"),
 )
 

@@ -47,6 +47,15 @@ BINDING_SPECS: tuple[BindingSpec, ...] = (
     BindingSpec("send_file", "f7", "send_file", "Send file", "Session", show=False),
     BindingSpec("rpc", "f9", "call_rpc", "Call RPC", "Session", show=False),
     BindingSpec("end_session", "f10", "end_session", "End session", "Session", show=False),
+    # ctrl+t in LiveKit's Go console; here ctrl+t is the camera, so the default is ctrl+y (remappable)
+    BindingSpec("text_mode", "ctrl+y", "toggle_text_mode", "Text mode", "Session", show=False, priority=True),
+    BindingSpec(
+        "video_panel", "ctrl+o", "toggle_video_panel", "Agent video", "Video", show=False, priority=True
+    ),
+    BindingSpec("camera", "ctrl+t", "toggle_camera", "Camera", "Video", show=False, priority=True),
+    BindingSpec(
+        "screen_share", "ctrl+r", "toggle_screen_share", "Share screen", "Video", show=False, priority=True
+    ),
     BindingSpec(
         "scroll_up", "pageup", "transcript_page_up", "Scroll up", "Transcript", show=False, priority=True
     ),

@@ -11,11 +11,13 @@ from typing import Any
 
 from agent_tui.audio.controls import AudioControls
 from agent_tui.session import Session
+from agent_tui.video.controller import VideoController
 
 from .app import END_TIMEOUT, AgentTuiApp
 from .settings import UiSettings
 
 log = logging.getLogger(__name__)
+
 
 def _driver_class() -> Any:
     """The key-release driver where Textual uses its Linux driver (Linux, macOS); Textual's own elsewhere."""
@@ -33,6 +35,7 @@ async def run_app(
     ui: UiSettings,
     transcript_path: Path | None = None,
     text_only_reason: str | None = None,
+    video: VideoController | None = None,
 ) -> int:
     """Run the app until the user quits; the session is started by the app and always ended here.
 
@@ -45,6 +48,7 @@ async def run_app(
         ui=ui,
         transcript_path=transcript_path,
         text_only_reason=text_only_reason,
+        video=video,
         driver_class=_driver_class(),
     )
     try:

@@ -17,6 +17,8 @@ def format_transcript(entries: Iterable[TranscriptEntry], *, room: str | None, a
             who = "You"
         elif entry.kind is EntryKind.AGENT:
             who = entry.label or "Agent"
+        elif entry.kind in (EntryKind.TOOL, EntryKind.TIMING):
+            who = f"* {entry.kind.value}"
         else:
             who = "*"
         interim = "" if entry.final else " (interim)"

@@ -38,8 +38,12 @@ def voice_turn_with_tool() -> list[object]:
             at=T0 + 10.4,
         ),
         ToolCall(call_id="call_1", name="get_time", arguments="{}", at=T0 + 10.6),
-        ToolResult(call_id="call_1", name="get_time", output="The time is 12:00.", is_error=False, at=T0 + 10.7),
-        VoiceLatency(turn=1, latency_ms=812.4, user_end=100.0, reply_start=100.8124, source="vad", at=T0 + 11),
+        ToolResult(
+            call_id="call_1", name="get_time", output="The time is 12:00.", is_error=False, at=T0 + 10.7
+        ),
+        VoiceLatency(
+            turn=1, latency_ms=812.4, user_end=100.0, reply_start=100.8124, source="vad", at=T0 + 11
+        ),
         message("a1", "The time is 12:00.", at=T0 + 11, agent=True),
         TurnMetrics(
             message_id="item_a1",

@@ -180,8 +180,8 @@ async def test_the_session_summary_is_a_notice() -> None:
         )
         await emit(pilot, summary)
         assert (
-            "Latency this session — measured here: p50 800 ms, p95 950 ms (3 turns); agent-reported e2e: none."
-            in [e.text for e in entries(app, EntryKind.NOTICE)]
+            "Latency this session — measured here: p50 800 ms, p95 950 ms (3 turns); "
+            "agent-reported e2e: none." in [e.text for e in entries(app, EntryKind.NOTICE)]
         )
 
 

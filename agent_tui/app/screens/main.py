@@ -14,9 +14,11 @@ from ..widgets.attributes_panel import AttributesPanel
 from ..widgets.banner import Banner
 from ..widgets.chat_input import ChatInput
 from ..widgets.header_bar import HeaderBar
+from ..widgets.insight_panel import InsightPanel
 from ..widgets.level_meter import LevelMeter
 from ..widgets.mic_panel import MicPanel
 from ..widgets.transcript_view import TranscriptView
+from ..widgets.video_panel import VideoPanel
 
 
 class MainScreen(Screen[None]):
@@ -37,6 +39,9 @@ class MainScreen(Screen[None]):
             transcript = TranscriptView(max_entries=self._max_transcript_lines, id="transcript", **kwargs)
             transcript.border_title = "Conversation"
             yield transcript
+            video = VideoPanel(id="video-panel")
+            video.border_title = "Agent video"
+            yield video
             with Vertical(id="sidebar"):
                 with Vertical(id="agent-panel") as agent_panel:
                     agent_panel.border_title = "Agent"
@@ -45,6 +50,9 @@ class MainScreen(Screen[None]):
                 mic = MicPanel(id="mic-panel")
                 mic.border_title = "Microphone"
                 yield mic
+                insight = InsightPanel(id="insight")
+                insight.border_title = "Agent info"
+                yield insight
                 attributes = AttributesPanel(id="attributes")
                 attributes.border_title = "Agent attributes"
                 yield attributes

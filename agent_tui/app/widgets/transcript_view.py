@@ -34,6 +34,8 @@ class EntryKind(StrEnum):
     AGENT = "agent"
     NOTICE = "notice"  # files, RPC replies, session events
     ERROR = "error"
+    TOOL = "tool"  # a function tool the agent ran: name, arguments, then its result
+    TIMING = "timing"  # a turn's latency badge: measured here and reported by the agent
 
 
 @dataclass
@@ -67,6 +69,8 @@ class TranscriptView(ScrollView, can_focus=True):
         "transcript--agent",
         "transcript--notice",
         "transcript--error",
+        "transcript--tool",
+        "transcript--timing",
         "transcript--interim",
         "transcript--text",
         "transcript--empty",
@@ -298,9 +302,14 @@ class TranscriptView(ScrollView, can_focus=True):
     def _label(self, entry: TranscriptEntry) -> str:
         if entry.label is not None:
             return entry.label
-        return {EntryKind.USER: "You", EntryKind.AGENT: "Agent", EntryKind.NOTICE: "•", EntryKind.ERROR: "!"}[
-            entry.kind
-        ]
+        return {
+            EntryKind.USER: "You",
+            EntryKind.AGENT: "Agent",
+            EntryKind.NOTICE: "•",
+            EntryKind.ERROR: "!",
+            EntryKind.TOOL: "tool",
+            EntryKind.TIMING: "timing",
+        }[entry.kind]
 
     def _entry_line(self, entry: TranscriptEntry, sub: int, base: Style) -> Strip:
         lines = entry._lines
@@ -309,7 +318,7 @@ class TranscriptView(ScrollView, can_focus=True):
         text = lines[sub] if sub < len(lines) else ""
         speaker = self.get_component_rich_style(f"transcript--{entry.kind.value}")
         body = base + self.get_component_rich_style("transcript--text")
-        if entry.kind in (EntryKind.NOTICE, EntryKind.ERROR):
+        if entry.kind in (EntryKind.NOTICE, EntryKind.ERROR, EntryKind.TIMING):
             body = base + speaker
         if not entry.final:
             body = body + self.get_component_rich_style("transcript--interim")
