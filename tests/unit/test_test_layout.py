@@ -11,5 +11,7 @@ TESTS = Path(__file__).resolve().parents[1]
 
 
 def test_test_module_basenames_are_unique() -> None:
-    names = Counter(path.name for path in TESTS.rglob("*.py") if path.name not in ("conftest.py", "__init__.py"))
+    names = Counter(
+        path.name for path in TESTS.rglob("*.py") if path.name not in ("conftest.py", "__init__.py")
+    )
     assert [name for name, count in names.items() if count > 1] == []
