@@ -47,6 +47,7 @@ from agent_tui.session.agent_state import AgentState
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.errors import AgentTuiError
 from agent_tui.session.events import ConnectionStateChanged, EventBus, MessageChanged, SessionEvent
+from agent_tui.session.insight_events import InsightEvent, TurnMetrics
 from agent_tui.session.redact import redact
 from agent_tui.session.transcript import Message, MessageKind, Speaker
 
@@ -58,6 +59,8 @@ log = logging.getLogger(__name__)
 
 #: How long ``session.end()`` may take before we give up on a clean goodbye and exit anyway.
 END_TIMEOUT = 5.0
+#: How long a finished script waits for the agent's figures of its last turn.
+LAST_METRICS_GRACE = 2.0
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,8 @@ class _Run:
         self._script = script
         self._output = output
         self._policy = RunPolicy(exit_when=settings.effective_exit_when(has_sends=bool(script.sends)))
+        self._insight_seen = False
+        self._agent_metrics_at = 0.0
         self._speaks = audio is not None and settings.audio.input_wav is not None and audio.source is not None
         self._changed = asyncio.Event()
         self._done: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
@@ -395,6 +400,10 @@ class _Run:
                     agent=self._settings.agent,
                 )
             )
+        if isinstance(event, InsightEvent):
+            self._insight_seen = True
+            if isinstance(event, TurnMetrics) and event.role == "assistant":
+                self._agent_metrics_at = event.at
         self._output.emit(event)
         outcome = self._policy.observe(event)
         if outcome is not None:
@@ -439,7 +448,16 @@ class _Run:
             policy.stop_waiting()
         if self._speaks:
             await self._speak_input_wav()
+        await self._last_turn_metrics()
         return policy.script_finished()
+
+    async def _last_turn_metrics(self) -> None:
+        """An agent with a session stream reports a turn's figures just after the turn: wait briefly for
+        them, so ``--metrics`` and the JSONL hold the last turn's agent figures too."""
+        if not self._insight_seen or (not self._script.sends and not self._speaks):
+            return
+        answered_at = time.time()
+        await self._wait_until(lambda: self._agent_metrics_at >= answered_at - 1.0, LAST_METRICS_GRACE)
 
     async def _speak_input_wav(self) -> None:
         """``--input-wav`` is a spoken question: wait until it has been sent, the agent has heard it (a
