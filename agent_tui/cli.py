@@ -13,6 +13,7 @@ printed only with ``--log-level debug``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import math
 import sys
@@ -457,5 +458,27 @@ def _redact(text: str) -> str:
     return redact(text)
 
 
+def run() -> None:
+    """The console script: :func:`main`, then leave without tearing the interpreter down when the rtc
+    SDK was used.
+
+    The SDK's native runtime keeps threads alive until the process ends; letting Python finalise its
+    objects while those threads still run can abort the process in native code after our work is done
+    (a panic that cannot unwind), turning a clean exit code into SIGABRT. Everything we own is closed and
+    flushed by now, so skipping finalisation loses nothing.
+    """
+    code = main()
+    if "livekit.rtc" not in sys.modules:
+        sys.exit(code)
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
