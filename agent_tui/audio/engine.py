@@ -54,6 +54,7 @@ from agent_tui.session.events import (
     SessionEvent,
     SessionWarning,
 )
+from agent_tui.session.insight_events import TextModeChanged
 
 from . import devices as device_lookup
 from .capture import DeviceCapture
@@ -103,6 +104,7 @@ class AudioEngine:
         self._aec_wanted = self.settings.aec
         self._input_meter = LevelMeter()
         self._mic_rms = FrameRms()
+        self._text_mode = False
         self._agent_rms = FrameRms()
         self._output_meter = LevelMeter()
         self._turns = TurnRpcSupport()
@@ -704,7 +706,7 @@ class AudioEngine:
             async for event in stream:
                 samples: Int16Array = np.frombuffer(event.frame.data, dtype=np.int16)
                 self._output_meter.add(samples)
-                if playback is not None:
+                if playback is not None and not self._text_mode:
                     playback.jitter.push(samples)
                 now = loop.time()
                 session = self._session
@@ -744,6 +746,11 @@ class AudioEngine:
     def _on_session_event(self, event: SessionEvent) -> None:
         self._session_changed.set()
         session = self._session
+        if isinstance(event, TextModeChanged):
+            # The agent stops voicing new replies, but one already playing goes on: silence it here.
+            self._text_mode = event.on
+            if event.on:
+                self._flush_playback()
         if isinstance(event, AgentAudioTrackChanged):
             self._switch_track(event.track)
         elif isinstance(event, AgentStateChanged):

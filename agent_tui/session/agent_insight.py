@@ -23,7 +23,7 @@ from livekit import rtc
 from .agent_session_client import AgentSessionClient, AgentSessionError
 from .agent_session_codec import AGENT_SESSION_TOPIC
 from .events import SessionEvent, SessionWarning
-from .insight_events import ChatHistory, InsightState, TurnMetrics, VoiceLatencySummary
+from .insight_events import ChatHistory, InsightState, TextModeChanged, TurnMetrics, VoiceLatencySummary
 from .redact import redact
 from .voice_latency import VoiceLatencyMeter
 
@@ -109,6 +109,7 @@ class AgentInsight:
     async def set_text_mode(self, on: bool) -> None:
         """Ask the agent to answer in text only (or in voice again); raises when it has no stream."""
         await self._require().set_text_mode(on)
+        self._emit(TextModeChanged(on=on))
 
     async def run_text(self, text: str) -> ChatHistory:
         """Run a typed turn through the agent's session (returns the turn's new items)."""

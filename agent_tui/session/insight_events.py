@@ -416,6 +416,15 @@ class AgentFramework(InsightEvent):
     sdk_version: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class TextModeChanged(InsightEvent):
+    """The agent agreed to answer in text only (``on``) or in voice again; the audio engine drops what
+    it still has queued to play when text mode starts, since a reply already playing is not interrupted."""
+
+    type: ClassVar[str] = "text_mode"
+    on: bool
+
+
 # --- measured by this client -------------------------------------------------------------------------
 
 
