@@ -28,6 +28,7 @@ __all__ = [
     "ENV_AGENT_NAME",
     "ENV_GREETING",
     "ENV_JSGF",
+    "ENV_LIFELINE",
     "ENV_PTT",
     "ENV_RATE",
     "ENV_VOICE",
@@ -60,6 +61,10 @@ ENV_JSGF = "AGENT_TUI_DEMO_JSGF"
 pocketsphinx's general English model. ``--jsgf`` overrides it."""
 ENV_GREETING = "AGENT_TUI_DEMO_GREETING"
 """``0``/``false`` turns off the greeting the agent says when it joins. ``--no-greeting`` sets it."""
+ENV_LIFELINE = "AGENT_TUI_DEMO_LIFELINE"
+"""``1``: the worker's stdin is a pipe from the process that started it, and end-of-file on it (that
+process exited or was killed) makes the worker kill its process group (:mod:`.lifeline`). Only set it
+when the worker leads its own process group (``start_new_session=True``)."""
 
 LIVEKIT_ENV = ("LIVEKIT_URL", "LIVEKIT_API_KEY", "LIVEKIT_API_SECRET")
 """The server and credentials the worker registers with (``--url``/``--api-key``/``--api-secret``)."""

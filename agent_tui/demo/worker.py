@@ -57,6 +57,7 @@ from . import (
     ENV_AGENT_NAME,
     ENV_GREETING,
     ENV_JSGF,
+    ENV_LIFELINE,
     ENV_PTT,
     ENV_RATE,
     ENV_VOICE,
@@ -64,6 +65,7 @@ from . import (
     format_ready_line,
 )
 from .agent import DemoAgent
+from .lifeline import start_lifeline
 from .llm_rules import RulesLLM
 from .ptt import PTT_ATTRIBUTE, PushToTalk
 from .responder import GREETING_TEXT
@@ -327,6 +329,10 @@ async def _check(config: DemoConfig) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m agent_tui.demo start|check``; returns the process exit status."""
     args = _parser().parse_args(argv)
+    if _env_flag(os.environ.pop(ENV_LIFELINE, None), default=False):
+        # First, so that a parent killed while the models load still takes the worker with it. Popped so
+        # that nothing this worker starts believes it owns the lifeline too.
+        start_lifeline()
     try:
         config = _config_from_args(args, os.environ)
         stt = build_stt(config)

@@ -1,0 +1,576 @@
+"""``agent-tui demo``: a dev server, the offline demo agent and the client, started and stopped as one.
+
+What runs where:
+
+* the **dev server** runs in this process, on this event loop, bound to 127.0.0.1 on a free port, with a
+  fresh random API secret per run (only this process and the worker ever need it);
+* the **demo worker** (:mod:`agent_tui.demo.worker`) is a child process managed by
+  :class:`~agent_tui.demo.supervisor.WorkerProcess`: its own process group, SIGTERM then SIGKILL on the
+  way out, and a stdin *lifeline* pipe that makes it kill its group if this process dies without
+  stopping it (the supervisor's docstring explains the choice over ``PR_SET_PDEATHSIG``);
+* the **client** runs in this process through the same code as ``agent-tui`` (the terminal UI, or the
+  headless runner with ``--no-ui``/``--json``/``--send``), with settings pointing at the dev server and
+  asking for the demo agent by name.
+
+Order matters on the way out: the client's session ends first (the agent then finishes its job and
+leaves cleanly), then the worker, then the server. It is the same on every path: a normal end, Ctrl-C or
+SIGTERM (during start-up or in a headless run), an error in the client, the worker dying. If this
+process itself is killed, the lifeline takes the worker down and the server dies with the process.
+
+Exit codes are the client's. The demo adds one case: a worker that exits during start-up or does not
+register within :data:`~agent_tui.demo.supervisor.READY_TIMEOUT` seconds is exit 5, "the agent did not
+join", with the worker's last words on one line. A dev server that cannot listen is exit 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import secrets
+import signal
+import sys
+import time
+import traceback
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
+
+from agent_tui.audio.cli_args import add_audio_arguments, audio_overrides, wants_device_list
+from agent_tui.demo import DEFAULT_AGENT_NAME
+from agent_tui.exit_codes import ExitCode, exit_code_for, exit_code_table
+
+if TYPE_CHECKING:
+    from agent_tui.config import Settings
+    from agent_tui.demo.supervisor import WorkerProcess
+    from agent_tui.headless.runner import Script
+
+
+__all__ = ["PREFIX", "add_arguments", "reminder", "run"]
+
+PREFIX: Final = "agent-tui demo"
+#: The dev server's API key for the run; the secret is random per run.
+DEMO_API_KEY: Final = "demo"
+WORKER_LOG_NAME: Final = "demo-worker.log"
+#: How soon the dev server closes a room its user has left. The server's default (10 s, to let a
+#: participant come back) would keep the agent's job, and so the worker's drain on exit, waiting that
+#: long; in the demo a room has one user, and once they are gone the conversation is over.
+DEPARTURE_TIMEOUT: Final = 1.0
+#: How long the client may take to end by itself after the worker died, before the demo ends it.
+CLIENT_GRACE: Final = 3.0
+
+DESCRIPTION: Final = """\
+Try agent-tui with no account and no network: start a LiveKit-compatible dev server on 127.0.0.1,
+the offline demo agent (local speech recognition and synthesis, a rule-based "LLM" with a get_time
+tool) and the client connected to it, all on this machine; stop all three on exit.
+
+Ask it "what time is it", say "help", or anything else to hear it repeated."""
+
+EPILOG: Final = """\
+To talk to your own agent instead (LiveKit Cloud or your own server):
+  LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=... agent-tui --url wss://PROJECT.livekit.cloud --agent NAME
+  agent-tui --token-endpoint https://example.com/token --agent NAME
+
+exit codes (the client's; 5 also when the demo agent fails to start):
+{codes}"""
+
+#: The client options the demo takes over from ``agent-tui`` (by argparse dest). Not taken: --url,
+#: --token, --token-endpoint and --sandbox-id (the demo is its own server) and --agent (the demo
+#: agent's name is --agent-name, which names it to both the worker and the client).
+_CLIENT_DESTS: Final = (
+    "agent_metadata",
+    "room",
+    "identity",
+    "name",
+    "attributes",
+    "agent_timeout",
+    "ui",
+    "json",
+    "transcript",
+    "sends",
+    "send_files",
+    "rpcs",
+    "exit_when",
+    "answer_timeout",
+    "config",
+    "log_file",
+    "log_level",
+)
+
+_T = TypeVar("_T")
+
+
+def redact(text: str, *values: str) -> str:
+    """``text`` with credentials scrubbed (the session's own redaction, imported when needed)."""
+    from agent_tui.session.redact import redact as scrub
+
+    return scrub(text, *values)
+
+
+class DemoError(Exception):
+    """A demo piece failed to start; ``code`` is the exit code and the message one line."""
+
+    def __init__(self, message: str, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The demo's options: its own, then the client's that make sense here, taken from ``agent-tui``'s
+    parser itself so their spelling, types and help cannot drift apart."""
+    from agent_tui.cli import build_parser
+
+    parser.description = DESCRIPTION
+    parser.epilog = EPILOG.format(codes=exit_code_table())
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+
+    demo = parser.add_argument_group("demo agent")
+    demo.add_argument(
+        "--agent-name",
+        default=DEFAULT_AGENT_NAME,
+        metavar="NAME",
+        help=f"the name the demo agent registers and the client asks for (default: {DEFAULT_AGENT_NAME})",
+    )
+    demo.add_argument(
+        "--ptt",
+        action="store_true",
+        help="push-to-talk: the agent takes turns only while the talk key is held (sets --push-to-talk)",
+    )
+    demo.add_argument(
+        "--worker-log",
+        metavar="FILE",
+        type=Path,
+        help="where the demo agent's own log goes (default: demo-worker.log in agent-tui's log folder)",
+    )
+
+    main_parser = build_parser()
+    titles = {
+        "agent and room": "client: agent and room",
+        "front end and output": "client: front end and output",
+    }
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for group in main_parser._action_groups:
+        for action in group._group_actions:
+            if action.dest not in _CLIENT_DESTS:
+                continue
+            title = titles.get(group.title or "", group.title or "client")
+            target = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
+            # Sharing an Action object between parsers is what argparse's own parents= does.
+            target._add_action(action)
+    add_audio_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the demo to its end; returns the exit code."""
+    if wants_device_list(args):
+        from agent_tui.audio.devices_command import run_devices
+
+        return run_devices(argparse.Namespace(json=False))
+    from agent_tui.cli import UsageError, script_from
+    from agent_tui.config import ConfigError
+
+    if not args.agent_name.strip() or args.agent_name != args.agent_name.strip():
+        return _fail(f"--agent-name must be a name without surrounding spaces, got {args.agent_name!r}", 2)
+    try:
+        script = script_from(args)
+    except UsageError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR)
+    secret = secrets.token_urlsafe(32)
+    try:
+        settings = _client_settings(args, url="ws://127.0.0.1:0", api_secret=secret)
+    except ConfigError as error:
+        return _fail(str(error), error.exit_code)
+    return asyncio.run(_Demo(args, script, settings, secret, sys.stderr).run())
+
+
+def reminder() -> str:
+    """Said at start and, after a full-screen UI, at the end: where this runs and how to go elsewhere."""
+    return (
+        f"{PREFIX}: the dev server, the demo agent and this client all run on this machine; "
+        "nothing is sent anywhere else.\n"
+        "  To use LiveKit Cloud or your own server instead:\n"
+        "    LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=... agent-tui --url wss://PROJECT.livekit.cloud "
+        "--agent NAME\n"
+        "    or, with a token server: agent-tui --token-endpoint https://.../token --agent NAME\n"
+    )
+
+
+def _client_settings(args: argparse.Namespace, *, url: str, api_secret: str) -> Settings:
+    """The client's settings: the user's (options, environment, config file) with the demo's server, keys
+    and agent on top. Every other token source is switched off explicitly, because choosing a token
+    source prefers them to local minting and a user's shell may well set one."""
+    from agent_tui.cli import cli_settings
+    from agent_tui.config import load_settings
+
+    values: dict[str, Any] = cli_settings(args)
+    values.update(
+        url=url,
+        api_key=DEMO_API_KEY,
+        api_secret=api_secret,
+        token=None,
+        token_endpoint=None,
+        sandbox_id=None,
+        agent=args.agent_name,
+    )
+    if args.ptt:
+        from agent_tui.audio.controls import MicMode
+
+        values["audio"] = {**audio_overrides(args), "mode": MicMode.PUSH_TO_TALK}
+    return load_settings(values, config_file=getattr(args, "config", None), on_warning=_warn)
+
+
+class _Progress:
+    """``starting the dev server… ok (…)`` lines on stderr; dots while a slow step runs on a terminal."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._open = False
+        self._dots: asyncio.Task[None] | None = None
+
+    def say(self, text: str) -> None:
+        self._finish_line()
+        self._write(text if text.endswith("\n") else text + "\n")
+
+    @contextlib.contextmanager
+    def step(self, text: str) -> Iterator[Callable[[str], None]]:
+        """``with progress.step("starting x") as done: …; done("ok")``; the line ends "failed" if the
+        block raises before ``done``."""
+        self._finish_line()
+        self._write(f"{text}… ")
+        self._open = True
+        if _isatty(self._stream):
+            self._dots = asyncio.get_running_loop().create_task(self._tick())
+        finished = False
+
+        def done(result: str) -> None:
+            nonlocal finished
+            finished = True
+            self._stop_dots()
+            self._write(f"{result}\n")
+            self._open = False
+
+        try:
+            yield done
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            if not finished:
+                done("interrupted")
+            raise
+        finally:
+            if not finished:
+                done("failed")
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            self._write(".")
+
+    def _stop_dots(self) -> None:
+        if self._dots is not None:
+            self._dots.cancel()
+            self._dots = None
+
+    def _finish_line(self) -> None:
+        if self._open:
+            self._stop_dots()
+            self._write("\n")
+            self._open = False
+
+    def _write(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stream.write(text)
+            self._stream.flush()
+
+
+class _Demo:
+    """One ``agent-tui demo`` run; lives exactly as long as :meth:`run`."""
+
+    def __init__(
+        self, args: argparse.Namespace, script: Script, settings: Settings, secret: str, stderr: TextIO
+    ) -> None:
+        self._args = args
+        self._script = script
+        self._settings = settings
+        self._secret = secret
+        self._stderr = stderr
+        self._progress = _Progress(stderr)
+        self._worker: WorkerProcess | None = None
+        self._url: str | None = None
+        self._stopping = False
+        self._worker_exit_reported = False
+        self._client_stopped_for_worker = False
+
+    async def run(self) -> int:
+        """The whole demo, logging set up as ``agent-tui`` sets it up, for all of it: the dev server and
+        the rtc SDK keep logging while the worker stops, after the client is done, and with no handler
+        their warnings would reach Python's last-resort handler on stderr."""
+        from agent_tui.logging_setup import configure_logging, remove_handlers
+
+        settings = self._settings
+        try:
+            handlers = configure_logging(
+                level=settings.log_level,
+                log_file=settings.log_file,
+                to_stderr=settings.log_file is None and "log_level" in settings.model_fields_set,
+                secrets=settings.secret_values(),
+            )
+        except OSError as error:
+            return self._error(
+                f"cannot open the log file {settings.log_file} ({error.strerror or error})",
+                ExitCode.USAGE_ERROR,
+            )
+        try:
+            return await self._run()
+        finally:
+            remove_handlers(handlers)
+
+    async def _run(self) -> int:
+        from agent_tui.devserver import DevServer
+
+        started = time.monotonic()
+        self._progress.say(reminder())
+        server = DevServer(
+            host="127.0.0.1",
+            port=0,
+            api_key=DEMO_API_KEY,
+            api_secret=self._secret,
+            departure_timeout=DEPARTURE_TIMEOUT,
+        )
+        code: int = ExitCode.INTERNAL_ERROR
+        try:
+            code = await self._interruptible(self._start_and_talk(server, started))
+        except DemoError as error:
+            code = self._error(str(error), error.code)
+        except Exception as error:
+            code = self._unexpected(error)
+        finally:
+            await self._interruptible(self._stop(server), on_signal=self._hurry)
+        return code
+
+    # -- start-up and the conversation ---------------------------------------------------------------------
+    async def _start_and_talk(self, server: Any, started: float) -> int:
+        from agent_tui.demo.supervisor import WorkerNotReady, WorkerProcess
+
+        with self._progress.step("starting the dev server") as done:
+            try:
+                await server.start()
+            except OSError as error:
+                raise DemoError(
+                    f"cannot start the dev server on 127.0.0.1 ({error.strerror or error})",
+                    ExitCode.INTERNAL_ERROR,
+                ) from None
+            done(f"ok ({server.url})")
+        self._url = server.url
+
+        log_path: Path = getattr(self._args, "worker_log", None) or _default_worker_log()
+        self._worker = worker = WorkerProcess(
+            url=server.url,
+            api_key=DEMO_API_KEY,
+            api_secret=self._secret,
+            agent_name=self._args.agent_name,
+            ptt=self._args.ptt,
+            log_path=log_path,
+        )
+        with self._progress.step("starting the demo agent (loading the speech models)") as done:
+            await worker.start()
+            try:
+                await worker.wait_registered()
+            except WorkerNotReady as error:
+                raise DemoError(str(error), ExitCode.AGENT_TIMEOUT) from None
+            done(f"registered as '{worker.registered_agent_name}' ({time.monotonic() - started:.1f} s)")
+        if worker.log_error is not None:
+            self._progress.say(f"{PREFIX}: warning: {worker.log_error}")
+
+        self._progress.say(f"connecting the client to agent '{self._args.agent_name}'…")
+        client = asyncio.create_task(self._client(), name="demo-client")
+        watcher = asyncio.create_task(self._watch_worker(worker, client))
+        try:
+            code = await client
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not self._client_stopped_for_worker or (current is not None and current.cancelling()):
+                raise
+            code = ExitCode.AGENT_LEFT
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+            self._report_worker_exit(worker)  # in case the client noticed first
+        # The UI ends quietly when cancelled, so its own code says nothing about why it ended.
+        return ExitCode.AGENT_LEFT if self._client_stopped_for_worker else code
+
+    async def _watch_worker(self, worker: WorkerProcess, client: asyncio.Task[int]) -> None:
+        """When the worker dies under a running client, say so and end the client: the demo's agent is
+        gone for good, and a UI or a listen-only headless run (``--exit-when never``) would otherwise
+        wait for it forever. The client gets :data:`CLIENT_GRACE` seconds to end by itself first, so
+        that a headless run that does end on "agent left" reports it in its own words (its ``end``
+        record, exit 6)."""
+        await worker.wait_exited()
+        self._report_worker_exit(worker)
+        if self._stopping:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(client), CLIENT_GRACE)
+            return
+        if not client.done():
+            self._client_stopped_for_worker = True
+            client.cancel()
+
+    def _report_worker_exit(self, worker: WorkerProcess) -> None:
+        if worker.returncode is None or self._stopping or self._worker_exit_reported:
+            return
+        self._worker_exit_reported = True
+        from agent_tui.demo.supervisor import describe_status
+
+        self._progress.say(
+            f"{PREFIX}: the demo agent stopped unexpectedly ({describe_status(worker.returncode)}); "
+            f"its log: {worker.log_path}"
+        )
+
+    async def _client(self) -> int:
+        """The client, as ``agent-tui`` runs it (:func:`agent_tui.cli._front_end`), but on this loop."""
+        # The settings were validated before anything started; only the server's port was unknown then.
+        settings = self._settings.model_copy(update={"url": self._url})
+        if settings.ui and self._script.empty:
+            code = await _run_ui(settings)
+            if code is not None:
+                self._progress.say(reminder())  # the full-screen UI has covered the first one
+                return code
+            from agent_tui.cli import UI_UNAVAILABLE
+
+            self._progress.say(UI_UNAVAILABLE)
+        from agent_tui.headless.runner import run_headless
+
+        return await run_headless(settings, self._script)
+
+    # -- the way out ----------------------------------------------------------------------------------------
+    async def _stop(self, server: Any) -> None:
+        self._stopping = True
+        worker = self._worker
+        if worker is not None and worker.pid is not None:
+            with self._progress.step("stopping the demo agent") as done:
+                began = time.monotonic()
+                await worker.stop()
+                done(f"ok ({time.monotonic() - began:.1f} s)")
+        with self._progress.step("stopping the dev server") as done:
+            began = time.monotonic()
+            await server.stop()
+            done(f"ok ({time.monotonic() - began:.1f} s)")
+
+    def _hurry(self, _signum: int) -> None:
+        """A signal while stopping: do not wait for the worker to drain."""
+        if self._worker is not None:
+            self._worker.kill_now()
+
+    async def _interruptible(
+        self, work: Awaitable[_T], *, on_signal: Callable[[int], None] | None = None
+    ) -> _T:
+        """Run ``work`` with SIGINT/SIGTERM handled: by default they cancel it (exit 130/143, via
+        :class:`_Interrupted`), or they call ``on_signal``. The handlers are removed afterwards, so a
+        headless client installs its own and a second signal reaches the defaults."""
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(work)
+        received: list[int] = []
+
+        def handle(signum: int) -> None:
+            received.append(signum)
+            if on_signal is not None:
+                on_signal(signum)
+            else:
+                task.cancel()
+
+        installed = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(signum, handle, signum)
+            except (NotImplementedError, RuntimeError, ValueError):
+                continue
+            installed.append(signum)
+        try:
+            result = await task
+        except asyncio.CancelledError:
+            if received and on_signal is None:
+                raise DemoError("", _signal_exit_code(received[0])) from None
+            raise
+        finally:
+            for signum in installed:
+                with contextlib.suppress(Exception):
+                    loop.remove_signal_handler(signum)
+        if received and on_signal is None:
+            # The work swallowed the cancellation (Textual ends its app quietly when cancelled): the
+            # signal still decides the exit code.
+            raise DemoError("", _signal_exit_code(received[0]))
+        return result
+
+    def _error(self, message: str, code: int) -> int:
+        if message:
+            self._progress.say(f"{PREFIX}: {redact(message, self._secret)}")
+        return code
+
+    def _unexpected(self, error: Exception) -> int:
+        """One line, as ``agent-tui`` does: the error's own code for agent-tui's errors (a session or
+        configuration problem inside the UI), else an internal error with the traceback on request."""
+        from agent_tui.session.errors import AgentTuiError
+
+        if isinstance(error, AgentTuiError):
+            return self._error(str(error), exit_code_for(error))
+        if self._settings.log_level == "debug":
+            text = "".join(traceback.format_exception(error))
+            self._progress.say(redact(text, self._secret))
+        return self._error(
+            f"internal error: {type(error).__name__}: {error} — rerun with --log-level debug and report "
+            "the traceback.",
+            ExitCode.INTERNAL_ERROR,
+        )
+
+
+def _signal_exit_code(signum: int) -> int:
+    return ExitCode.INTERRUPTED if signum == signal.SIGINT else ExitCode.TERMINATED
+
+
+async def _run_ui(settings: Settings) -> int | None:
+    """The terminal UI to its end, as ``agent-tui`` runs it (``agent_tui.cli._run_ui``, which owns its
+    event loop and so cannot be called from this one); None when this build has no UI."""
+    try:
+        from agent_tui.app import run_app
+    except ImportError:
+        return None
+    from agent_tui.session_setup import choose_token_source, create_session, start_audio
+
+    choose_token_source(settings)
+    audio = await start_audio(settings)
+    try:
+        session = create_session(settings, audio)
+        if audio is not None:
+            audio.attach(session)
+        reason = audio.status.reason if audio is not None and audio.status.text_only else None
+        return await run_app(
+            session,
+            audio=audio if audio is not None and not audio.status.text_only else None,
+            ui=settings.tui,
+            transcript_path=settings.transcript,
+            text_only_reason=reason,
+        )
+    finally:
+        if audio is not None:
+            await audio.aclose()
+
+
+def _default_worker_log() -> Path:
+    from agent_tui.paths import log_dir
+
+    return log_dir() / WORKER_LOG_NAME
+
+
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"{PREFIX}: {message}", file=sys.stderr)
+    return code
+
+
+def _warn(message: str) -> None:
+    print(f"{PREFIX}: warning: {message}", file=sys.stderr)
