@@ -10,6 +10,7 @@ import asyncio
 import datetime
 import threading
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -86,6 +87,25 @@ async def started(session: Session, agent: StandInAgent, connect: Connector) -> 
     await asyncio.wait_for(start, timeout=15)
 
 
+@dataclass
+class Live:
+    """A started session with the stand-in agent ready, and every event it published since creation."""
+
+    session: Session
+    events: list[SessionEvent]
+
+
+@pytest.fixture
+async def live(dev_server: DevServer, agent: StandInAgent, connect: Connector) -> AsyncIterator[Live]:
+    session = session_for(dev_server)
+    events = record(session)
+    try:
+        await started(session, agent, connect)
+        yield Live(session, events)
+    finally:
+        await session.end()
+
+
 async def test_start_follows_the_agent_to_listening(
     dev_server: DevServer, agent: StandInAgent, connect: Connector
 ) -> None:
@@ -108,44 +128,37 @@ async def test_start_follows_the_agent_to_listening(
     assert session.agent_state is AgentState.DISCONNECTED
 
 
-async def test_chat_round_trip_with_transcripts_interim_then_final(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
-) -> None:
-    session = session_for(dev_server)
-    events = record(session)
-    try:
-        await started(session, agent, connect)
-        sent = await session.send_chat("what time is it")
-        assert sent.speaker is Speaker.USER and sent.kind is MessageKind.CHAT
-        await wait_until(
-            lambda: any(m.speaker is Speaker.AGENT and m.final for m in session.messages),
-            what="agent's final reply",
-        )
-        await wait_until(lambda: session.agent_state is AgentState.LISTENING, what="listening again")
-        assert agent.chats == [("user-1", "what time is it")]
-        texts = [(m.speaker, m.kind, m.text, m.final) for m in session.messages]
-        assert texts == [
-            (Speaker.USER, MessageKind.CHAT, "what time is it", True),
-            (Speaker.USER, MessageKind.TRANSCRIPT, "what time is it", True),
-            (Speaker.AGENT, MessageKind.TRANSCRIPT, "You said: what time is it", True),
-        ]
-        agent_updates = [
-            e.message for e in events if isinstance(e, MessageChanged) and e.message.speaker is Speaker.AGENT
-        ]
-        assert any(not m.final and m.text == "You said: " for m in agent_updates), "no interim agent text"
-        assert agent_updates[-1].final
-        user_updates = [
-            e.message.text
-            for e in events
-            if isinstance(e, MessageChanged)
-            and e.message.kind is MessageKind.TRANSCRIPT
-            and e.message.speaker is Speaker.USER
-        ]
-        assert "what" in user_updates and "what time" in user_updates, user_updates
-        states = [e.state for e in events if isinstance(e, AgentStateChanged)]
-        assert states[-3:] == [AgentState.THINKING, AgentState.SPEAKING, AgentState.LISTENING]
-    finally:
-        await session.end()
+async def test_chat_round_trip_with_transcripts_interim_then_final(live: Live, agent: StandInAgent) -> None:
+    session, events = live.session, live.events
+    sent = await session.send_chat("what time is it")
+    assert sent.speaker is Speaker.USER and sent.kind is MessageKind.CHAT
+    await wait_until(
+        lambda: any(m.speaker is Speaker.AGENT and m.final for m in session.messages),
+        what="agent's final reply",
+    )
+    await wait_until(lambda: session.agent_state is AgentState.LISTENING, what="listening again")
+    assert agent.chats == [("user-1", "what time is it")]
+    texts = [(m.speaker, m.kind, m.text, m.final) for m in session.messages]
+    assert texts == [
+        (Speaker.USER, MessageKind.CHAT, "what time is it", True),
+        (Speaker.USER, MessageKind.TRANSCRIPT, "what time is it", True),
+        (Speaker.AGENT, MessageKind.TRANSCRIPT, "You said: what time is it", True),
+    ]
+    agent_updates = [
+        e.message for e in events if isinstance(e, MessageChanged) and e.message.speaker is Speaker.AGENT
+    ]
+    assert any(not m.final and m.text == "You said: " for m in agent_updates), "no interim agent text"
+    assert agent_updates[-1].final
+    user_updates = [
+        e.message.text
+        for e in events
+        if isinstance(e, MessageChanged)
+        and e.message.kind is MessageKind.TRANSCRIPT
+        and e.message.speaker is Speaker.USER
+    ]
+    assert "what" in user_updates and "what time" in user_updates, user_updates
+    states = [e.state for e in events if isinstance(e, AgentStateChanged)]
+    assert states[-3:] == [AgentState.THINKING, AgentState.SPEAKING, AgentState.LISTENING]
 
 
 async def test_rpc_both_ways(dev_server: DevServer, agent: StandInAgent, connect: Connector) -> None:
@@ -170,24 +183,17 @@ async def test_rpc_both_ways(dev_server: DevServer, agent: StandInAgent, connect
         await session.end()
 
 
-async def test_attributes_are_shared_both_ways(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
-) -> None:
-    session = session_for(dev_server)
-    events = record(session)
-    try:
-        await started(session, agent, connect)
-        await agent.room.local_participant.set_attributes({"topic": "weather"})
-        await wait_until(lambda: session.agent_attributes.get("topic") == "weather", what="agent attribute")
-        assert any(e.type == "agent_attributes" and e.changed.get("topic") == "weather" for e in events)  # type: ignore[attr-defined]
-        await session.set_attributes({"mood": "curious"})
-        remote = agent.room.remote_participants
-        await wait_until(lambda: remote["user-1"].attributes.get("mood") == "curious", what="user attribute")
-        await wait_until(
-            lambda: session.local_attributes.get("mood") == "curious", what="own attribute confirmed"
-        )
-    finally:
-        await session.end()
+async def test_attributes_are_shared_both_ways(live: Live, agent: StandInAgent) -> None:
+    session, events = live.session, live.events
+    await agent.room.local_participant.set_attributes({"topic": "weather"})
+    await wait_until(lambda: session.agent_attributes.get("topic") == "weather", what="agent attribute")
+    assert any(e.type == "agent_attributes" and e.changed.get("topic") == "weather" for e in events)  # type: ignore[attr-defined]
+    await session.set_attributes({"mood": "curious"})
+    remote = agent.room.remote_participants
+    await wait_until(lambda: remote["user-1"].attributes.get("mood") == "curious", what="user attribute")
+    await wait_until(
+        lambda: session.local_attributes.get("mood") == "curious", what="own attribute confirmed"
+    )
 
 
 async def test_byte_streams_arrive_intact_both_ways(
@@ -212,48 +218,35 @@ async def test_byte_streams_arrive_intact_both_ways(
         await session.end()
 
 
-async def test_signal_drop_resumes_without_losing_messages(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
-) -> None:
-    session = session_for(dev_server)
-    events = record(session)
-    try:
-        await started(session, agent, connect)
-        await session.send_chat("before")
-        await wait_until(lambda: len(agent.chats) == 1, what="first chat")
-        room = session._room
-        assert room is not None
-        await room.simulate_scenario(rtc.SimulateScenarioKind.SIMULATE_SIGNAL_RECONNECT)
-        await asyncio.sleep(0.5)
-        await session.send_chat("after")
-        await wait_until(lambda: len(agent.chats) == 2, what="second chat", within_s=20)
-        assert [text for _, text in agent.chats] == ["before", "after"]
-        await wait_until(
-            lambda: sum(m.speaker is Speaker.AGENT and m.final for m in session.messages) == 2,
-            what="both replies",
-            within_s=20,
-        )
-        assert session.connection_state is ConnectionState.CONNECTED
-        assert not any(isinstance(e, AgentLeft) for e in events)
-    finally:
-        await session.end()
+async def test_signal_drop_resumes_without_losing_messages(live: Live, agent: StandInAgent) -> None:
+    session, events = live.session, live.events
+    await session.send_chat("before")
+    await wait_until(lambda: len(agent.chats) == 1, what="first chat")
+    room = session._room
+    assert room is not None
+    await room.simulate_scenario(rtc.SimulateScenarioKind.SIMULATE_SIGNAL_RECONNECT)
+    await asyncio.sleep(0.5)
+    await session.send_chat("after")
+    await wait_until(lambda: len(agent.chats) == 2, what="second chat", within_s=20)
+    assert [text for _, text in agent.chats] == ["before", "after"]
+    await wait_until(
+        lambda: sum(m.speaker is Speaker.AGENT and m.final for m in session.messages) == 2,
+        what="both replies",
+        within_s=20,
+    )
+    assert session.connection_state is ConnectionState.CONNECTED
+    assert not any(isinstance(e, AgentLeft) for e in events)
 
 
-async def test_agent_leaving_is_reported_as_left_unexpectedly(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
-) -> None:
-    session = session_for(dev_server)
-    events = record(session)
-    try:
-        await started(session, agent, connect)
-        await agent.room.disconnect()
-        await wait_until(lambda: session.agent_state is AgentState.FAILED, what="agent failure")
-        assert session.agent_failure is AgentFailure.LEFT
-        assert session.agent_state.is_finished
-        assert str(session.agent_failure.value) == "Agent left the room unexpectedly."
-        assert [e.unexpected for e in events if isinstance(e, AgentLeft)] == [True]
-    finally:
-        await session.end()
+async def test_agent_leaving_is_reported_as_left_unexpectedly(live: Live, agent: StandInAgent) -> None:
+    session, events = live.session, live.events
+    await agent.room.disconnect()
+    await wait_until(lambda: session.agent_state is AgentState.FAILED, what="agent failure")
+    assert session.agent_failure is AgentFailure.LEFT
+    assert session.agent_state.is_finished
+    assert str(session.agent_failure.value) == "Agent left the room unexpectedly."
+    assert [e.unexpected for e in events if isinstance(e, AgentLeft)] == [True]
+    await session.end()
     assert session.agent_failure is None  # cleared on disconnect
 
 
