@@ -10,6 +10,7 @@ from __future__ import annotations
 import platform
 from typing import Any, Literal
 
+from .alsa_messages import silence_alsa_messages
 from .controls import DeviceInfo
 from .errors import AudioDeviceError
 
@@ -34,6 +35,7 @@ def load_sounddevice() -> Any:
         raise AudioDeviceError(
             f"PortAudio is not installed ({error}); install it with: {portaudio_install_hint()}"
         ) from None
+    silence_alsa_messages()
     return sounddevice
 
 

@@ -467,24 +467,26 @@ class _Run:
         began = time.time()
         await audio.wait_input_done()
 
-        def heard() -> Message | None:
-            return next(
-                (
+        heard: list[Message] = []
+
+        def transcribed() -> bool:
+            # Remember the first final transcript: a later interim stream of the same segment may
+            # make it non-final again for a moment, and the question has been heard all the same.
+            if not heard:
+                heard.extend(
                     m
-                    for m in reversed(self._session.messages)
+                    for m in self._session.messages
                     if m.speaker is Speaker.USER
                     and m.kind is MessageKind.TRANSCRIPT
                     and m.final
                     and m.first_seen >= began
-                ),
-                None,
-            )
+                )
+            return bool(heard)
 
-        if not await self._wait_until(lambda: heard() is not None, answer_timeout):
+        if not await self._wait_until(transcribed, answer_timeout):
             self._warn(f"The agent did not transcribe the input WAV within {answer_timeout:g} s.")
             return
-        question = heard()
-        assert question is not None
+        question = heard[-1]
         policy.sending(question.first_seen)
         if not await self._wait_until(lambda: policy.answered, answer_timeout):
             self._warn(f"No answer to the input WAV within {answer_timeout:g} s.")

@@ -38,9 +38,11 @@ def cli_env() -> dict[str, str]:
 
 
 async def run_cli(*args: str, within_s: float = 60) -> tuple[int, str, str]:
+    # Text only: these runs are about the session, not the devices a previous test may have left around.
     process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, *args, env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
+        AGENT_TUI, *args, "--text-only", env=cli_env(), stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout=within_s)
     except TimeoutError:
@@ -87,7 +89,7 @@ async def test_unknown_agent_exits_5_with_one_line(dev_server: DevServer) -> Non
 async def test_refused_token_exits_3(dev_server: DevServer) -> None:
     env_secret = "x" * 40
     process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, "--no-ui", "--url", dev_server.url, "--agent", "a",
+        AGENT_TUI, "--no-ui", "--text-only", "--url", dev_server.url, "--agent", "a",
         env={**cli_env(), "LIVEKIT_API_SECRET": env_secret},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
