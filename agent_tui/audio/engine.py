@@ -905,8 +905,9 @@ class AudioEngine:
             f"The microphone {capture.device.name!r} stopped (unplugged, or taken by another program?). "
             "Continuing text-only."
         )
-        await self._close_devices(capture, None)
+        # Say so as the status flips, not after the (slow) close: whoever sees text-only sees why.
         self._warn(self._reason)
+        await self._close_devices(capture, None)
 
     async def _lose_output(self, playback: DevicePlayback) -> None:
         if self._playback is not playback:
@@ -918,8 +919,8 @@ class AudioEngine:
             f"The speaker {playback.device.name!r} stopped (unplugged, or taken by another program?). "
             "The agent's replies are shown as text only."
         )
-        await self._close_devices(None, playback)
         self._warn(self._warning)
+        await self._close_devices(None, playback)
 
     def _warn(self, message: str) -> None:
         """One line for the user: on the session's event bus (UI, JSONL) and as a status change."""
