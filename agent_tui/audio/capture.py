@@ -33,7 +33,6 @@ import numpy.typing as npt
 from .controls import DeviceInfo
 from .device_stream import DeviceStream
 from .ring_buffer import SampleRing
-from .stream_format import pick_stream_format
 
 RING_SECONDS = 0.2
 _STAMPS = 64  # block stamps kept; a power of two so a mask picks the slot
@@ -55,8 +54,9 @@ class DeviceCapture(DeviceStream):
         on_ready: Callable[[], None],
         on_finished: Callable[[], None],
     ) -> None:
-        self.sample_rate, self.channels = pick_stream_format(sd, device, "input", wanted_rate)
-        self.block_samples = max(1, self.sample_rate * block_ms // 1000)
+        super().__init__(
+            sd, device, wanted_rate=wanted_rate, block_ms=block_ms, loop=loop, on_finished=on_finished
+        )
         self.ring = SampleRing(max(round(self.sample_rate * RING_SECONDS), 4 * self.block_samples))
         self._on_ready = on_ready
         self._wake_pending = False
@@ -67,15 +67,6 @@ class DeviceCapture(DeviceStream):
         self._stamp_time: npt.NDArray[np.float64] = np.zeros(_STAMPS, dtype=np.float64)
         self._block_seq = 0
         self._stamp_read_seq = 0
-        super().__init__(
-            sd,
-            device,
-            sample_rate=self.sample_rate,
-            channels=self.channels,
-            block_samples=self.block_samples,
-            loop=loop,
-            on_finished=on_finished,
-        )
 
     # -- audio thread ---------------------------------------------------------------------------------------
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from .controls import DeviceInfo
-from .stream_format import open_error
+from .stream_format import open_error, pick_stream_format
 
 Direction = Literal["input", "output"]
 
@@ -29,13 +29,17 @@ class DeviceStream(ABC):
         sd: Any,
         device: DeviceInfo,
         *,
-        sample_rate: int,
-        channels: int,
-        block_samples: int,
+        wanted_rate: int,
+        block_ms: int,
         loop: asyncio.AbstractEventLoop,
         on_finished: Callable[[], None],
     ) -> None:
+        """Open (not start) the stream: the wanted rate and mono when the device takes them, else its
+        own rate and/or two channels (see :func:`pick_stream_format`). Subclasses size their buffers from
+        ``sample_rate`` and ``block_samples`` afterwards; no callback runs before :meth:`start`."""
         self.device = device
+        self.sample_rate, self.channels = pick_stream_format(sd, device, self.direction, wanted_rate)
+        self.block_samples = max(1, self.sample_rate * block_ms // 1000)
         self._loop = loop
         self._on_finished = on_finished
         self._closing = False
@@ -43,9 +47,9 @@ class DeviceStream(ABC):
         try:
             self._stream = stream_class(
                 device=device.index,
-                samplerate=sample_rate,
-                blocksize=block_samples,
-                channels=channels,
+                samplerate=self.sample_rate,
+                blocksize=self.block_samples,
+                channels=self.channels,
                 dtype="int16",
                 latency="low",
                 callback=self._callback,

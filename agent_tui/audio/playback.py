@@ -21,7 +21,6 @@ from .controls import DeviceInfo
 from .device_stream import DeviceStream
 from .jitter_buffer import JitterBuffer
 from .ring_buffer import SampleRing
-from .stream_format import pick_stream_format
 
 #: Above this many queued samples beyond the prefill, the consumer skips back (latency cap).
 MAX_DEPTH_FACTOR = 4
@@ -44,8 +43,9 @@ class DevicePlayback(DeviceStream):
         loop: asyncio.AbstractEventLoop,
         on_finished: Callable[[], None],
     ) -> None:
-        self.sample_rate, self.channels = pick_stream_format(sd, device, "output", wanted_rate)
-        self.block_samples = max(1, self.sample_rate * block_ms // 1000)
+        super().__init__(
+            sd, device, wanted_rate=wanted_rate, block_ms=block_ms, loop=loop, on_finished=on_finished
+        )
         prefill = max(1, self.sample_rate * buffer_ms // 1000)
         max_depth = max(prefill * MAX_DEPTH_FACTOR, prefill + 4 * self.block_samples)
         self.jitter = JitterBuffer(prefill=prefill, max_depth=max_depth)
@@ -54,15 +54,6 @@ class DevicePlayback(DeviceStream):
         self.feed_played = False
         self.callbacks = 0
         self.device_underflows = 0
-        super().__init__(
-            sd,
-            device,
-            sample_rate=self.sample_rate,
-            channels=self.channels,
-            block_samples=self.block_samples,
-            loop=loop,
-            on_finished=on_finished,
-        )
 
     # -- audio thread ---------------------------------------------------------------------------------------
     def _callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
