@@ -344,49 +344,12 @@ def _front_end(settings: Settings, script: Script) -> int:
 
 
 def _run_ui(settings: Settings) -> int | None:
-    """Run the Textual app to its end; None when this build has no UI (Textual or the app missing).
-
-    The session and the audio engine are made here by the same code as the headless runner's, so both
-    front ends talk to the same agent the same way.
-    """
-    try:
-        from agent_tui.app import run_app
-    except ImportError:
-        return None
+    """Run the Textual app to its end; None when this build has no UI (Textual or the app missing)."""
     import asyncio
 
-    from agent_tui.session_setup import (
-        choose_token_source,
-        create_session,
-        create_video_controller,
-        start_audio,
-    )
+    from agent_tui.session_setup import run_ui
 
-    async def main() -> int:
-        choose_token_source(settings)  # a configuration error must not wait for the devices
-        audio = await start_audio(settings)
-        video = None
-        try:
-            session = create_session(settings, audio, show_agent_video=settings.video.show_agent_video)
-            if audio is not None:
-                audio.attach(session)
-            video = create_video_controller(settings, session)
-            reason = audio.status.reason if audio is not None and audio.status.text_only else None
-            return await run_app(
-                session,
-                audio=audio if audio is not None and not audio.status.text_only else None,
-                ui=settings.tui,
-                transcript_path=settings.transcript,
-                text_only_reason=reason,
-                video=video,
-            )
-        finally:
-            if video is not None:
-                await video.aclose()
-            if audio is not None:
-                await audio.aclose()
-
-    return asyncio.run(main())
+    return asyncio.run(run_ui(settings))
 
 
 @dataclass(frozen=True)

@@ -430,7 +430,9 @@ class _Demo:
         # The settings were validated before anything started; only the server's port was unknown then.
         settings = self._settings.model_copy(update={"url": self._url})
         if settings.ui and self._script.empty:
-            code = await _run_ui(settings)
+            from agent_tui.session_setup import run_ui
+
+            code = await run_ui(settings)
             if code is not None:
                 self._progress.say(reminder())  # the full-screen UI has covered the first one
                 return code
@@ -524,34 +526,6 @@ class _Demo:
 
 def _signal_exit_code(signum: int) -> int:
     return ExitCode.INTERRUPTED if signum == signal.SIGINT else ExitCode.TERMINATED
-
-
-async def _run_ui(settings: Settings) -> int | None:
-    """The terminal UI to its end, as ``agent-tui`` runs it (``agent_tui.cli._run_ui``, which owns its
-    event loop and so cannot be called from this one); None when this build has no UI."""
-    try:
-        from agent_tui.app import run_app
-    except ImportError:
-        return None
-    from agent_tui.session_setup import choose_token_source, create_session, start_audio
-
-    choose_token_source(settings)
-    audio = await start_audio(settings)
-    try:
-        session = create_session(settings, audio)
-        if audio is not None:
-            audio.attach(session)
-        reason = audio.status.reason if audio is not None and audio.status.text_only else None
-        return await run_app(
-            session,
-            audio=audio if audio is not None and not audio.status.text_only else None,
-            ui=settings.tui,
-            transcript_path=settings.transcript,
-            text_only_reason=reason,
-        )
-    finally:
-        if audio is not None:
-            await audio.aclose()
 
 
 def _default_worker_log() -> Path:

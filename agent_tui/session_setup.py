@@ -6,18 +6,26 @@ translation here means a new setting is wired once and cannot mean different thi
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent_tui.config import Settings
 from agent_tui.token_choice import choose_token_source
 
 __all__ = [
+    "Conversation",
     "choose_token_source",
     "create_session",
     "create_video_controller",
+    "open_conversation",
     "session_options",
     "start_audio",
 ]
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from agent_tui.audio.engine import AudioEngine
@@ -83,3 +91,62 @@ async def start_audio(settings: Settings) -> AudioEngine | None:
     engine = AudioEngine(settings.audio)
     await engine.start()
     return engine
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """The parts a front end runs: the session, and the audio engine and video controller serving it."""
+
+    session: Session
+    audio: AudioEngine | None
+    video: VideoController
+
+
+@asynccontextmanager
+async def open_conversation(
+    settings: Settings, *, show_agent_video: bool = False
+) -> AsyncIterator[Conversation]:
+    """Build every part for ``settings`` in the one right order, and close the devices on the way out.
+
+    The token source is checked first, so a configuration error (:class:`~agent_tui.config.ConfigError`)
+    does not wait for audio devices; the audio engine starts before the session exists, so its
+    pre-connect buffer hears the user from the very start; the engine follows the session before it
+    starts. Ending the session stays the front end's job (each has its own time limit and report).
+    """
+    choose_token_source(settings)
+    audio = await start_audio(settings)
+    video: VideoController | None = None
+    try:
+        session = create_session(settings, audio, show_agent_video=show_agent_video)
+        if audio is not None:
+            audio.attach(session)
+        video = create_video_controller(settings, session)
+        yield Conversation(session=session, audio=audio, video=video)
+    finally:
+        # A device that fails to close must not turn a finished conversation into an error.
+        for part in (video, audio):
+            if part is not None:
+                try:
+                    await part.aclose()
+                except Exception as error:
+                    log.warning("closing %s failed: %s", type(part).__name__, error)
+
+
+async def run_ui(settings: Settings) -> int | None:
+    """The terminal UI to its end (its exit code); None when this build has no UI (Textual or the app
+    missing). Shared by ``agent-tui`` and ``agent-tui demo`` so both show the same app."""
+    try:
+        from agent_tui.app import run_app
+    except ImportError:
+        return None
+    async with open_conversation(settings, show_agent_video=settings.video.show_agent_video) as parts:
+        audio = parts.audio
+        text_only = audio is not None and audio.status.text_only
+        return await run_app(
+            parts.session,
+            audio=audio if audio is not None and not text_only else None,
+            ui=settings.tui,
+            transcript_path=settings.transcript,
+            text_only_reason=audio.status.reason if audio is not None and text_only else None,
+            video=parts.video,
+        )

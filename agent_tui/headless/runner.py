@@ -53,7 +53,6 @@ from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 if TYPE_CHECKING:
     from agent_tui.audio.engine import AudioEngine
-    from agent_tui.video.controller import VideoController
 
 log = logging.getLogger(__name__)
 
@@ -215,44 +214,29 @@ async def run_headless(
                 )
             )
     audio: AudioEngine | None = None
-    video: VideoController | None = None
     try:
-        try:
-            if session_factory is not None:
-                session = session_factory(settings)
-            else:
-                from agent_tui.session_setup import (
-                    choose_token_source,
-                    create_session,
-                    create_video_controller,
-                    start_audio,
-                )
+        async with contextlib.AsyncExitStack() as parts:
+            try:
+                if session_factory is not None:
+                    session = session_factory(settings)
+                else:
+                    from agent_tui.session_setup import open_conversation
 
-                choose_token_source(settings)  # a configuration error must not wait for the devices
-                audio = await start_audio(settings)
-                if audio is not None and audio.status.text_only and audio.status.reason:
-                    output.emit(RunWarning(message=audio.status.reason))
-                real_session = create_session(settings, audio)
-                if audio is not None:
-                    audio.attach(real_session)
-                # Publishes --camera / --screen / --video-file once connected; failures are warnings.
-                video = create_video_controller(settings, real_session)
-                session = real_session
-        except ConfigError as error:
-            return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
-        outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
+                    # Publishes --camera / --screen / --video-file once connected; failures are warnings.
+                    conversation = await parts.enter_async_context(open_conversation(settings))
+                    audio = conversation.audio
+                    if audio is not None and audio.status.text_only and audio.status.reason:
+                        output.emit(RunWarning(message=audio.status.reason))
+                    session = conversation.session
+            except ConfigError as error:
+                return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
+            outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
         return report(outcome)
     except Exception as error:  # a bug of ours: still one line, and the traceback only on request
         if debug:
             err_stream.write(redact("".join(traceback.format_exception(error)), *secrets))
         return report(_internal_error(error))
     finally:
-        if video is not None:
-            with contextlib.suppress(Exception):
-                await video.aclose()
-        if audio is not None:
-            with contextlib.suppress(Exception):
-                await audio.aclose()
         if transcript is not None:
             transcript.close()
         if output.metrics is not None:
