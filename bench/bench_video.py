@@ -10,7 +10,9 @@ Figures, never asserts (``make bench``). Run alone inside the test network names
   stream and encodes it again for each subscriber, so this is one decode plus one encode.
 - panel: the Textual app (headless driver: layout and compositing happen, nothing reaches a terminal) for
   a few seconds with the agent's video arriving at 15 fps (640x360 I420 frames from the SDK's own
-  converter) and drawn at the default ``panel_fps``, against the same app with no video (the anchor).
+  converter) and drawn at the default ``panel_fps``, against the same app with no video (the anchor);
+  once per drawing protocol (half blocks, kitty, sixel; a 10x20-pixel cell assumed), with the time each
+  frame's encoding took inside that run (half-block strips, or the kitty / sixel escape) and its size.
 """
 
 from __future__ import annotations
@@ -18,10 +20,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from livekit import rtc
@@ -95,14 +101,58 @@ async def bench_server_cpu() -> tuple[float, float]:
         await stop_server(server)
 
 
-async def app_cpu(seconds: float, *, video: bool) -> tuple[float, int]:
-    """CPU seconds per wall second of the app, and frames drawn."""
+@dataclass
+class PanelRun:
+    """One run of the app: CPU seconds per wall second, frames drawn, and each encoding's time and size."""
+
+    cpu: float
+    drawn: int
+    encode_ms: list[float] = field(default_factory=list)
+    encoded_bytes: list[int] = field(default_factory=list)
+
+
+@contextmanager
+def timed_encoder(
+    module: Any, name: str, run: PanelRun, size: Callable[[Any], int] | None = None
+) -> Iterator[None]:
+    """Time every call of ``module.name`` (the panel's encoder) into ``run`` while the block runs, and
+    record the ``size`` of what it returned when given."""
+    original = getattr(module, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        result = original(*args, **kwargs)
+        run.encode_ms.append((time.perf_counter() - started) * 1000)
+        if size is not None:
+            run.encoded_bytes.append(size(result))
+        return result
+
+    setattr(module, name, timed)
+    try:
+        yield
+    finally:
+        setattr(module, name, original)
+
+
+async def app_cpu(seconds: float, *, video: bool, graphics: str = "halfblock") -> PanelRun:
+    """The app with the panel drawing with ``graphics``: CPU, frames drawn, encoding times."""
     sys.path.insert(0, str(REPO))
     from agent_tui.app import AgentTuiApp, UiSettings
+    from agent_tui.app.widgets import video_panel
     from agent_tui.session import AgentVideoTrackChanged, LiteralTokenSource, Session, SessionOptions
+    from agent_tui.video.cell_pixels import FALLBACK_CELL
+    from agent_tui.video.settings import VideoSettings
 
     session = Session(LiteralTokenSource("ws://127.0.0.1:1", "x"), SessionOptions(agent_name="bench"))
-    app = AgentTuiApp(session, audio=None, ui=UiSettings(), autostart=False, animate=True)
+    app = AgentTuiApp(
+        session,
+        audio=None,
+        ui=UiSettings(),
+        video_settings=VideoSettings(graphics=graphics),
+        cell_pixels=FALLBACK_CELL,
+        autostart=False,
+        animate=True,
+    )
     frames = [
         rtc.VideoFrame(640, 360, rtc.VideoBufferType.RGBA, moving_pattern(i, 640, 360).tobytes()).convert(
             rtc.VideoBufferType.I420
@@ -117,33 +167,49 @@ async def app_cpu(seconds: float, *, video: bool) -> tuple[float, int]:
             index += 1
             await asyncio.sleep(1 / 15)
 
-    async with app.run_test(size=(160, 48)) as pilot:
-        app.video_feed.open_stream = fifteen_fps  # type: ignore[assignment]
-        if video:
+    run = PanelRun(0.0, 0)
+    if graphics == "halfblock":
+        encoder = timed_encoder(video_panel, "halfblock_strips", run)
+    else:
+        encoder = timed_encoder(video_panel, "encode_picture", run, lambda picture: len(picture.escape))
+    with encoder:
+        async with app.run_test(size=(160, 48)) as pilot:
+            app.video_feed.open_stream = fifteen_fps  # type: ignore[assignment]
+            if video:
 
-            class Track:
-                sid = "TR_bench"
+                class Track:
+                    sid = "TR_bench"
 
-            session.events.emit(AgentVideoTrackChanged(track=Track(), participant_identity="a"))  # type: ignore[arg-type]
-        await pilot.pause(0.5)
-        started, cpu = time.monotonic(), time.process_time()
-        await asyncio.sleep(seconds)
-        used = (time.process_time() - cpu) / (time.monotonic() - started)
-        drawn = app.video_panel.frames_drawn
-    return used, drawn
+                session.events.emit(AgentVideoTrackChanged(track=Track(), participant_identity="a"))  # type: ignore[arg-type]
+            await pilot.pause(0.5)
+            run.encode_ms.clear()
+            run.encoded_bytes.clear()
+            drawn = app.video_panel.frames_drawn
+            started, cpu = time.monotonic(), time.process_time()
+            await asyncio.sleep(seconds)
+            run.cpu = (time.process_time() - cpu) / (time.monotonic() - started)
+            run.drawn = app.video_panel.frames_drawn - drawn
+    return run
 
 
 async def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=5.0)
     args = parser.parse_args()
-    without, _ = await app_cpu(args.seconds, video=False)
-    with_video, drawn = await app_cpu(args.seconds, video=True)
-    print(
-        f"app CPU: {without * 100:.1f}% without video (anchor) | {with_video * 100:.1f}% with the video "
-        f"panel ({drawn / args.seconds:.1f} frames drawn/s at 160x48 cells) "
-        f"-> x{with_video / max(without, 1e-9):.1f}"
-    )
+    without = (await app_cpu(args.seconds, video=False)).cpu
+    print(f"app CPU without video (anchor): {without * 100:.1f}%")
+    for graphics in ("halfblock", "kitty", "sixel"):
+        run = await app_cpu(args.seconds, video=True, graphics=graphics)
+        encode = "no frame encoded"
+        if run.encode_ms:
+            encode = f"encode {statistics.median(run.encode_ms):.1f} ms/frame (max {max(run.encode_ms):.1f})"
+        if run.encoded_bytes:
+            encode += f", {statistics.median(run.encoded_bytes) / 1024:.0f} KiB/frame to the terminal"
+        print(
+            f"app CPU with the video panel drawing {graphics}: {run.cpu * 100:.1f}% "
+            f"(x{run.cpu / max(without, 1e-9):.1f}; {run.drawn / args.seconds:.1f} frames drawn/s at 160x48 "
+            f"cells) — {encode}"
+        )
     if os.environ.get("AGENT_TUI_NETNS") != "1":
         print("server CPU per VP8 stream: skipped (needs tests/netns/run)")
         return 0

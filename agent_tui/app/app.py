@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,8 +45,10 @@ from agent_tui.session import (
     Speaker,
 )
 from agent_tui.video.agent_view import AgentVideoFeed
+from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels, terminal_cell_pixels
 from agent_tui.video.controller import VideoController
 from agent_tui.video.frame_reader import SourceKind
+from agent_tui.video.graphics_support import Graphics, detect_graphics
 from agent_tui.video.settings import VideoSettings
 
 from .commands import AgentCommands
@@ -105,7 +108,9 @@ class SessionStartFailed(Message):
 
 class AgentTuiApp(App[int]):
     """See the module docstring. ``autostart=False`` and ``animate=False`` are for tests and snapshots:
-    the session is then driven by events the test emits, and nothing moves on its own."""
+    the session is then driven by events the test emits, and nothing moves on its own. ``cell_pixels``
+    fixes the terminal's cell size in pixels (tests, benchmarks); by default the terminal is asked once,
+    and only when the video panel draws with kitty or sixel."""
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "agent-tui"
@@ -127,6 +132,7 @@ class AgentTuiApp(App[int]):
         animate: bool = True,
         clock: Callable[[], float] = time.monotonic,
         clock_format: Callable[[float], str] | None = None,
+        cell_pixels: CellPixels | None = None,
         driver_class: Any = None,
     ) -> None:
         super().__init__(driver_class=driver_class)
@@ -173,8 +179,16 @@ class AgentTuiApp(App[int]):
         self.video_settings = video_settings or (video.settings if video is not None else VideoSettings())
         self._video_open = self.video_settings.show_agent_video
         self._agent_video_track = session.agent_video_track
+        # Picked once: the [video] graphics setting, or for "auto" what the environment says the terminal is.
+        self.video_graphics = detect_graphics(os.environ, setting=self.video_settings.graphics)
+        if cell_pixels is None and self.video_graphics is not Graphics.HALFBLOCK:
+            cell_pixels = terminal_cell_pixels()
+        self.cell_pixels = cell_pixels or FALLBACK_CELL
         self._video_feed = AgentVideoFeed(
-            self._show_video_frame, cells=self._video_cells, fps=self.video_settings.panel_fps, clock=clock
+            self._show_video_frame,
+            picture_size=self._video_picture_size,
+            fps=self.video_settings.panel_fps,
+            clock=clock,
         )
         self._unsubscribe: Callable[[], None] | None = session.events.subscribe(self._forward_session_event)
 
@@ -234,7 +248,10 @@ class AgentTuiApp(App[int]):
     # -- life cycle ---------------------------------------------------------------------------------------
     def get_default_screen(self) -> MainScreen:
         self._main = MainScreen(
-            max_transcript_lines=self.ui.max_transcript_lines, clock_format=self._clock_format
+            max_transcript_lines=self.ui.max_transcript_lines,
+            clock_format=self._clock_format,
+            graphics=self.video_graphics,
+            cell=self.cell_pixels,
         )
         return self._main
 
@@ -449,8 +466,8 @@ class AgentTuiApp(App[int]):
             panel.show_note("Waiting for the agent's video…")
         self._video_feed.attach(track)
 
-    def _video_cells(self) -> tuple[int, int]:
-        return self.video_panel.cells()
+    def _video_picture_size(self, frame: tuple[int, int]) -> tuple[int, int]:
+        return self.video_panel.picture_size(frame)
 
     def _show_video_frame(self, rgb: Any) -> None:
         self.video_panel.show_frame(rgb)

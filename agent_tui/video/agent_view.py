@@ -19,7 +19,6 @@ import numpy as np
 from livekit import rtc
 
 from .frame_sampling import sample_rgb
-from .geometry import fit_cells
 
 log = logging.getLogger(__name__)
 
@@ -36,19 +35,21 @@ async def track_frames(track: rtc.RemoteVideoTrack) -> AsyncIterator[rtc.VideoFr
 
 
 class AgentVideoFeed:
-    """Delivers ``on_frame(rgb)`` for the attached track, sized for the panel's ``cells()`` (columns,
-    rows), asked on every frame so a resized panel gets the right size at once."""
+    """Delivers ``on_frame(rgb)`` for the attached track, sampled at ``picture_size(frame size)``: the
+    panel's answer (its cells for half blocks, its pixels for kitty and sixel), asked on every frame so a
+    resized panel gets the right size at once; ``(0, 0)`` skips the frame (the panel has no room, or the
+    terminal is still busy with the last picture) and the next one is tried as soon as it comes."""
 
     def __init__(
         self,
         on_frame: Callable[[np.ndarray], None],
         *,
-        cells: Callable[[], tuple[int, int]],
+        picture_size: Callable[[tuple[int, int]], tuple[int, int]],
         fps: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._on_frame = on_frame
-        self._cells = cells
+        self._picture_size = picture_size
         self._gap = 1.0 / fps
         self._clock = clock
         self._track: rtc.RemoteVideoTrack | None = None
@@ -74,14 +75,15 @@ class AgentVideoFeed:
             self._task = asyncio.ensure_future(self._read(track))
 
     def offer(self, frame: rtc.VideoFrame) -> bool:
-        """One received frame: shown (True) unless it came before the next one is due or the panel has
-        no room. Public so tests and benchmarks can feed frames without a room."""
+        """One received frame: shown (True) unless it came before the next one is due or the panel cannot
+        take it (no room, the terminal still busy). Public so tests and benchmarks can feed frames without
+        a room."""
         self.frames_received += 1
         self.source_size = (frame.width, frame.height)
         now = self._clock()
         if now < self._next_due:
             return False
-        width, height = fit_cells((frame.width, frame.height), self._cells())
+        width, height = self._picture_size((frame.width, frame.height))
         if width == 0 or height == 0:
             return False
         # Keep the cadence (a 15 fps stream shown at 10 fps alternates 1 and 2 frames apart) without

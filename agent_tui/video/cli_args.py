@@ -11,6 +11,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from .graphics_support import GRAPHICS_SETTINGS
+
 _CAMERA_DEFAULT = object()
 
 
@@ -87,6 +89,13 @@ def add_video_arguments(parser: argparse.ArgumentParser) -> argparse._ArgumentGr
         default=argparse.SUPPRESS,
         help="do not receive or show the agent's video",
     )
+    add(
+        "--graphics",
+        choices=GRAPHICS_SETTINGS,
+        default=argparse.SUPPRESS,
+        help="how the agent's video is drawn: kitty or sixel graphics, or halfblock characters (work "
+        "everywhere); auto (the default) picks from the terminal, half blocks inside tmux or screen",
+    )
     return group
 
 
@@ -109,4 +118,6 @@ def video_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["fps"] = given["video_fps"]
     if "show_agent_video" in given:
         overrides["show_agent_video"] = given["show_agent_video"]
+    if "graphics" in given:
+        overrides["graphics"] = given["graphics"]
     return overrides

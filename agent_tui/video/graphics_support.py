@@ -26,6 +26,10 @@ class Graphics(StrEnum):
     HALFBLOCK = "halfblock"
 
 
+#: What the ``graphics`` setting and ``--graphics`` accept: ``auto`` (detect) or a protocol by name.
+GRAPHICS_SETTINGS = ("auto", *(graphics.value for graphics in Graphics))
+
+
 def kitty_reply_ok(reply: str) -> bool:
     """Whether ``reply`` holds the kitty graphics query's OK."""
     return "\x1b_Gi=31;OK" in reply

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .graphics_support import GRAPHICS_SETTINGS
+
 #: When no size is given, a source keeps its own size but is scaled down to fit this box: more pixels
 #: cost encoder CPU and uplink and a vision model samples far fewer anyway.
 DEFAULT_MAX_SIZE = (1280, 720)
@@ -74,8 +76,8 @@ class VideoSettings(BaseModel):
     def _known_graphics(cls, value: object) -> object:
         if isinstance(value, str):
             value = value.strip().lower()
-            if value not in ("auto", "kitty", "sixel", "halfblock"):
-                raise ValueError("must be auto, kitty, sixel or halfblock")
+            if value not in GRAPHICS_SETTINGS:
+                raise ValueError(f"must be one of {', '.join(GRAPHICS_SETTINGS)}")
         return value
 
     @model_validator(mode="after")

@@ -16,6 +16,7 @@ from agent_tui.app import AgentTuiApp, UiSettings
 from agent_tui.audio.controls import AudioStatus, DeviceInfo, Level, MicMode
 from agent_tui.audio.errors import AudioDeviceError
 from agent_tui.session import LiteralTokenSource, Session, SessionOptions
+from agent_tui.video.graphics_support import Graphics, detect_graphics
 
 #: Fixed wall-clock base for transcript timestamps in tests (2024-05-01 12:00:00 UTC).
 T0 = 1_714_564_800.0
@@ -165,6 +166,12 @@ def audio() -> RecordingAudio:
 @pytest.fixture(autouse=True)
 def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("TZ", "UTC")
+    # The video panel draws with half blocks unless a test asks for kitty or sixel, whatever terminal
+    # the tests run in.
+    monkeypatch.delenv("KITTY_WINDOW_ID", raising=False)
+    monkeypatch.delenv("TERM_PROGRAM", raising=False)
+    if detect_graphics(os.environ) is not Graphics.HALFBLOCK:
+        monkeypatch.setenv("TERM", "xterm-256color")
     if hasattr(time, "tzset"):
         time.tzset()
     yield

@@ -108,6 +108,65 @@ def test_sixel_run_length_compresses_flat_rows() -> None:
     assert "!40~" in sixel_image(frame)
 
 
+_SIXEL_HEADER = re.compile(r'\x1bP0;1;0q"1;1;(\d+);(\d+)')
+_SIXEL_COLOUR = re.compile(r"#(\d+)(?:;2;(\d+);(\d+);(\d+))?")
+_SIXEL_REPEAT = re.compile(r"!(\d+)")
+
+
+def decode_sixel(text: str) -> np.ndarray:
+    """A minimal sixel reader: each pixel's colour register (-1 where nothing was drawn). Fails on a
+    pixel drawn twice or a colour used before its palette entry."""
+    header = _SIXEL_HEADER.match(text)
+    assert header is not None and text.endswith("\x1b\\")
+    width, height = int(header.group(1)), int(header.group(2))
+    pixels = np.full((height, width), -1, dtype=np.int16)
+    defined: set[int] = set()
+    colour, x, band, at, end = -1, 0, 0, header.end(), len(text) - 2
+    while at < end:
+        char = text[at]
+        if char == "#":
+            match = _SIXEL_COLOUR.match(text, at)
+            assert match is not None
+            colour, at = int(match.group(1)), match.end()
+            if match.group(2) is not None:
+                defined.add(colour)
+            assert colour in defined
+            continue
+        if char in "$-":
+            x, band, at = 0, band + (char == "-"), at + 1
+            continue
+        count = 1
+        if char == "!":
+            match = _SIXEL_REPEAT.match(text, at)
+            assert match is not None
+            count, at = int(match.group(1)), match.end()
+            char = text[at]
+        bits = ord(char) - 63
+        assert 0 <= bits < 64
+        for column in range(x, x + count):
+            for row in range(6):
+                if bits >> row & 1:
+                    assert pixels[band * 6 + row, column] == -1, "a pixel drawn twice"
+                    pixels[band * 6 + row, column] = colour
+        x, at = x + count, at + 1
+    return pixels
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (6, 2), (7, 3), (13, 37), (36, 64), (5, 1200)])
+@pytest.mark.parametrize("content", ["noise", "smooth", "flat"])
+def test_sixel_draws_every_pixel_once_in_its_quantised_colour(shape: tuple[int, int], content: str) -> None:
+    height, width = shape
+    rng = np.random.default_rng(height * 1000 + width)
+    if content == "noise":
+        frame = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
+    elif content == "smooth":  # long runs broken by a little noise, like a video frame
+        ramp = np.linspace(0, 255, width)[None, :, None] + np.linspace(0, 60, height)[:, None, None]
+        frame = np.clip(ramp + rng.normal(0, 8, (height, width, 3)), 0, 255).astype(np.uint8)
+    else:
+        frame = np.full((height, width, 3), 77, dtype=np.uint8)
+    assert np.array_equal(decode_sixel(sixel_image(frame)), quantise(frame))
+
+
 @pytest.mark.parametrize(
     ("env", "setting", "kitty", "da1", "expected"),
     [

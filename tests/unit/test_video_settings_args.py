@@ -44,6 +44,8 @@ def test_nothing_typed_overrides_nothing() -> None:
         (["--video-size", "640x360"], {"width": 640, "height": 360}),
         (["--video-fps", "5"], {"fps": 5.0}),
         (["--no-video"], {"show_agent_video": False}),
+        (["--graphics", "sixel"], {"graphics": "sixel"}),
+        (["--graphics", "auto"], {"graphics": "auto"}),
     ],
 )
 def test_each_flag(argv: list[str], expected: dict[str, object]) -> None:
@@ -67,6 +69,17 @@ def test_cli_puts_video_flags_under_video_and_they_beat_the_file() -> None:
 def test_a_bad_video_flag_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--video-size", "big"]) == 2
     assert "WIDTHxHEIGHT" in capsys.readouterr().err
+
+
+def test_an_unknown_graphics_protocol_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--graphics", "ascii"]) == 2
+    assert "halfblock" in capsys.readouterr().err
+
+
+def test_the_graphics_flag_beats_the_config_file() -> None:
+    values = cli.cli_settings(cli.build_parser().parse_args(["--graphics", "kitty"]))
+    assert build_settings(values, {"video": {"graphics": "sixel"}}).video.graphics == "kitty"
+    assert build_settings({}, {"video": {"graphics": "sixel"}}).video.graphics == "sixel"
 
 
 def test_config_errors_name_the_video_key() -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
+
+from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels
+from agent_tui.video.graphics_support import Graphics
 
 from ..widgets.agent_state import AgentStateIndicator
 from ..widgets.attributes_panel import AttributesPanel
@@ -25,11 +29,18 @@ class MainScreen(Screen[None]):
     """Pure layout; the app fills the widgets from session events."""
 
     def __init__(
-        self, *, max_transcript_lines: int, clock_format: Callable[[float], str] | None = None
+        self,
+        *,
+        max_transcript_lines: int,
+        clock_format: Callable[[float], str] | None = None,
+        graphics: Graphics = Graphics.HALFBLOCK,
+        cell: CellPixels = FALLBACK_CELL,
     ) -> None:
         super().__init__(id="main")
         self._max_transcript_lines = max_transcript_lines
         self._clock_format = clock_format
+        self._graphics = graphics
+        self._cell = cell
 
     def compose(self) -> ComposeResult:
         yield HeaderBar(id="header")
@@ -39,7 +50,7 @@ class MainScreen(Screen[None]):
             transcript = TranscriptView(max_entries=self._max_transcript_lines, id="transcript", **kwargs)
             transcript.border_title = "Conversation"
             yield transcript
-            video = VideoPanel(id="video-panel")
+            video = VideoPanel(graphics=self._graphics, cell=self._cell, id="video-panel")
             video.border_title = "Agent video"
             yield video
             with Vertical(id="sidebar"):
@@ -58,3 +69,7 @@ class MainScreen(Screen[None]):
                 yield attributes
         yield ChatInput(id="chat")
         yield Footer(id="footer")
+
+    def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
+        # A dialog, the palette or help went on top: a kitty picture would show through it.
+        self.query_one(VideoPanel).covered()
