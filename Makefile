@@ -6,8 +6,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 # Debian packages needed at run and test time: PortAudio for sounddevice; espeak-ng for the demo agent's
 # voice; iproute2 and util-linux (unshare) for the test network namespace; PulseAudio with its ALSA
-# plugin for the virtual audio devices the tests use; tmux for the terminal end-to-end test.
-DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudio-utils libasound2-plugins tmux
+# plugin for the virtual audio devices the tests use; tmux for the terminal end-to-end test; the libxcb
+# libraries mss loads for --screen on X11; xvfb for the virtual X display the screen-share test captures.
+DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudio-utils libasound2-plugins tmux \
+	libxcb1 libxcb-randr0 libxcb-render0 libxcb-shm0 libxcb-xfixes0 xvfb
 EXTRAS := dev,devserver,demo,video
 PYTEST_ARGS ?=
 ARGS ?=

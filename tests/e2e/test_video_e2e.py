@@ -1,9 +1,13 @@
-"""``--video-file`` end to end: a synthetic clip published by the Session reaches a probe participant.
+"""``--video-file`` and ``--screen`` end to end: what the Session publishes reaches a probe participant.
 
 The clip (colour bars over a strip with a marker moving 8 px per frame, generated here) is published
 through :class:`VideoController` → :class:`VideoPublisher` → :meth:`Session.publish_video`, relayed by the
 dev server (VP8 decoded and re-encoded by aiortc) and received by a plain ``rtc.Room`` with the real SDK.
 The probe checks the bar colours, that the marker moves forward at the clip's pace, and the source kind.
+
+The screen share captures a private Xvfb display (:mod:`virtual_display`) painted with four known colours
+and then repainted: the probe checks the size, the source kind, each colour (so a red/blue swap or a flip
+shows) and that the change arrives.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +33,7 @@ from e2e_video import (
     write_clip,
 )
 from livekit import rtc
+from virtual_display import VirtualDisplay, quadrant_colours, running
 
 from agent_tui.devserver import DevServer
 from agent_tui.session import LiteralTokenSource, Session, SessionOptions
@@ -44,6 +50,31 @@ COLOUR_TOLERANCE = 40
 def _rgb(frame: rtc.VideoFrame) -> np.ndarray:
     converted = frame.convert(rtc.VideoBufferType.RGB24)
     return np.frombuffer(converted.data, dtype=np.uint8).reshape(converted.height, converted.width, 3)
+
+
+@pytest.fixture
+def x_display(tmp_path: Path) -> Iterator[VirtualDisplay]:
+    """A private Xvfb display (skipped without Xvfb, failed under CI); DISPLAY is left alone."""
+    with running(tmp_path) as display:
+        yield display
+
+
+def _subscribed_video(
+    probe: rtc.Room,
+) -> asyncio.Future[tuple[rtc.RemoteVideoTrack, rtc.RemoteTrackPublication]]:
+    """The first video track ``probe`` subscribes to, with its publication."""
+    subscribed: asyncio.Future[tuple[rtc.RemoteVideoTrack, rtc.RemoteTrackPublication]] = (
+        asyncio.get_running_loop().create_future()
+    )
+
+    def on_subscribed(
+        track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
+    ) -> None:
+        if isinstance(track, rtc.RemoteVideoTrack) and not subscribed.done():
+            subscribed.set_result((track, publication))
+
+    probe.on("track_subscribed", on_subscribed)
+    return subscribed
 
 
 async def _receive(track: rtc.RemoteVideoTrack, seconds: float) -> list[tuple[float, np.ndarray]]:
@@ -67,17 +98,7 @@ async def test_a_video_file_reaches_a_probe_with_its_colours_and_motion(
 ) -> None:
     clip = write_clip(tmp_path / "bars.mkv")
     probe = await connect("probe")
-    subscribed: asyncio.Future[tuple[rtc.RemoteVideoTrack, rtc.RemoteTrackPublication]] = (
-        asyncio.get_running_loop().create_future()
-    )
-
-    def on_subscribed(
-        track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
-    ) -> None:
-        if isinstance(track, rtc.RemoteVideoTrack) and not subscribed.done():
-            subscribed.set_result((track, publication))
-
-    probe.on("track_subscribed", on_subscribed)
+    subscribed = _subscribed_video(probe)
 
     session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
     warnings: list[str] = []
@@ -120,6 +141,70 @@ async def test_a_video_file_reaches_a_probe_with_its_colours_and_motion(
     span = frames[-1][0] - settled[0][0]
     advanced = sum(steps)
     assert advanced / FPS == pytest.approx(span, rel=0.3), f"{advanced} clip frames in {span:.2f} s"
+
+
+#: The screen before and after the change, as painted: top-left, top-right, bottom-left, bottom-right. Red
+#: and blue (yellow and cyan) in different cells make a red/blue swap or a flipped picture show.
+SCREEN_BEFORE: tuple[tuple[int, int, int], ...] = ((255, 0, 0), (0, 255, 0), (0, 0, 255), (255, 255, 255))
+SCREEN_AFTER: tuple[tuple[int, int, int], ...] = ((255, 255, 0), (255, 0, 255), (0, 255, 255), (0, 0, 0))
+
+
+def _shows(rgb: np.ndarray, colours: tuple[tuple[int, int, int], ...]) -> bool:
+    return all(
+        max(abs(m - e) for m, e in zip(measured, expected, strict=True)) <= COLOUR_TOLERANCE
+        for measured, expected in zip(quadrant_colours(rgb), colours, strict=True)
+    )
+
+
+@pytest.mark.timeout(60)
+async def test_the_screen_reaches_a_probe_as_a_screen_share_with_its_colours_and_changes(
+    dev_server: DevServer, connect: Connector, x_display: VirtualDisplay, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--screen`` for real: mss grabs the Xvfb display, the probe gets it as SCREEN_SHARE at its size,
+    with its colours, and sees the screen change."""
+    x_display.paint(SCREEN_BEFORE)
+    monkeypatch.setenv("DISPLAY", x_display.name)  # only while this test runs
+    probe = await connect("probe")
+    subscribed = _subscribed_video(probe)
+
+    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+    warnings: list[str] = []
+    controller = VideoController(session, VideoSettings(screen=True, fps=FPS), on_warning=warnings.append)
+    await session.start()
+    try:
+        await wait_until(lambda: controller.publishing(SourceKind.SCREEN), what="the screen to be published")
+        track, publication = await asyncio.wait_for(subscribed, timeout=15)
+        assert publication.source == rtc.TrackSource.SOURCE_SCREENSHARE
+        assert not publication.simulcasted
+        receiving = asyncio.ensure_future(_receive(track, seconds=6.0))
+        await asyncio.sleep(2.5)
+        painted_at = time.monotonic()
+        x_display.paint(SCREEN_AFTER)  # returns once the X server has drawn it
+        frames = await receiving
+    finally:
+        await controller.aclose()
+        await session.end()
+    assert warnings == []
+
+    # The SDK's screen-share preset for a screen this narrow is 5 fps (whatever --fps asks), so ~30 frames.
+    sizes = {(rgb.shape[1], rgb.shape[0]) for _, rgb in frames}
+    assert sizes == {x_display.size}, f"received sizes {sizes}, the screen is {x_display.size}"
+    before = [rgb for arrived, rgb in frames if arrived < painted_at]
+    assert len(before) >= 5, f"only {len(before)} frames in the first 2.5 s"
+    for rgb in before[len(before) // 4 :]:
+        assert _shows(rgb, SCREEN_BEFORE), f"the screen was received as {quadrant_colours(rgb)}"
+
+    # The change arrives soon, and from then on every frame shows the new screen.
+    changed = next(
+        (n for n, (arrived, rgb) in enumerate(frames) if arrived >= painted_at and _shows(rgb, SCREEN_AFTER)),
+        None,
+    )
+    assert changed is not None, f"the change never arrived; last frame {quadrant_colours(frames[-1][1])}"
+    assert frames[changed][0] - painted_at < 2.0, f"the change took {frames[changed][0] - painted_at:.2f} s"
+    after = [rgb for _, rgb in frames[changed:]]
+    assert len(after) >= 5, f"only {len(after)} frames after the change"
+    for rgb in after:
+        assert _shows(rgb, SCREEN_AFTER), f"the new screen was received as {quadrant_colours(rgb)}"
 
 
 async def test_no_camera_is_a_warning_and_the_session_goes_on(dev_server: DevServer) -> None:

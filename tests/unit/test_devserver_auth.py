@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import time
+from collections.abc import Callable
 from http import HTTPStatus
 
 import jwt
@@ -71,22 +72,24 @@ def test_publish_sources_restrict_what_may_be_published() -> None:
     assert not AUTHORITY.admit(_token(can_publish=False)).may_publish_source(TrackSource.MICROPHONE)
 
 
+# Tokens are minted inside the test, never at collection: the suite runs longer than their lifetime.
 @pytest.mark.parametrize(
-    ("token", "requested_room", "reason"),
+    ("make_token", "requested_room", "reason"),
     [
-        (None, None, "permissions denied: no access token"),
-        ("not-a-jwt", None, "invalid authorization token"),
-        (_token(secret="x" * 40), None, "invalid token: Signature verification failed"),
-        (_token(key="other"), None, "invalid API key: other"),
-        (_token(ttl=datetime.timedelta(minutes=-5)), None, "invalid token: the token has expired"),
-        (_token(room_join=False), None, "permissions denied: the token has no roomJoin grant"),
-        (_token(), "elsewhere", "permissions denied: the token is for room 'demo', not 'elsewhere'"),
+        (lambda: None, None, "permissions denied: no access token"),
+        (lambda: "not-a-jwt", None, "invalid authorization token"),
+        (lambda: _token(secret="x" * 40), None, "invalid token: Signature verification failed"),
+        (lambda: _token(key="other"), None, "invalid API key: other"),
+        (lambda: _token(ttl=datetime.timedelta(minutes=-5)), None, "invalid token: the token has expired"),
+        (lambda: _token(room_join=False), None, "permissions denied: the token has no roomJoin grant"),
+        (_token, "elsewhere", "permissions denied: the token is for room 'demo', not 'elsewhere'"),
     ],
     ids=["missing", "garbage", "bad-signature", "unknown-key", "expired", "no-join", "wrong-room"],
 )
 def test_bad_tokens_are_refused_with_401_and_a_reason(
-    token: str | None, requested_room: str | None, reason: str
+    make_token: Callable[[], str | None], requested_room: str | None, reason: str
 ) -> None:
+    token = make_token()
     with pytest.raises(TokenRefused) as refused:
         AUTHORITY.admit(token, requested_room=requested_room)
     assert refused.value.status == HTTPStatus.UNAUTHORIZED
