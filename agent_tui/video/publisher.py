@@ -1,9 +1,10 @@
 """One published video track: a reader in a worker thread, an ``rtc.VideoSource``, the Session's track.
 
 The reader opens in a thread (a camera can take a second), then the track is published through
-:meth:`Session.publish_video` with the source kind the agent expects (camera or screen share) and
-simulcast off; frames cross from the thread to the loop through :class:`LatestFrame` and are captured
-there, so the rtc SDK is only ever called from the event loop.
+:meth:`Session.publish_video` with the source kind the agent expects (camera or screen share), simulcast
+off and our frame rate always asked for (see :mod:`.encoding`); frames cross from the thread to the loop
+through :class:`LatestFrame` and are captured there, so the rtc SDK is only ever called from the event
+loop.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from livekit import rtc
 
 from agent_tui.session import Session
 
+from .encoding import default_bitrate
 from .errors import VideoError
 from .frame_handoff import LatestFrame
 from .frame_reader import FrameReader, SourceKind
@@ -74,9 +76,8 @@ class VideoPublisher:
             source = rtc.VideoSource(width, height, is_screencast=self.kind is SourceKind.SCREEN)
             self._source = source
             track = rtc.LocalVideoTrack.create_video_track(self.kind.value, source)
-            encoding = None
-            if self._max_bitrate is not None:
-                encoding = rtc.VideoEncoding(max_bitrate=self._max_bitrate, max_framerate=self._fps)
+            bitrate = self._max_bitrate or default_bitrate(width, height, self._fps)
+            encoding = rtc.VideoEncoding(max_bitrate=bitrate, max_framerate=self._fps)
             self.publication = await self.session.publish_video(
                 track, source=self.kind.track_source, encoding=encoding, simulcast=self._simulcast
             )

@@ -33,6 +33,23 @@ def import_mss() -> Any:
     return mss
 
 
+#: The X11 libraries mss loads at run time (Debian/Ubuntu package names).
+XCB_PACKAGES = "libxcb1 libxcb-randr0 libxcb-render0 libxcb-shm0 libxcb-xfixes0"
+
+
+def screen_open_error(reason: str) -> str:
+    """One line for a screen that could not be opened: a missing X11 library is an install away, anything
+    else means there is no display to capture."""
+    if "library" in reason.lower() and "not found" in reason.lower():
+        return (
+            f"Screen sharing needs the X11 libraries ({reason}) — install them with "
+            f"sudo apt-get install {XCB_PACKAGES}."
+        )
+    return (
+        f"No display to share ({reason}) — screen sharing needs a desktop session (an X11 display on Linux)."
+    )
+
+
 class ScreenReader:
     """Grabs monitor ``monitor`` (1 = first, 0 = all) at most ``fps`` times a second."""
 
@@ -68,10 +85,7 @@ class ScreenReader:
         try:
             grabber = factory()
         except mss.exception.ScreenShotError as error:
-            raise VideoDeviceError(
-                f"No display to share ({error}) — screen sharing needs a desktop session "
-                "(an X11 display on Linux)."
-            ) from None
+            raise VideoDeviceError(screen_open_error(str(error))) from None
         monitors = grabber.monitors
         if not 0 <= self.monitor < len(monitors):
             grabber.close()

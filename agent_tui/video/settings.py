@@ -43,7 +43,9 @@ class VideoSettings(BaseModel):
     )
     fps: float = Field(default=15.0, gt=0, le=60, description="Published frames per second at most.")
     max_bitrate: int | None = Field(
-        default=None, ge=50_000, description="Encoder bitrate cap in bit/s; None: the SDK's choice."
+        default=None,
+        ge=50_000,
+        description="Encoder bitrate cap in bit/s; None: about 0.1 bit per pixel per frame.",
     )
     simulcast: bool = Field(
         default=False, description="Extra low-resolution layers; useless with one subscriber (the agent)."

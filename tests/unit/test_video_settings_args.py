@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from agent_tui import cli
 from agent_tui.config import ConfigError, build_settings
 from agent_tui.video.cli_args import add_video_arguments, parse_size, video_overrides
+from agent_tui.video.encoding import MAX_BITRATE, MIN_BITRATE, default_bitrate
 from agent_tui.video.settings import VideoSettings
 
 pytestmark = pytest.mark.timeout(10)
@@ -98,3 +99,10 @@ def test_graphics_setting_is_checked() -> None:
     assert VideoSettings(graphics="Kitty").graphics == "kitty"
     with pytest.raises(ValidationError, match="halfblock"):
         VideoSettings(graphics="ascii")
+
+
+def test_the_default_bitrate_follows_size_and_rate_within_bounds() -> None:
+    assert default_bitrate(1280, 720, 15) == 1_382_400  # about LiveKit's own 720p presets
+    assert default_bitrate(640, 480, 30) == 2 * default_bitrate(640, 480, 15)
+    assert default_bitrate(64, 64, 1) == MIN_BITRATE
+    assert default_bitrate(3840, 2160, 60) == MAX_BITRATE

@@ -17,7 +17,7 @@ from agent_tui.video.camera_source import CameraReader, capture_input, describe_
 from agent_tui.video.errors import VideoDeviceError, VideoFileError
 from agent_tui.video.file_source import FileReader
 from agent_tui.video.frame_handoff import LatestFrame
-from agent_tui.video.screen_source import ScreenReader
+from agent_tui.video.screen_source import ScreenReader, screen_open_error
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -112,6 +112,12 @@ def test_no_display_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     with pytest.raises(VideoDeviceError, match="No display to share"):
         ScreenReader(1).open()
+
+
+def test_a_missing_x11_library_names_the_packages_not_a_missing_desktop() -> None:
+    line = screen_open_error("Library libxcb-randr.so not found.")
+    assert "apt-get install libxcb1 libxcb-randr0" in line and "desktop" not in line
+    assert "desktop session" in screen_open_error("$DISPLAY not set.")
 
 
 async def test_the_hand_off_delivers_the_newest_frame_on_the_loop() -> None:
