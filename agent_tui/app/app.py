@@ -242,7 +242,7 @@ class AgentTuiApp(App[int]):
         )
         return (
             f"{key} — {self._ptt.method.label}; {support}. Set ptt_method = "
-            f"auto | release | repeat | toggle and ptt_key in [ui]. Esc cancels a turn."
+            f"auto | release | repeat | toggle and ptt_key in [tui]. Esc cancels a turn."
         )
 
     # -- life cycle ---------------------------------------------------------------------------------------
@@ -266,7 +266,7 @@ class AgentTuiApp(App[int]):
         unknown = unknown_binding_ids(self._user_keymap)
         if unknown:
             self.notify(
-                f"Unknown binding ids in [ui.keymap]: {', '.join(unknown)} (see F1).", severity="warning"
+                f"Unknown binding ids in [tui.keymap]: {', '.join(unknown)} (see F1).", severity="warning"
             )
         try:
             self.set_keymap(self._user_keymap)

@@ -1,6 +1,6 @@
 """Every key binding of the app, each with an id so the config file can remap it.
 
-Users remap with ``[ui.keymap]`` in the config file (``mute = "f2,ctrl+g"``), which the app applies with
+Users remap with ``[tui.keymap]`` in the config file (``mute = "f2,ctrl+g"``), which the app applies with
 Textual's ``App.set_keymap``. Keys are chosen so they work while the chat input has focus: function keys
 and control chords, never bare letters, and the push-to-talk key is a priority binding so the input never
 swallows it.

@@ -1,6 +1,6 @@
 """The app's own settings, as one typed model.
 
-The CLI's config file gains a ``[ui]`` table parsed into :class:`UiSettings`; keeping the model here (and
+The CLI's config file gains a ``[tui]`` table parsed into :class:`UiSettings`; keeping the model here (and
 free of file or environment access) lets the app be constructed and tested with plain values while the
 config module owns where the values come from.
 """

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
+from agent_tui.app.screens.help import KEYMAP_EXAMPLE
 from agent_tui.config import (
     ConfigError,
     Settings,
@@ -237,6 +238,11 @@ def test_values_are_normalised(tmp_path: Path) -> None:
     assert loaded.token_endpoint_method == "GET"
     assert loaded.room is None
     assert loaded.transcript == Path("~/t.jsonl").expanduser()
+
+
+def test_the_help_screens_keymap_example_is_a_valid_config_file(tmp_path: Path) -> None:
+    loaded = load_settings({}, config_file=write(tmp_path / "keys.toml", KEYMAP_EXAMPLE + "\n"))
+    assert loaded.tui.keymap == {"mute": "f2,ctrl+g"}
 
 
 def test_missing_explicit_file_is_an_error_but_a_missing_default_is_not(tmp_path: Path) -> None:

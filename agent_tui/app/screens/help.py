@@ -27,6 +27,10 @@ def bindings_table(keymap: dict[str, str]) -> Table:
     return table
 
 
+#: Shown as the remapping example; a test loads it as a config file, so it cannot drift from the schema.
+KEYMAP_EXAMPLE = '[tui.keymap]\nmute = "f2,ctrl+g"'
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,f1,q", "dismiss_help", "Close", show=False),
@@ -48,7 +52,7 @@ class HelpScreen(ModalScreen[None]):
                     "\n\n",
                     ("Keys  ", "bold"),
                     "remap any binding by id in the config file, e.g.\n",
-                    ('[ui.keymap]\nmute = "f2,ctrl+g"', "italic"),
+                    (KEYMAP_EXAMPLE, "italic"),
                     "\n\n",
                     ("Commands  ", "bold"),
                     "ctrl+p opens the palette: mute, mode, devices, send file, call RPC, export, "
