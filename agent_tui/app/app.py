@@ -24,6 +24,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.widgets import Input
 
@@ -525,11 +526,16 @@ class AgentTuiApp(App[int]):
         elapsed = None
         if self._started_at is not None:
             elapsed = (self._stopped_at if self._stopped_at is not None else self._clock()) - self._started_at
-        main.query_one(HeaderBar).set_elapsed(elapsed)
-        if self._animations:
-            main.query_one(AgentStateIndicator).advance()
-        self._refresh_audio_status()
-        self._poll_levels()
+        try:
+            main.query_one(HeaderBar).set_elapsed(elapsed)
+            if self._animations:
+                main.query_one(AgentStateIndicator).advance()
+            self._refresh_audio_status()
+            self._poll_levels()
+        except NoMatches:
+            # A tick can land while the app is closing and the screen's widgets are already gone (seen
+            # once in the video benchmark): there is nothing left to draw, and the app must not crash.
+            return
 
     def _status(self) -> AudioStatus | None:
         if self.audio is None:

@@ -9,6 +9,7 @@ import pytest
 from agent_tui.app.problems import problem_for_audio, problem_for_error
 from agent_tui.app.screens.error_panel import ErrorPanel
 from agent_tui.app.widgets.attributes_panel import AttributesPanel
+from agent_tui.app.widgets.header_bar import HeaderBar
 from agent_tui.audio.errors import AudioDeviceError
 from agent_tui.session import (
     AgentAttributesChanged,
@@ -212,3 +213,12 @@ async def test_a_display_bug_in_one_event_does_not_end_the_app(monkeypatch: pyte
         await emit(pilot, message("m", "x", at=0.0))
         await emit(pilot, *connected())
         assert app.is_running
+
+
+async def test_a_refresh_tick_while_the_screen_is_torn_down_draws_nothing_and_does_not_crash() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.main.query_one(HeaderBar).remove()  # as when the app closes between two ticks
+        app.refresh_now()
+        await pilot.pause()
+        assert app.is_running and app.return_code is None
