@@ -467,11 +467,17 @@ class AgentTuiApp(App[int]):
             panel.show_note("Waiting for the agent's video…")
         self._video_feed.attach(track)
 
+    # The feed runs until the app unmounts, which comes after the screen's widgets are gone: a frame in
+    # between finds no panel and is dropped (size (0, 0) skips it before any conversion).
     def _video_picture_size(self, frame: tuple[int, int]) -> tuple[int, int]:
-        return self.video_panel.picture_size(frame)
+        try:
+            return self.video_panel.picture_size(frame)
+        except NoMatches:
+            return 0, 0
 
     def _show_video_frame(self, rgb: Any) -> None:
-        self.video_panel.show_frame(rgb)
+        with contextlib.suppress(NoMatches):
+            self.video_panel.show_frame(rgb)
 
     def action_toggle_video_panel(self) -> None:
         self._video_open = not self._video_open

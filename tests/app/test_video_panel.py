@@ -138,3 +138,15 @@ def test_snapshot_of_the_agent_video(snap_compare: Any) -> None:
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=(100, 30), run_before=run_before)
+
+
+async def test_a_frame_arriving_after_the_panel_is_gone_is_dropped_quietly() -> None:
+    # The feed runs until the app unmounts, after the screen's widgets are already removed.
+    app = make_app()
+    async with app.run_test(size=(100, 30)):
+        panel = app.video_panel
+        await panel.remove()
+        assert app.video_feed.offer(i420(bars_rgb())) is False
+        frames_drawn = panel.frames_drawn
+        app.video_feed.offer(i420(bars_rgb()))
+        assert panel.frames_drawn == frames_drawn
