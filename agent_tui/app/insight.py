@@ -8,6 +8,10 @@ Placement rules, chosen so the transcript reads top to bottom as the turn happen
 * **Tool calls** get one entry per ``call_id``, written when the call starts (``get_time() …``) and
   rewritten in place by its progress and its result (``get_time() → The time is 12:00.``), so a slow tool
   shows as running and its result lands next to the call, not wherever the transcript has got to.
+  Calls this client did not see live come from the agent's history on join or reconnect (``from_history``):
+  the Session sends them in conversation order with the messages it merges, once per call, so they are
+  drawn the same way, at the agent's time of the call. Their state is unknown, so a history call without
+  a result is not listed as running in the info panel until the agent reports on it live.
 * **Latency badges** get one entry per turn. The figures of a turn arrive at three moments: the agent's
   figures for the user's side (end of turn) when it commits the user's message, our own measurement when
   the reply's first sound reaches us, and the agent's figures for its reply (e2e, LLM, TTS) when it
@@ -119,6 +123,14 @@ class _Tool:
     name: str
     arguments: str | None
     finished: bool = False
+    from_history: bool = False
+
+
+def _shown_at(event: ToolCall | ToolResult) -> float:
+    """A live call is shown when it reached us; one from the history at the agent's time, when it has one."""
+    if event.from_history and event.created_at is not None:
+        return event.created_at
+    return event.at
 
 
 class InsightPresenter:
@@ -192,7 +204,11 @@ class InsightPresenter:
         if event.call_id in self._tools:
             return
         tool = _Tool(
-            key=f"tool:{self._epoch}:{event.call_id}", at=event.at, name=event.name, arguments=event.arguments
+            key=f"tool:{self._epoch}:{event.call_id}",
+            at=_shown_at(event),
+            name=event.name,
+            arguments=event.arguments,
+            from_history=event.from_history,
         )
         self._tools[event.call_id] = tool
         self._write_tool(tool, f"{tool_signature(tool.name, tool.arguments)} …")
@@ -201,6 +217,7 @@ class InsightPresenter:
         tool = self._tools.get(event.call_id)
         if tool is None or tool.finished:
             return
+        tool.from_history = False  # the agent reports on it live: it is running
         signature = tool_signature(tool.name, tool.arguments)
         if event.phase == "call_updated" and event.message:
             self._write_tool(tool, f"{signature} … {clip(event.message)}")
@@ -212,7 +229,10 @@ class InsightPresenter:
         tool = self._tools.get(event.call_id)
         if tool is None:  # the agent reported only the result: show it on its own
             tool = _Tool(
-                key=f"tool:{self._epoch}:{event.call_id}", at=event.at, name=event.name, arguments=None
+                key=f"tool:{self._epoch}:{event.call_id}",
+                at=_shown_at(event),
+                name=event.name,
+                arguments=None,
             )
             self._tools[event.call_id] = tool
         tool.finished = True
@@ -232,7 +252,7 @@ class InsightPresenter:
                 label="tool",
             )
         )
-        running = tuple(t.name for t in self._tools.values() if not t.finished)
+        running = tuple(t.name for t in self._tools.values() if not t.finished and not t.from_history)
         self.panel.set_running_tools(running)
 
     # -- latency badges -----------------------------------------------------------------------------

@@ -27,12 +27,19 @@ e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
 Version 2 added what the agent's session stream (``lk.agent.session``, livekit-agents 1.8+) says, with
 the fields of :mod:`agent_tui.session.insight_events`: ``agent_session_state``, ``user_state``,
 ``user_transcript`` (final ones), ``conversation_item``, ``turn_metrics`` (``metrics``: ``end_of_turn_ms``,
-``llm_ttft_ms``, ``tts_ttfb_ms``, ``e2e_ms``, …), ``tool_call`` (``name``, ``arguments``, ``call_id``),
-``tool_result`` (``name``, ``output``, ``is_error``, ``call_id``), ``tool_update``, ``session_usage``,
-``agent_error``, ``overlapping_speech``, ``false_interruption``, ``chat_history``, ``agent_info``,
-``agent_framework``; and what this client measures: ``voice_latency`` (``turn``, ``latency_ms``, ``source``)
-and, before ``end``, ``voice_latency_summary`` (``client`` and ``agent``: ``count``, ``p50_ms``, ``p95_ms``,
-``max_ms``, ``mean_ms``). Every duration is in milliseconds; a missing figure is null.
+``llm_ttft_ms``, ``tts_ttfb_ms``, ``e2e_ms``, …), ``tool_call`` (``name``, ``arguments``, ``call_id``,
+``from_history``), ``tool_result`` (``name``, ``output``, ``is_error``, ``call_id``, ``from_history``),
+``tool_update``, ``session_usage``, ``agent_error``, ``overlapping_speech``, ``false_interruption``,
+``chat_history``, ``agent_info``, ``agent_framework``; and what this client measures: ``voice_latency``
+(``turn``, ``latency_ms``, ``source``) and, before ``end``, ``voice_latency_summary`` (``client`` and
+``agent``: ``count``, ``p50_ms``, ``p95_ms``, ``max_ms``, ``mean_ms``). Every duration is in milliseconds;
+a missing figure is null.
+
+A run that joins late or reconnects also gets the tool calls it did not see live from the agent's history:
+``tool_call`` / ``tool_result`` lines with ``from_history`` true (false on live ones; added within version
+2), right after the ``chat_history`` line, in conversation order with the ``message`` lines merged from
+it, and ``created_at`` the agent's time of the call. Each ``call_id`` has at most one ``tool_call`` and one
+``tool_result``, whichever source brought it first.
 
 Readers should ignore unknown types and fields: new ones may appear without a version bump; ``v`` changes
 only when a field is removed or changes meaning. ``--transcript FILE`` holds the ``message`` lines only, in

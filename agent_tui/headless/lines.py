@@ -56,10 +56,10 @@ def render(record: Record) -> str | None:
         case "end":
             body = f"ended: {record['reason']} (exit {record['exit_code']})"
         case "tool_call":
-            body = f"tool call: {record['name']}({_oneline(record['arguments'])})"
+            body = f"tool call: {record['name']}({_oneline(record['arguments'])}){_history(record)}"
         case "tool_result":
             outcome = "failed" if record["is_error"] else "→"
-            body = f"tool {record['name']} {outcome} {_oneline(record['output'])}"
+            body = f"tool {record['name']} {outcome} {_oneline(record['output'])}{_history(record)}"
         case "turn_metrics":
             figures = _figures(record["metrics"])
             if not figures:
@@ -78,6 +78,11 @@ def render(record: Record) -> str | None:
             return None
     clock = datetime.fromtimestamp(record["at"]).strftime("%H:%M:%S")
     return f"{clock} {body}"
+
+
+def _history(record: Record) -> str:
+    """Marks a tool call or result this run did not see live but found in the agent's history."""
+    return " (from history)" if record.get("from_history") else ""
 
 
 _METRIC_LABELS = (

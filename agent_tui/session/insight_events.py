@@ -256,7 +256,9 @@ class TurnMetrics(InsightEvent):
 class ToolCall(InsightEvent):
     """The agent started (or, for agents that only report afterwards, ran) a function tool.
 
-    Emitted once per ``call_id`` whichever message announced it first.
+    Emitted once per ``call_id`` whichever message announced it first. ``from_history`` marks a call this
+    client did not see live but found in the agent's history when it joined or reconnected (see
+    :mod:`.history`); ``created_at`` is then the agent's time of the call.
     """
 
     type: ClassVar[str] = "tool_call"
@@ -265,11 +267,15 @@ class ToolCall(InsightEvent):
     arguments: str
     id: str = ""
     created_at: float | None = None
+    from_history: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)
 class ToolResult(InsightEvent):
-    """A function tool finished; ``output`` is what was handed back to the LLM. Once per ``call_id``."""
+    """A function tool finished; ``output`` is what was handed back to the LLM. Once per ``call_id``.
+
+    ``from_history`` as for :class:`ToolCall`: the result was found in the fetched history, not seen live.
+    """
 
     type: ClassVar[str] = "tool_result"
     call_id: str
@@ -277,6 +283,7 @@ class ToolResult(InsightEvent):
     output: str
     is_error: bool
     created_at: float | None = None
+    from_history: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

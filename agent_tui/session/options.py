@@ -34,5 +34,6 @@ class SessionOptions:
     participant_attributes: Mapping[str, str] = field(default_factory=dict)
     agent_connect_timeout: float = DEFAULT_AGENT_CONNECT_TIMEOUT
     room_connect_timeout: float = DEFAULT_ROOM_CONNECT_TIMEOUT
-    #: Keep at most this many messages in memory (None: all); long sessions stay bounded.
+    #: Keep at most this many messages in memory, and remember as many tool calls (None: all); long
+    #: sessions stay bounded.
     max_messages: int | None = None

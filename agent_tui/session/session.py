@@ -54,12 +54,13 @@ from .events import (
     MessageChanged,
     SessionEvent,
 )
-from .insight_events import ChatHistory, ChatMessageItem
+from .history import ToolCallLedger, merge_history
+from .insight_events import ChatHistory, ToolCall, ToolResult
 from .options import SessionOptions, generate_room_name
 from .redact import redact
 from .token_source import TokenSource
 from .token_types import ConnectionDetails, TokenRequest
-from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, Speaker, TranscriptAssembler
+from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +129,8 @@ class Session:
         self._agent = AgentStateMachine()
         self._last_agent = self._agent.snapshot
         self._transcript = TranscriptAssembler("", max_messages=self.options.max_messages)
+        #: The tool calls shown so far (live or from the agent's history), so none is shown twice.
+        self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self._mic_publication: rtc.LocalTrackPublication | None = None
         self._mic_track: rtc.LocalAudioTrack | None = None
         self._agent_audio: tuple[rtc.RemoteAudioTrack, str] | None = None
@@ -465,6 +468,7 @@ class Session:
         self._transcript = TranscriptAssembler(
             room.local_participant.identity, max_messages=self.options.max_messages
         )
+        self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self.insight.start()
         for method, handler in self._rpc_methods.items():
             room.local_participant.register_rpc_method(method, handler)
@@ -710,27 +714,24 @@ class Session:
         return AgentInsight(emit=self._emit_insight, send_bytes=self.send_bytes)
 
     def _emit_insight(self, event: SessionEvent) -> None:
+        if isinstance(event, ToolCall | ToolResult) and not self._tools.admit(event):
+            return  # the fetched history already showed this call (or its result)
         self.events.emit(event)
         if isinstance(event, ChatHistory):
             self._merge_history(event)
 
     def _merge_history(self, history: ChatHistory) -> None:
-        """Show what the agent said before we joined (or while we were away) in the transcript."""
-        local = self.local_identity or ""
-        agent = self._last_agent.identity or ""
-        for item in history.items:
-            if not isinstance(item, ChatMessageItem) or item.role not in ("user", "assistant"):
-                continue
-            speaker = Speaker.USER if item.role == "user" else Speaker.AGENT
-            message = self._transcript.history(
-                message_id=item.id,
-                speaker=speaker,
-                participant_identity=local if speaker is Speaker.USER else agent,
-                text=item.text,
-                first_seen=item.created_at or time.time(),
-            )
-            if message is not None:
-                self._emit_message(message, new=True)
+        """Show what happened before we joined (or while we were away): the messages and tool calls we
+        did not see, in conversation order (:mod:`.history`)."""
+        for event in merge_history(
+            history.items,
+            transcript=self._transcript,
+            tools=self._tools,
+            local_identity=self.local_identity or "",
+            agent_identity=self._last_agent.identity or "",
+            now=time.time(),
+        ):
+            self.events.emit(event)
 
     def _on_byte_stream(self, reader: rtc.ByteStreamReader, participant_identity: str) -> None:
         self._spawn(self._read_byte_stream(reader, participant_identity))

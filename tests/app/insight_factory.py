@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from agent_tui.session import Session, SessionEvent
 from agent_tui.session.insight_events import (
     AgentFramework,
     AgentInfo,
+    ChatHistory,
+    ChatItem,
+    ChatMessageItem,
+    FunctionCallItem,
+    FunctionCallOutputItem,
     ToolCall,
     ToolResult,
     TurnMetrics,
@@ -52,3 +58,34 @@ def voice_turn_with_tool() -> list[object]:
             at=T0 + 13,
         ),
     ]
+
+
+def history_of_a_time_turn(at: float) -> ChatHistory:
+    """The agent's answer to the history request after a typed turn with a tool call, as decoded."""
+    items: tuple[ChatItem, ...] = (
+        ChatMessageItem(id="item_u1", role="user", text="what time is it", created_at=at),
+        FunctionCallItem(
+            id="item_f1", call_id="call_1", name="get_time", arguments="{}", created_at=at + 0.5
+        ),
+        FunctionCallOutputItem(
+            id="item_o1",
+            call_id="call_1",
+            name="get_time",
+            output="03:11",
+            is_error=False,
+            created_at=at + 0.6,
+        ),
+        ChatMessageItem(id="item_a1", role="assistant", text="The time is 03:11.", created_at=at + 1),
+    )
+    return ChatHistory(items=items)
+
+
+def from_the_agent(session: Session, *events: SessionEvent) -> None:
+    """Hand ``events`` to the Session as its agent-session reader does: the fetched history as the answer
+    to the history request, anything else as a live event. The Session's own rules (the history merge,
+    each tool call once) then decide what reaches the bus and so the app."""
+    for event in events:
+        if isinstance(event, ChatHistory):
+            session.insight._emit(event)
+        else:
+            session.insight._on_event(event)

@@ -19,6 +19,7 @@ from agent_tui.session import AgentJoined
 from agent_tui.session.insight_events import (
     AgentError,
     AgentFramework,
+    ChatHistory,
     LatencyStats,
     ToolCall,
     ToolResult,
@@ -31,7 +32,13 @@ from agent_tui.session.insight_events import (
 
 from .conftest import T0, emit, make_app, notes
 from .events_factory import agent_listening, message
-from .insight_factory import INSTRUCTIONS, agent_info, voice_turn_with_tool
+from .insight_factory import (
+    INSTRUCTIONS,
+    agent_info,
+    from_the_agent,
+    history_of_a_time_turn,
+    voice_turn_with_tool,
+)
 from .screen_text import screen_text
 
 pytestmark = pytest.mark.timeout(30)
@@ -128,6 +135,87 @@ async def test_tool_progress_and_cancellation_update_the_entry_and_a_repeat_is_i
         # a late result of a cancelled call does not reopen it; an unknown call's result stands alone
         await emit(pilot, ToolResult(call_id="zz", name="get_time", output="12:00", is_error=False))
         assert [e.text for e in entries(app, EntryKind.TOOL)][-1] == "get_time → 12:00"
+
+
+def conversation(app: object) -> list[tuple[EntryKind, str]]:
+    """The transcript's messages and tool lines, in the order they are drawn (notices left out)."""
+    view = app.main.query_one(TranscriptView)  # type: ignore[attr-defined]
+    shown = (EntryKind.USER, EntryKind.AGENT, EntryKind.TOOL, EntryKind.ERROR)
+    return [(e.kind, e.text) for e in view.entries if e.kind in shown]
+
+
+async def test_a_late_joiner_sees_the_historys_tool_call_between_the_messages_it_belongs_to() -> None:
+    app = make_app()
+    async with app.run_test(size=(110, 30)) as pilot:
+        await emit(pilot, *agent_listening(), *agent_info())
+        # The turn happened a minute before we joined; the history fetched on join is all we get of it.
+        from_the_agent(app.session, history_of_a_time_turn(T0 - 60))
+        await pilot.pause()
+        await pilot.pause()
+        assert conversation(app) == [
+            (EntryKind.USER, "what time is it"),
+            (EntryKind.TOOL, "get_time() → 03:11"),
+            (EntryKind.AGENT, "The time is 03:11."),
+        ]
+        [tool] = entries(app, EntryKind.TOOL)
+        assert tool.at == T0 - 59.5  # the agent's time of the call, as for the messages around it
+        rows = [row.strip() for row in screen_text(app).splitlines()]
+        question = next(i for i, row in enumerate(rows) if "what time is it" in row)
+        answer = next(i for i, row in enumerate(rows) if "The time is 03:11." in row)
+        tool_row = next(i for i, row in enumerate(rows) if "tool   get_time() → 03:11" in row)
+        assert question < tool_row < answer
+        assert "11:59:00 tool   get_time() → 03:11" in rows[tool_row]
+        assert "running" not in screen_text(app)  # a finished call, not a running one
+
+
+async def test_a_call_seen_live_is_drawn_once_when_a_reconnect_fetches_the_history_again() -> None:
+    app = make_app()
+    async with app.run_test(size=(110, 30)) as pilot:
+        await emit(pilot, *agent_listening())
+        history = history_of_a_time_turn(T0 + 1)
+        # Joined just after the question (the history on join has it), then saw the tool call live ...
+        from_the_agent(
+            app.session,
+            ChatHistory(items=history.items[:1]),
+            ToolCall(call_id="call_1", name="get_time", arguments="{}", at=T0 + 2),
+            ToolResult(call_id="call_1", name="get_time", output="03:11", is_error=False, at=T0 + 2.1),
+        )
+        await pilot.pause()
+        await pilot.pause()
+        # ... and lost the connection before the answer; the history fetched on reconnect has it all.
+        from_the_agent(app.session, history)
+        await pilot.pause()
+        await pilot.pause()
+        assert conversation(app) == [
+            (EntryKind.USER, "what time is it"),
+            (EntryKind.TOOL, "get_time() → 03:11"),
+            (EntryKind.AGENT, "The time is 03:11."),
+        ]
+        [tool] = entries(app, EntryKind.TOOL)
+        assert tool.at == T0 + 2  # the live entry, kept
+
+
+async def test_a_history_call_without_its_result_is_not_shown_as_running_until_the_agent_reports_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(110, 30)) as pilot:
+        await emit(pilot, *agent_listening(), *agent_info())
+        history = history_of_a_time_turn(T0 - 5)
+        from_the_agent(app.session, ChatHistory(items=history.items[:2]))  # joined while the tool ran
+        await pilot.pause()
+        await pilot.pause()
+        [tool] = entries(app, EntryKind.TOOL)
+        assert tool.text == "get_time() …"
+        assert "running get_time" not in screen_text(app)
+        # the live report of the call is a repeat (dropped); its result completes the line in place
+        from_the_agent(
+            app.session,
+            ToolCall(call_id="call_1", name="get_time", arguments="{}"),
+            ToolResult(call_id="call_1", name="get_time", output="03:11", is_error=False),
+        )
+        await pilot.pause()
+        await pilot.pause()
+        [tool] = entries(app, EntryKind.TOOL)
+        assert tool.text == "get_time() → 03:11" and tool.at == T0 - 4.5
 
 
 # -- latency badges ----------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ What the agent's session stream (``lk.agent.session``) gives a client, checked w
 - a typed "what time is it" makes the demo's LLM call its ``get_time`` function tool: the CLI's ``--json``
   shows ``tool_call`` and ``tool_result`` (with the time the agent then says) and ``turn_metrics``, and
   ``--metrics`` writes the turn's figures;
-- a client that joins after a turn sees that turn in its transcript, from the history it fetched on join;
+- a client that joins after a turn sees that turn in its transcript, from the history it fetched on join,
+  with the ``get_time`` call and its result between the question and the answer (and a late ``--json``
+  run writes them as ``tool_call`` / ``tool_result`` lines marked ``from_history``);
 - text mode stops the agent's audio (no energy on its track while it answers) and turning it off brings
   the voice back;
 - a spoken question (espeak-ng WAV through the audio engine) gives a client-measured latency between the
@@ -23,6 +25,7 @@ import json
 import math
 import os
 import re
+import signal
 import sys
 import time
 import wave
@@ -47,6 +50,7 @@ from agent_tui.session import (
     AgentState,
     CachingTokenSource,
     LocalTokenSource,
+    MessageChanged,
     Session,
     SessionEvent,
     SessionOptions,
@@ -301,10 +305,77 @@ async def test_a_client_joining_after_a_turn_sees_it_from_the_fetched_history(
         # ... merged into its transcript, in the order it happened, though it never saw them live
         transcript = [(m.speaker, m.text) for m in late.messages]
         assert transcript.index((Speaker.USER, QUESTION)) < transcript.index((Speaker.AGENT, answer))
-        assert not of_type(late_events, ToolCall)  # the late client saw no live tool event
+        # ... with the tool call from the history, once, with its result, between the question and the answer
+        [late_call] = of_type(late_events, ToolCall)
+        [late_result] = of_type(late_events, ToolResult)
+        assert late_call.from_history and late_result.from_history  # it saw no live tool event
+        assert (late_call.call_id, late_call.name) == (call.call_id, "get_time")
+        assert json.loads(late_call.arguments or "{}") == json.loads(call.arguments or "{}")
+        assert (late_result.call_id, late_result.output) == (call.call_id, result.output)
+        assert not late_result.is_error
+        merged = [
+            e.message.text if isinstance(e, MessageChanged) else type(e).__name__
+            for e in late_events
+            if isinstance(e, MessageChanged | ToolCall | ToolResult)
+        ]
+        assert (
+            merged.index(QUESTION)
+            < merged.index("ToolCall")
+            < merged.index("ToolResult")
+            < merged.index(answer)
+        )
+
+        # A late headless run writes the same call as JSON Lines, marked as coming from the history.
+        records = await late_json_run(dev_server, "user-3")
+        [history_call] = [r for r in records if r["type"] == "tool_call"]
+        [history_result] = [r for r in records if r["type"] == "tool_result"]
+        assert history_call["from_history"] and history_result["from_history"]
+        assert (history_call["call_id"], history_call["name"]) == (call.call_id, "get_time")
+        assert (history_result["call_id"], history_result["output"]) == (call.call_id, result.output)
+        order = [r["text"] if r["type"] == "message" else r["type"] for r in records]
+        assert (
+            order.index("chat_history")
+            < order.index(QUESTION)
+            < order.index("tool_call")
+            < order.index("tool_result")
+            < order.index(answer)
+        )
     finally:
         await late.end()
         await first.end()
+
+
+async def late_json_run(server: DevServer, identity: str) -> list[dict[str, object]]:
+    """``agent-tui --json`` joining the room without a dispatch of its own, until it has written the
+    history's ``tool_result`` (or 30 s passed); then SIGINT, and every line it wrote."""
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, "--json", "--url", server.url, "--room", ROOM, "--identity", identity, "--no-audio",
+        "--exit-when", "never",
+        env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    lines: list[bytes] = []
+
+    async def until_the_result() -> None:
+        assert process.stdout is not None
+        while line := await process.stdout.readline():
+            lines.append(line)
+            if json.loads(line)["type"] == "tool_result":
+                return
+
+    try:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(until_the_result(), timeout=30)
+        with contextlib.suppress(ProcessLookupError):  # already gone: its lines say why
+            process.send_signal(signal.SIGINT)
+        rest, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    records = [json.loads(line) for line in [*lines, *rest.splitlines()]]
+    assert records and records[-1]["type"] == "end", err.decode()
+    return records
 
 
 # -- (3) text mode ----------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionWarning,
 )
+from agent_tui.session.insight_events import ToolCall, ToolResult
 from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 AT = 1_700_000_000.25  # 2023-11-14T22:13:20.250Z
@@ -162,6 +163,61 @@ CASES: list[tuple[OutputEvent, str, dict[str, object], str]] = [
         "end",
         {"exit_code": 0, "reason": "every message was answered"},
         "ended: every message was answered (exit 0)",
+    ),
+    (
+        ToolCall(
+            at=AT, call_id="c1", name="lookup", arguments='{"city": "Paris"}', id="i1", created_at=AT - 1
+        ),
+        "tool_call",
+        {
+            "call_id": "c1",
+            "name": "lookup",
+            "arguments": '{"city": "Paris"}',
+            "id": "i1",
+            "created_at": AT - 1,
+            "from_history": False,
+        },
+        'tool call: lookup({"city": "Paris"})',
+    ),
+    (
+        # a run that joined late: the call came from the agent's history, not live
+        ToolCall(at=AT, call_id="c1", name="get_time", arguments="{}", created_at=AT - 60, from_history=True),
+        "tool_call",
+        {
+            "call_id": "c1",
+            "name": "get_time",
+            "arguments": "{}",
+            "id": "",
+            "created_at": AT - 60,
+            "from_history": True,
+        },
+        "tool call: get_time({}) (from history)",
+    ),
+    (
+        ToolResult(at=AT, call_id="c1", name="get_time", output="03:11", is_error=False, from_history=True),
+        "tool_result",
+        {
+            "call_id": "c1",
+            "name": "get_time",
+            "output": "03:11",
+            "is_error": False,
+            "created_at": None,
+            "from_history": True,
+        },
+        "tool get_time → 03:11 (from history)",
+    ),
+    (
+        ToolResult(at=AT, call_id="c2", name="lookup", output="no such city", is_error=True),
+        "tool_result",
+        {
+            "call_id": "c2",
+            "name": "lookup",
+            "output": "no such city",
+            "is_error": True,
+            "created_at": None,
+            "from_history": False,
+        },
+        "tool lookup failed no such city",
     ),
 ]
 
