@@ -434,21 +434,9 @@ class AgentSessionDecoder:
                 TurnMetrics(message_id=item.id, role=item.role, metrics=item.metrics, created_at=at)
             )
         elif isinstance(item, FunctionCallItem) and self._first(self._announced_calls, item.call_id):
-            events.append(
-                ToolCall(
-                    call_id=item.call_id, name=item.name, arguments=item.arguments, id=item.id, created_at=at
-                )
-            )
+            events.append(ToolCall.of(item, created_at=at))
         elif isinstance(item, FunctionCallOutputItem) and self._first(self._reported_results, item.call_id):
-            events.append(
-                ToolResult(
-                    call_id=item.call_id,
-                    name=item.name,
-                    output=item.output,
-                    is_error=item.is_error,
-                    created_at=at,
-                )
-            )
+            events.append(ToolResult.of(item, created_at=at))
         return events
 
     def _calls(self, calls: Iterable[pb.FunctionCall], at: float | None) -> list[InsightEvent]:

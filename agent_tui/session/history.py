@@ -139,27 +139,7 @@ def merge_history(
                 events.append(MessageChanged(message=message, new=True, at=now))
         elif isinstance(item, FunctionCallItem):
             if tools.announce(item.call_id):
-                events.append(
-                    ToolCall(
-                        call_id=item.call_id,
-                        name=item.name,
-                        arguments=item.arguments,
-                        id=item.id,
-                        created_at=item.created_at,
-                        from_history=True,
-                        at=now,
-                    )
-                )
+                events.append(ToolCall.of(item, created_at=item.created_at, from_history=True, at=now))
         elif isinstance(item, FunctionCallOutputItem) and tools.finish(item.call_id):
-            events.append(
-                ToolResult(
-                    call_id=item.call_id,
-                    name=item.name,
-                    output=item.output,
-                    is_error=item.is_error,
-                    created_at=item.created_at,
-                    from_history=True,
-                    at=now,
-                )
-            )
+            events.append(ToolResult.of(item, created_at=item.created_at, from_history=True, at=now))
     return events

@@ -269,6 +269,11 @@ class ToolCall(InsightEvent):
     created_at: float | None = None
     from_history: bool = False
 
+    @classmethod
+    def of(cls, item: FunctionCallItem, **fields: Any) -> ToolCall:
+        """The event for a conversation item (live or from history); ``fields`` sets the rest."""
+        return cls(call_id=item.call_id, name=item.name, arguments=item.arguments, id=item.id, **fields)
+
 
 @dataclass(frozen=True, kw_only=True)
 class ToolResult(InsightEvent):
@@ -284,6 +289,11 @@ class ToolResult(InsightEvent):
     is_error: bool
     created_at: float | None = None
     from_history: bool = False
+
+    @classmethod
+    def of(cls, item: FunctionCallOutputItem, **fields: Any) -> ToolResult:
+        """The event for a conversation item (live or from history); ``fields`` sets the rest."""
+        return cls(call_id=item.call_id, name=item.name, output=item.output, is_error=item.is_error, **fields)
 
 
 @dataclass(frozen=True, kw_only=True)
