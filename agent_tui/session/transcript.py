@@ -76,6 +76,11 @@ class TranscriptAssembler:
         self._segments: dict[str, _Segment] = {}  # by stream id, while the stream is open
         self._ids: dict[tuple[str, str], str] = {}  # segment key -> message id
         self._keys: dict[str, tuple[str, str]] = {}  # message id -> segment key, to forget evicted ones
+        # History items matched to a message seen live (history id -> live id, and back), so each live
+        # message stands for one history item only, and a re-fetched history matches the same way.
+        self._claims: dict[str, str] = {}
+        self._claimed_by: dict[str, str] = {}
+        self._from_history: set[str] = set()
         self._max_messages = max_messages
 
     @property
@@ -173,15 +178,24 @@ class TranscriptAssembler:
     ) -> Message | None:
         """A message from the agent's own record of the conversation (fetched on join or reconnect).
 
-        Added only when the list has nothing from the same speaker with the same text: what we saw live
-        keeps its place and its id, and only what we missed (we joined late, or were away) is added.
+        What we saw live keeps its place and its id: a history item is matched to a live message from the
+        same speaker with the same text that no other history item has matched yet, and only what we
+        missed (we joined late, or were away) is added — so a second "yes" we did not hear still shows.
         """
         wanted = " ".join(text.split())
-        if not wanted or message_id in self._messages:
+        if not wanted or message_id in self._messages or message_id in self._claims:
             return None
         for message in self._messages.values():
-            if message.speaker is speaker and " ".join(message.text.split()) == wanted:
+            if (
+                message.speaker is speaker
+                and message.id not in self._claimed_by
+                and message.id not in self._from_history
+                and " ".join(message.text.split()) == wanted
+            ):
+                self._claims[message_id] = message.id
+                self._claimed_by[message.id] = message_id
                 return None
+        self._from_history.add(message_id)
         message = Message(
             id=message_id,
             speaker=speaker,
@@ -198,6 +212,9 @@ class TranscriptAssembler:
         self._segments.clear()
         self._ids.clear()
         self._keys.clear()
+        self._claims.clear()
+        self._claimed_by.clear()
+        self._from_history.clear()
 
     def _store(self, message: Message) -> Message:
         self._messages[message.id] = message
@@ -207,4 +224,6 @@ class TranscriptAssembler:
             key = self._keys.pop(oldest, None)
             if key is not None:
                 self._ids.pop(key, None)
+            self._from_history.discard(oldest)
+            self._claimed_by.pop(oldest, None)  # its history item stays claimed: a re-fetch skips it
         return message

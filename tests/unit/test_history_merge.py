@@ -157,6 +157,21 @@ def test_a_re_fetched_history_adds_only_what_is_new() -> None:
     ]
 
 
+def test_each_message_seen_live_stands_for_one_history_item_only() -> None:
+    merger = Merger()
+    merger.transcript.chat(message_id="live-1", participant_identity=AGENT, text="yes", now=T)
+    history = [said("h1", "assistant", "yes", T), said("h2", "assistant", "yes", T + 1)]
+    # The first "yes" is the one heard live; the second was said while we were away and must show.
+    assert shape(merger.merge(history)) == ["agent:yes"]
+    assert [m.id for m in merger.transcript.messages] == ["live-1", "h2"]
+    assert merger.merge(history) == []  # a re-fetch matches the same way
+
+
+def test_two_equal_messages_both_missed_both_show() -> None:
+    history = [said("h1", "user", "yes", T), said("h2", "user", "yes", T + 1)]
+    assert shape(Merger().merge(history)) == ["user:yes", "user:yes"]
+
+
 def test_a_call_seen_live_is_not_repeated_by_the_history() -> None:
     merger = Merger()
     assert merger.tools.admit(ToolCall(call_id="call_1", name="get_time", arguments="{}"))
