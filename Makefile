@@ -13,8 +13,14 @@ DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudi
 EXTRAS := dev,devserver,demo,video
 PYTEST_ARGS ?=
 ARGS ?=
+# The open-source LiveKit server the end-to-end tests also run against, built from its Go module (no cgo)
+# into a git-ignored folder. Pinned here and nowhere else; a new version builds beside the old one.
+LIVEKIT_SERVER_VERSION := v1.13.5
+LIVEKIT_SERVER_DIR := .tools/livekit-server-$(LIVEKIT_SERVER_VERSION)
+LIVEKIT_SERVER := .tools/bin/livekit-server
+GO_MIN := 1.26
 
-.PHONY: install system-packages test lint run bench soak clean
+.PHONY: install system-packages test lint run bench soak clean livekit-server livekit-server-if-go
 
 install: system-packages $(VENV)/.installed
 
@@ -39,12 +45,35 @@ system-packages:
 	echo "Installing Debian packages:$$missing"; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
-test: install
+test: install livekit-server-if-go
 	tests/netns/run $(PY) -m pytest $(PYTEST_ARGS)
+
+# Builds livekit-server when it is missing (a cold build takes a few minutes on 2 cores; Go keeps its
+# module and build caches, so a rebuild is quick). Needs Go $(GO_MIN) or later.
+livekit-server: $(LIVEKIT_SERVER_DIR)/livekit-server
+	@ln -sfn ../livekit-server-$(LIVEKIT_SERVER_VERSION)/livekit-server $(LIVEKIT_SERVER)
+
+$(LIVEKIT_SERVER_DIR)/livekit-server:
+	@command -v go >/dev/null 2>&1 || { echo "livekit-server is built with Go $(GO_MIN) or later, and 'go' is not on PATH: install Go (https://go.dev/doc/install)"; exit 1; }
+	@have=$$(go env GOVERSION | sed 's/^go//'); \
+	if [ "$$(printf '%s\n%s\n' "$(GO_MIN)" "$$have" | sort -V | head -n 1)" != "$(GO_MIN)" ]; then \
+	  echo "livekit-server $(LIVEKIT_SERVER_VERSION) needs Go $(GO_MIN) or later; this is Go $$have"; exit 1; fi
+	@mkdir -p $(LIVEKIT_SERVER_DIR) .tools/bin
+	@echo "Building livekit-server $(LIVEKIT_SERVER_VERSION) from its Go module (a few minutes the first time)"
+	CGO_ENABLED=0 GOTOOLCHAIN=local GOFLAGS=-buildvcs=false GOBIN=$(abspath $(LIVEKIT_SERVER_DIR)) \
+	  go install github.com/livekit/livekit-server/cmd/server@$(LIVEKIT_SERVER_VERSION)
+	mv $(LIVEKIT_SERVER_DIR)/server $@
+
+# What `make test` uses: livekit-server, built first where Go is new enough; without it, the tests that
+# need it skip and say how to get it.
+livekit-server-if-go:
+	@if command -v go >/dev/null 2>&1 && [ "$$(printf '%s\n%s\n' "$(GO_MIN)" "$$(go env GOVERSION | sed 's/^go//')" | sort -V | head -n 1)" = "$(GO_MIN)" ]; then \
+	  $(MAKE) --no-print-directory livekit-server; \
+	else echo "Go $(GO_MIN)+ not found: the tests against livekit-server will skip (install Go, then 'make livekit-server')"; fi
 
 lint: install
 	$(VENV)/bin/ruff check agent_tui tests bench
-	$(VENV)/bin/mypy agent_tui/session agent_tui/headless agent_tui/config.py agent_tui/cli.py agent_tui/exit_codes.py agent_tui/paths.py agent_tui/logging_setup.py agent_tui/token_choice.py agent_tui/session_setup.py
+	$(VENV)/bin/mypy agent_tui/session agent_tui/livekit_server agent_tui/headless agent_tui/config.py agent_tui/cli.py agent_tui/exit_codes.py agent_tui/paths.py agent_tui/logging_setup.py agent_tui/token_choice.py agent_tui/session_setup.py
 
 run: install
 	$(VENV)/bin/agent-tui demo $(ARGS)
@@ -57,4 +86,4 @@ soak: install
 	tests/netns/run $(PY) -m bench.bench_audio --seconds 20 --soak 600
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools

@@ -88,12 +88,10 @@ class TokenAuthority:
         self._api_key = api_key
         self._verifier = api.TokenVerifier(api_key, api_secret)
 
-    def admit(self, token: str | None, *, requested_room: str | None = None) -> ParticipantGrant:
+    def admit(self, token: str | None) -> ParticipantGrant:
         """The grant for ``token``, or :class:`TokenRefused` with the reason LiveKit would give.
 
-        ``requested_room`` is the ``room`` query parameter when a client names one; the dev server refuses a
-        token granted for another room instead of silently moving the client, so a misconfigured token
-        source shows up at once.
+        The room is the token's: a ``room`` query parameter is ignored, as livekit-server ignores it.
         """
         claims = self.verify(token)
         video = claims.video
@@ -101,10 +99,6 @@ class TokenAuthority:
             raise TokenRefused("permissions denied: the token has no roomJoin grant")
         if not video.room:
             raise TokenRefused("permissions denied: the token names no room")
-        if requested_room and requested_room != video.room:
-            raise TokenRefused(
-                f"permissions denied: the token is for room {video.room!r}, not {requested_room!r}"
-            )
         if not claims.identity:
             raise TokenRefused("participant identity cannot be empty", status=HTTPStatus.BAD_REQUEST)
 

@@ -9,9 +9,10 @@ dispatch becomes one *job*, offered to the registered workers of that agent name
 2. send it an ``AvailabilityRequest``; on ``available``, mint the job's room token for the identity and
    attributes the worker chose (:mod:`.job_token`) and send the ``JobAssignment``; on a refusal or no
    answer, offer it to the next worker;
-3. with no worker left to ask, the dispatch stays pending, as on livekit-server: a worker that
-   registers later (or reports itself available again) picks it up. A client waiting for an agent name
-   nobody serves therefore sees its own agent-connect timeout, not an error from the server.
+3. with no worker left to ask, the dispatch gets no job, as on livekit-server (1.13.5 logs "no worker
+   available to handle job" and never tries again): a worker that registers later does not pick it
+   up. A client waiting for an agent name nobody serves sees its own agent-connect timeout, not an error
+   from the server, and ``ListDispatch`` shows the dispatch with no job.
 
 The worker then reports the job's status until it ends. When a worker disconnects, its unfinished jobs
 are freed: marked failed and their agent participants removed from the room, so clients see the agent
@@ -31,7 +32,7 @@ from typing import Any, Final
 
 from livekit.protocol import agent as agent_pb
 from livekit.protocol.agent_dispatch import AgentDispatch, AgentDispatchState
-from livekit.protocol.models import DisconnectReason, ParticipantInfo, ParticipantPermission
+from livekit.protocol.models import DisconnectReason, ParticipantPermission
 
 from .identifiers import DISPATCH_PREFIX, JOB_PREFIX, new_sid
 from .job_token import mint_job_token
@@ -182,16 +183,15 @@ class Dispatcher:
         self._spawn = spawn
         self.workers: dict[str, Worker] = {}
         self._dispatches: dict[str, dict[str, DispatchRecord]] = {}
-        self._pool_changed = asyncio.Event()
 
     # -------------------------------------------------------------------------------- room events
 
     def room_created(self, room: Room) -> None:
         """Dispatch each agent the creator's token names, once per room.
 
-        With none named, workers registered without an agent name get the room (livekit-server's
-        automatic dispatch), unless an agent created it (an agent rejoining a closed room must not
-        summon another agent).
+        With none named, the room gets one dispatch with an empty agent name, as livekit-server gives
+        every such room: workers registered without an agent name get the room (automatic dispatch),
+        now or when one registers while the room lives, and ``ListDispatch`` shows it either way.
         """
         config = room.creator.room_config
         named = list(config.agents) if config is not None else []
@@ -201,8 +201,7 @@ class Dispatcher:
                 continue
             seen.add(wanted.agent_name)
             self.dispatch(room, wanted.agent_name, metadata=wanted.metadata, attributes=wanted.attributes)
-        automatic = not named and room.creator.kind != ParticipantInfo.Kind.AGENT and room.creator.identity
-        if automatic and any(worker.agent_name == "" for worker in self.workers.values()):
+        if not named:
             self.dispatch(room, "", metadata="", attributes={})
 
     def room_closed(self, room: Room) -> None:
@@ -214,7 +213,7 @@ class Dispatcher:
     # ------------------------------------------------------------------------------------ workers
 
     def register(self, worker: Worker) -> None:
-        """A worker registered: it serves its agent name from now on, pending dispatches included."""
+        """A worker registered: it serves its agent name from now on (new dispatches only)."""
         self.workers[worker.id] = worker
         _log.info(
             "worker registered agent_name=%s id=%s version=%s",
@@ -222,16 +221,12 @@ class Dispatcher:
             worker.id,
             worker.version,
         )
-        self._notify_pool_changed()
 
     def update_worker(self, worker: Worker, update: agent_pb.UpdateWorkerStatus) -> None:
-        """A status/load report; a worker that becomes available may pick up pending dispatches."""
+        """A status/load report: what the next dispatch's choice of worker goes by."""
         worker.load = update.load
-        was_available = worker.available
         if update.HasField("status"):
             worker.status = update.status
-        if worker.available and not was_available:
-            self._notify_pool_changed()
 
     def update_job(self, worker: Worker, update: agent_pb.UpdateJobStatus) -> None:
         """A job status report from the worker running it."""
@@ -294,7 +289,7 @@ class Dispatcher:
     # ------------------------------------------------------------------------------------ placing
 
     async def _place(self, record: DispatchRecord) -> None:
-        """Find a worker for the dispatch's job, waiting for one as long as the dispatch lives."""
+        """Offer the dispatch's job to each available worker in turn; none left: no job (see above)."""
         job = agent_pb.Job(
             id=new_sid(JOB_PREFIX),
             dispatch_id=record.id,
@@ -308,19 +303,20 @@ class Dispatcher:
         placed = Job(proto=job, dispatch=record)
         record.jobs.append(placed)
         refused: set[str] = set()
-        while True:
-            changed = self._pool_changed
-            worker = self._pick(record.agent_name, exclude=refused)
-            if worker is None:
-                refused.clear()  # a worker that refused before may say yes once the pool changed
-                await changed.wait()
-                continue
+        while (worker := self._pick(record.agent_name, exclude=refused)) is not None:
             answer = await worker.ask(job)
             if answer is None or not answer.available or not worker.connected:
                 refused.add(worker.id)
                 continue
             self._assign(placed, worker, answer)
             return
+        record.jobs.remove(placed)
+        _log.info(
+            "not dispatching agent_name=%s room=%s: no worker available%s",
+            record.agent_name or "(automatic)",
+            record.room.name,
+            f" ({len(refused)} refused)" if refused else "",
+        )
 
     def _pick(self, agent_name: str, *, exclude: set[str]) -> Worker | None:
         candidates = [
@@ -409,7 +405,3 @@ class Dispatcher:
                 job.worker.send(agent_pb.ServerMessage(termination=agent_pb.JobTermination(job_id=job.id)))
             else:
                 self._set_status(job, agent_pb.JobStatus.JS_CANCELLED)
-
-    def _notify_pool_changed(self) -> None:
-        changed, self._pool_changed = self._pool_changed, asyncio.Event()
-        changed.set()

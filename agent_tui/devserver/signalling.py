@@ -78,10 +78,11 @@ class SignallingEndpoint:
             return plain(HTTPStatus.NOT_FOUND, _LEGACY_REFUSAL)
         try:
             token = bearer_token(request.headers.get("Authorization"), target.query.get("access_token"))
-            grant = self._authority.admit(token, requested_room=target.query.get("room"))
+            grant = self._authority.admit(token)
+            # As livekit-server: validate needs the same join_request as the connection it checks.
+            join = decode_join_request(target.query.get("join_request"))
             if target.path == V1_VALIDATE:
                 return plain(HTTPStatus.OK, "success")
-            join = decode_join_request(target.query.get("join_request"))
         except TokenRefused as refusal:
             _log.info("refused %s: %s", target.path, refusal)
             return plain(refusal.status, str(refusal))

@@ -1,4 +1,12 @@
-"""End-to-end harness: a dev server and real ``livekit.rtc`` participants inside the test namespace.
+"""End-to-end harness: a LiveKit server and real ``livekit.rtc`` participants inside the test namespace.
+
+Every test that takes the ``server`` fixture (or ``connect``, built on it) runs twice: against our dev
+server (``[dev]``) and against the real livekit-server (``[livekit]``), each fresh for the test. Tests
+that look inside the dev server take ``dev_server`` and run against it alone; a test marked
+``@pytest.mark.servers("livekit")`` runs against livekit-server alone. ``AGENT_TUI_TEST_SERVERS=dev``
+(or ``livekit``) narrows a run to one of them. livekit-server is the binary ``make livekit-server`` builds
+(or ``AGENT_TUI_LIVEKIT_SERVER``, or one on PATH); where there is none its half skips with the reason,
+except on CI, where it must run.
 
 WebRTC media needs a non-loopback interface (libwebrtc ignores ``lo``) and tests must never send a
 packet off the machine, so these tests only run under ``tests/netns/run``, which puts the test process
@@ -15,10 +23,59 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_harness import Connector, mint_token
+from e2e_harness import Connector, LiveServer, ServerKind
 from livekit import rtc
 
-from agent_tui.devserver import DevServer
+from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+from agent_tui.livekit_server import LiveKitServerNotFound, LiveKitServerProcess, find_livekit_server
+
+SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "livekit")
+#: The namespace's first address: where livekit-server's media (ICE) listens and what it advertises.
+NODE_IP = "10.99.0.1"
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def _wanted_kinds() -> list[ServerKind]:
+    value = os.environ.get("AGENT_TUI_TEST_SERVERS", "").strip()
+    if not value or value == "both":
+        return list(SERVER_KINDS)
+    kinds = [kind.strip() for kind in value.split(",") if kind.strip()]
+    unknown = [kind for kind in kinds if kind not in SERVER_KINDS]
+    if unknown:
+        raise pytest.UsageError(f"AGENT_TUI_TEST_SERVERS: unknown server {unknown[0]!r} (dev, livekit, both)")
+    return kinds  # type: ignore[return-value]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "servers(*kinds): run this e2e test against these servers only (dev, livekit)"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each test that needs a server once per server kind (dev-only when it looks inside ours)."""
+    if "server" not in metafunc.fixturenames:
+        return
+    kinds = _wanted_kinds()
+    marker = metafunc.definition.get_closest_marker("servers")
+    if marker is not None:
+        kinds = [kind for kind in kinds if kind in marker.args]
+    if "dev_server" in metafunc.fixturenames:
+        kinds = [kind for kind in kinds if kind == "dev"]
+    metafunc.parametrize("server", kinds, indirect=True)
+
+
+def livekit_server_binary() -> str:
+    """The livekit-server to test against, or a skip (a failure on CI) saying how to get one."""
+    try:
+        return str(find_livekit_server(os.environ.get("AGENT_TUI_LIVEKIT_SERVER") or None))
+    except LiveKitServerNotFound as error:
+        if _on_ci():
+            pytest.fail(f"{error} (CI=true: the livekit-server tests must run)", pytrace=False)
+        pytest.skip(str(error))
 
 
 def _namespace_problem() -> str | None:
@@ -36,24 +93,50 @@ def _inside_test_namespace() -> None:
     problem = _namespace_problem()
     if problem is None:
         return
-    if os.environ.get("CI", "").lower() == "true":
+    if _on_ci():
         pytest.fail(f"{problem} (CI=true: e2e tests must run)", pytrace=False)
     pytest.skip(problem)
 
 
 @pytest.fixture
-async def dev_server() -> AsyncIterator[DevServer]:
-    """A started dev server on a free port of 127.0.0.1, stopped after the test."""
-    server = DevServer(port=0, departure_timeout=0.5)
-    await server.start()
+async def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[LiveServer]:
+    """A fresh LiveKit server for this test: the dev server or livekit-server (see the module docstring).
+
+    Both let a room outlive its last participant for 0.5-1 s only, so a test's rooms are gone soon
+    after it; livekit-server's log is kept in the test's temporary folder.
+    """
+    kind: ServerKind = getattr(request, "param", "dev")
+    if kind == "dev":
+        dev = DevServer(port=0, departure_timeout=0.5)
+        await dev.start()
+        try:
+            yield LiveServer("dev", dev.url, DEFAULT_API_KEY, DEFAULT_API_SECRET, dev=dev)
+        finally:
+            await dev.stop()
+        return
+    binary = livekit_server_binary()
+    log = tmp_path_factory.mktemp("livekit-server") / "livekit-server.log"
+    process = LiveKitServerProcess(
+        binary=binary, node_ip=NODE_IP, departure_timeout=1, empty_timeout=10, log_path=log
+    )
+    await process.start()
     try:
-        yield server
+        yield LiveServer("livekit", process.url, process.api_key, process.api_secret)
     finally:
-        await server.stop()
+        await process.stop()
 
 
 @pytest.fixture
-async def connect(dev_server: DevServer) -> AsyncIterator[Connector]:
+def dev_server(server: LiveServer) -> DevServer:
+    """The dev server itself, for tests that look inside it (they run against the dev server only)."""
+    assert server.dev is not None, "dev_server is parametrized to the dev server only"
+    return server.dev
+
+
+@pytest.fixture
+async def connect(server: LiveServer) -> AsyncIterator[Connector]:
     """Connect an ``rtc.Room`` (fresh, or ``room=`` one that already has its handlers) as ``identity``;
     ``kind="agent"`` for the agent side. Every room is disconnected after the test."""
     rooms: list[rtc.Room] = []
@@ -68,9 +151,9 @@ async def connect(dev_server: DevServer) -> AsyncIterator[Connector]:
     ) -> rtc.Room:
         room = room or rtc.Room()
         rooms.append(room)
-        participant_token = mint_token(identity, kind=kind, **token_args)
+        participant_token = server.token(identity, kind=kind, **token_args)
         await asyncio.wait_for(
-            room.connect(dev_server.url, participant_token, options or rtc.RoomOptions()), timeout=15
+            room.connect(server.url, participant_token, options or rtc.RoomOptions()), timeout=15
         )
         return room
 

@@ -25,8 +25,18 @@ REGISTER_WITHIN_S = 60.0
 class DemoWorker:
     """One demo worker process registered under ``agent_name``; see the module docstring."""
 
-    def __init__(self, url: str, agent_name: str, *, extra_args: Sequence[str] = ("--no-greeting",)) -> None:
+    def __init__(
+        self,
+        url: str,
+        agent_name: str,
+        *,
+        extra_args: Sequence[str] = ("--no-greeting",),
+        api_key: str = DEFAULT_API_KEY,
+        api_secret: str = DEFAULT_API_SECRET,
+    ) -> None:
         self.url = url
+        self.api_key = api_key
+        self.api_secret = api_secret
         self.agent_name = agent_name
         self.extra_args = list(extra_args)
         self.lines: list[str] = []
@@ -52,8 +62,8 @@ class DemoWorker:
         }
         env.update(
             LIVEKIT_URL=self.url,
-            LIVEKIT_API_KEY=DEFAULT_API_KEY,
-            LIVEKIT_API_SECRET=DEFAULT_API_SECRET,
+            LIVEKIT_API_KEY=self.api_key,
+            LIVEKIT_API_SECRET=self.api_secret,
             PYTHONUNBUFFERED="1",
         )
         argv = demo.worker_command(agent_name=self.agent_name, extra_args=self.extra_args)

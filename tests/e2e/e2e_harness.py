@@ -1,21 +1,52 @@
-"""Helpers shared by the e2e tests and the benchmark: tokens for the dev server and bounded waits."""
+"""Helpers shared by the e2e tests and the benchmark: the server under test, tokens and bounded waits."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime
 from collections.abc import Awaitable, Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import pytest
 from livekit import api, rtc
 from livekit.protocol.room import RoomConfiguration
 
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 
 ROOM = "e2e-room"
 
 Connector = Callable[..., Awaitable[rtc.Room]]
+
+ServerKind = Literal["dev", "livekit"]
+
+
+@dataclass
+class LiveServer:
+    """The LiveKit server a test talks to: our dev server or livekit-server, each fresh for the test.
+
+    Tests use only what both have (a URL, a key pair, the Twirp API on the same port); ``dev`` is the
+    in-process dev server for the tests that look inside it, None on livekit-server.
+    """
+
+    kind: ServerKind
+    url: str
+    api_key: str
+    api_secret: str
+    dev: DevServer | None = None
+
+    @property
+    def http_url(self) -> str:
+        """The Twirp API's base URL (the same port as signalling on both servers)."""
+        return "http" + self.url.removeprefix("ws")
+
+    def token(self, identity: str, **options: Any) -> str:
+        """A participant token signed with this server's keys; options as :func:`mint_token`'s."""
+        return mint_token(identity, api_key=self.api_key, api_secret=self.api_secret, **options)
+
+    def api(self) -> api.LiveKitAPI:
+        """A server API client (RoomService, AgentDispatchService, ...); close it with ``aclose()``."""
+        return api.LiveKitAPI(self.http_url, self.api_key, self.api_secret)
 
 
 def mint_token(

@@ -159,8 +159,11 @@ async def test_packets_follow_destinations_and_topics(connect: Connector) -> Non
     await wait_until(
         lambda: len(got["observer"]) >= 2 and len(got["user"]) >= 3, what="the broadcast packets"
     )
-    assert got["user"][0] == ("agent", "private", b"to-user")
-    assert ("agent", "public", b"to-all") in got["user"]
+    # Reliable packets keep their order; a lossy one travels on its own channel and may overtake them
+    # (livekit-server's often does).
+    reliable = [packet for packet in got["user"] if packet[2] != b"lossy-to-all"]
+    assert reliable == [("agent", "private", b"to-user"), ("agent", "public", b"to-all")]
+    assert ("agent", "public", b"lossy-to-all") in got["user"]
     assert ("agent", "private", b"to-user") not in got["observer"]
     assert ("agent", "public", b"to-all") in got["observer"]
 

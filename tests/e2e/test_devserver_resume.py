@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 from e2e_audio import AudioRecorder, TonePublisher, dominant_frequency
-from e2e_harness import ROOM, Connector, wait_until
+from e2e_harness import ROOM, Connector, LiveServer, wait_until
 from livekit import rtc
 from livekit.protocol.models import DisconnectReason
+from livekit.protocol.room import ListParticipantsRequest
 
 from agent_tui.devserver import DevServer
 
@@ -16,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 
 async def test_signal_reconnect_resumes_without_losing_messages(
-    dev_server: DevServer, connect: Connector
+    server: LiveServer, connect: Connector
 ) -> None:
     user_room = rtc.Room()
     connection_events: list[str] = []
@@ -73,7 +74,9 @@ async def test_signal_reconnect_resumes_without_losing_messages(
     assert agent_saw == [b"before", b"during", b"after"]  # nothing lost, nothing replayed twice
     assert connection_events == ["reconnecting", "reconnected"]  # a resume, not a rejoin or a disconnect
     assert user_room.local_participant.sid == user_sid
-    assert dev_server.rooms[ROOM].participants["user"].sid == user_sid
+    async with server.api() as lk:
+        listed = (await lk.room.list_participants(ListParticipantsRequest(room=ROOM))).participants
+    assert {p.identity: p.sid for p in listed}["user"] == user_sid
     assert agent_lost_user == []
     assert len(recorders) == 1, "the subscription survived the resume"
     assert dominant_frequency(recorders[0].last_seconds(0.5)) == pytest.approx(880.0, abs=3)
@@ -82,6 +85,7 @@ async def test_signal_reconnect_resumes_without_losing_messages(
 async def test_resume_of_an_unknown_session_falls_back_to_a_full_rejoin(
     dev_server: DevServer, connect: Connector
 ) -> None:
+    """Dev server only: it forgets a session without a word, which livekit-server has no API for."""
     user_room = rtc.Room()
     connection_events: list[str] = []
     for event in ("reconnecting", "reconnected", "disconnected"):

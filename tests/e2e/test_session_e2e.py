@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_harness import ROOM, Connector, mint_token, wait_until
+from e2e_harness import ROOM, Connector, LiveServer, mint_token, wait_until
 from livekit import rtc
 from stand_in_agent import StandInAgent
 
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 from agent_tui.session import (
     AgentFailure,
     AgentLeft,
@@ -48,8 +47,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 AGENT_NAME = "stand-in"
 
 
-def session_for(server: DevServer, **options: object) -> Session:
-    source = CachingTokenSource(LocalTokenSource(server.url, DEFAULT_API_KEY, DEFAULT_API_SECRET))
+def session_for(server: LiveServer, **options: object) -> Session:
+    source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
     values: dict[str, object] = {
         "agent_name": AGENT_NAME,
         "room_name": ROOM,
@@ -82,7 +81,9 @@ async def started(session: Session, agent: StandInAgent, connect: Connector) -> 
     start = asyncio.ensure_future(session.start())
     await wait_until(lambda: session.connection_state is ConnectionState.CONNECTED, what="session connected")
     await join(agent, connect)
-    await asyncio.sleep(0.2)
+    # livekit-server announces a participant only once its connection is up, with the attributes it has
+    # by then: wait to see "initializing" before moving on, or the session might never see it.
+    await wait_until(lambda: session.agent_state is AgentState.INITIALIZING, what="the agent initializing")
     await agent.set_state("listening")
     await asyncio.wait_for(start, timeout=15)
 
@@ -96,8 +97,8 @@ class Live:
 
 
 @pytest.fixture
-async def live(dev_server: DevServer, agent: StandInAgent, connect: Connector) -> AsyncIterator[Live]:
-    session = session_for(dev_server)
+async def live(server: LiveServer, agent: StandInAgent, connect: Connector) -> AsyncIterator[Live]:
+    session = session_for(server)
     events = record(session)
     try:
         await started(session, agent, connect)
@@ -107,9 +108,9 @@ async def live(dev_server: DevServer, agent: StandInAgent, connect: Connector) -
 
 
 async def test_start_follows_the_agent_to_listening(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
+    server: LiveServer, agent: StandInAgent, connect: Connector
 ) -> None:
-    session = session_for(dev_server)
+    session = session_for(server)
     events = record(session)
     try:
         await started(session, agent, connect)
@@ -121,7 +122,7 @@ async def test_start_follows_the_agent_to_listening(
         connections = [e.state for e in events if isinstance(e, ConnectionStateChanged)]
         assert connections == [ConnectionState.CONNECTING, ConnectionState.CONNECTED]
         assert session.room_name == ROOM and session.local_identity == "user-1"
-        assert session.server_url == dev_server.url
+        assert session.server_url == server.url
     finally:
         await session.end()
     assert session.connection_state is ConnectionState.DISCONNECTED
@@ -161,8 +162,8 @@ async def test_chat_round_trip_with_transcripts_interim_then_final(live: Live, a
     assert states[-3:] == [AgentState.THINKING, AgentState.SPEAKING, AgentState.LISTENING]
 
 
-async def test_rpc_both_ways(dev_server: DevServer, agent: StandInAgent, connect: Connector) -> None:
-    session = session_for(dev_server)
+async def test_rpc_both_ways(server: LiveServer, agent: StandInAgent, connect: Connector) -> None:
+    session = session_for(server)
     calls: list[str] = []
 
     async def whoami(data: rtc.RpcInvocationData) -> str:
@@ -197,9 +198,9 @@ async def test_attributes_are_shared_both_ways(live: Live, agent: StandInAgent) 
 
 
 async def test_byte_streams_arrive_intact_both_ways(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector, tmp_path: Path
+    server: LiveServer, agent: StandInAgent, connect: Connector, tmp_path: Path
 ) -> None:
-    session = session_for(dev_server)
+    session = session_for(server)
     received: list[ByteStreamReceived] = []
     session.receive_byte_streams("files", received.append)
     payload = bytes(range(256)) * 300  # 76,800 bytes: several chunks
@@ -250,8 +251,8 @@ async def test_agent_leaving_is_reported_as_left_unexpectedly(live: Live, agent:
     assert session.agent_failure is None  # cleared on disconnect
 
 
-async def test_agent_that_never_joins_hits_the_connect_timeout(dev_server: DevServer) -> None:
-    session = session_for(dev_server, agent_connect_timeout=1.0)
+async def test_agent_that_never_joins_hits_the_connect_timeout(server: LiveServer) -> None:
+    session = session_for(server, agent_connect_timeout=1.0)
     try:
         with pytest.raises(AgentTimeoutError, match="Agent did not join the room"):
             await asyncio.wait_for(session.start(), timeout=10)
@@ -263,9 +264,9 @@ async def test_agent_that_never_joins_hits_the_connect_timeout(dev_server: DevSe
 
 
 async def test_a_late_agent_clears_the_timeout(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
+    server: LiveServer, agent: StandInAgent, connect: Connector
 ) -> None:
-    session = session_for(dev_server, agent_connect_timeout=0.5)
+    session = session_for(server, agent_connect_timeout=0.5)
     try:
         with pytest.raises(AgentTimeoutError):
             await session.start()
@@ -276,33 +277,37 @@ async def test_a_late_agent_clears_the_timeout(
         await session.end()
 
 
-def literal(server: DevServer, token: str) -> Session:
+def literal(server: LiveServer, token: str) -> Session:
     return Session(LiteralTokenSource(server.url, token), SessionOptions(room_name=ROOM))
 
 
 @pytest.mark.parametrize(
     ("make_token", "error", "match"),
     [
-        (lambda: mint_token("u", api_secret="x" * 40), AuthRejectedError, "refused the token"),
-        (lambda: mint_token("u", api_key="other-key"), AuthRejectedError, "refused the token"),
         (
-            lambda: mint_token("u", room="another-room", room_join=False),
+            lambda s: mint_token("u", api_key=s.api_key, api_secret="x" * 40),
             AuthRejectedError,
             "refused the token",
         ),
-        (lambda: mint_token("u", ttl=datetime.timedelta(seconds=-60)), TokenInvalidError, "expired"),
+        (lambda s: mint_token("u", api_key="other-key"), AuthRejectedError, "refused the token"),
+        (
+            lambda s: s.token("u", room="another-room", room_join=False),
+            AuthRejectedError,
+            "refused the token",
+        ),
+        (lambda s: s.token("u", ttl=datetime.timedelta(seconds=-60)), TokenInvalidError, "expired"),
     ],
     ids=["bad-signature", "unknown-key", "no-room-join", "expired"],
 )
 async def test_bad_tokens_fail_with_a_clear_error(
-    dev_server: DevServer, make_token: Callable[[], str], error: type[Exception], match: str
+    server: LiveServer, make_token: Callable[[LiveServer], str], error: type[Exception], match: str
 ) -> None:
-    token = make_token()
-    session = literal(dev_server, token)
+    token = make_token(server)
+    session = literal(server, token)
     with pytest.raises(error, match=match) as raised:
         await asyncio.wait_for(session.start(), timeout=20)
     assert token not in str(raised.value)
-    assert DEFAULT_API_SECRET not in str(raised.value)
+    assert server.api_secret not in str(raised.value)
     assert session.connection_state is ConnectionState.DISCONNECTED
 
 
@@ -317,16 +322,16 @@ async def test_unreachable_server_is_a_connection_error() -> None:
 
 
 async def test_end_cleans_up_and_a_new_start_gets_a_new_room(
-    dev_server: DevServer, agent: StandInAgent, connect: Connector
+    server: LiveServer, agent: StandInAgent, connect: Connector
 ) -> None:
     # Warm the rtc SDK's own threads up first so the thread count compares like with like.
-    warm = session_for(dev_server, agent_name=None, room_name="warm-up")
+    warm = session_for(server, agent_name=None, room_name="warm-up")
     await warm.start()
     await warm.end()
     threads_before = {t.ident for t in threading.enumerate()}
     tasks_before = asyncio.all_tasks()
 
-    session = session_for(dev_server, room_name=None, agent_name=None)
+    session = session_for(server, room_name=None, agent_name=None)
     await session.start()
     first_room = session.room_name
     await session.send_chat("hello")

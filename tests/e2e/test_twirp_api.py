@@ -11,11 +11,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from demo_worker_process import DemoWorker
-from e2e_harness import ROOM, Connector, wait_until
+from e2e_harness import ROOM, Connector, LiveServer, wait_until
 from livekit import api, rtc
 from livekit.protocol import agent as agent_pb
 
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 from agent_tui.session import (
     AgentFailure,
     AgentLeft,
@@ -33,19 +32,17 @@ AGENT_NAME = "demo-explicit"
 
 
 @pytest.fixture
-async def lkapi(dev_server: DevServer) -> AsyncIterator[api.LiveKitAPI]:
-    client = api.LiveKitAPI(dev_server.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
+async def lkapi(server: LiveServer) -> AsyncIterator[api.LiveKitAPI]:
+    client = server.api()
     try:
         yield client
     finally:
         await client.aclose()
 
 
-async def test_explicit_dispatch_list_and_remove_the_agent(
-    dev_server: DevServer, lkapi: api.LiveKitAPI
-) -> None:
-    worker = DemoWorker(dev_server.url, AGENT_NAME)
-    source = CachingTokenSource(LocalTokenSource(dev_server.url, DEFAULT_API_KEY, DEFAULT_API_SECRET))
+async def test_explicit_dispatch_list_and_remove_the_agent(server: LiveServer, lkapi: api.LiveKitAPI) -> None:
+    worker = DemoWorker(server.url, AGENT_NAME, api_key=server.api_key, api_secret=server.api_secret)
+    source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
     # No agent in the token: the room exists before anyone asks for the agent.
     session = Session(
         source, SessionOptions(room_name=ROOM, participant_identity="user-1", agent_connect_timeout=60)
@@ -55,7 +52,8 @@ async def test_explicit_dispatch_list_and_remove_the_agent(
     try:
         await worker.start()
         await session.start(wait_for_agent=False)
-        assert await lkapi.agent_dispatch.list_dispatch(ROOM) == []
+        # Both servers give a room whose token names no agent one automatic dispatch (an empty name).
+        assert [d.agent_name for d in await lkapi.agent_dispatch.list_dispatch(ROOM)] == [""]
 
         created = await lkapi.agent_dispatch.create_dispatch(
             api.CreateAgentDispatchRequest(agent_name=AGENT_NAME, room=ROOM, metadata='{"from":"api"}')
@@ -72,7 +70,8 @@ async def test_explicit_dispatch_list_and_remove_the_agent(
         )
         assert set(by_identity) == {"user-1", agent_identity}
         assert by_identity[agent_identity].attributes["lk.agent.name"] == AGENT_NAME
-        [dispatch] = await lkapi.agent_dispatch.list_dispatch(ROOM)
+        # livekit-server fills a dispatch's jobs in a few seconds after the agent joined.
+        dispatch = await named_dispatch_with_a_job(lkapi)
         assert (dispatch.id, dispatch.agent_name, dispatch.metadata) == (
             created.id,
             AGENT_NAME,
@@ -90,18 +89,37 @@ async def test_explicit_dispatch_list_and_remove_the_agent(
             await lkapi.room.list_participants(api.ListParticipantsRequest(room=ROOM))
         ).participants
         assert [p.identity for p in participants] == ["user-1"]
-        # The job ends with the agent's room connection, and the worker says so.
-        await wait_until(
-            lambda: (
-                dev_server.dispatcher.list(ROOM)[0].state.jobs[0].state.status
-                == agent_pb.JobStatus.JS_SUCCESS
-            ),
-            what="the worker to report the job ended",
-            within_s=20,
-        )
+        # The job ends with the agent's room connection, and the worker says so. livekit-server 1.13.5
+        # does not show that in ListDispatch: its job stays JS_RUNNING there (a known divergence).
+        if server.dev is not None:
+            await wait_for_job_status(lkapi, agent_pb.JobStatus.JS_SUCCESS)
     finally:
         await session.end()
         await worker.stop()
+
+
+async def named_dispatch_with_a_job(lkapi: api.LiveKitAPI, within_s: float = 15) -> api.AgentDispatch:
+    """The room's one named dispatch, once ListDispatch shows its job."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        [dispatch] = [d for d in await lkapi.agent_dispatch.list_dispatch(ROOM) if d.agent_name]
+        if dispatch.state.jobs or asyncio.get_running_loop().time() > deadline:
+            return dispatch
+        await asyncio.sleep(0.1)
+
+
+async def wait_for_job_status(lkapi: api.LiveKitAPI, status: int, within_s: float = 20) -> None:
+    """Poll ListDispatch until the room's first job has ``status``."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    seen = None
+    while asyncio.get_running_loop().time() < deadline:
+        dispatches = await lkapi.agent_dispatch.list_dispatch(ROOM)
+        jobs = [job for dispatch in dispatches if dispatch.agent_name for job in dispatch.state.jobs]
+        seen = jobs[0].state.status if jobs else None
+        if seen == status:
+            return
+        await asyncio.sleep(0.1)
+    pytest.fail(f"the job did not reach {agent_pb.JobStatus.Name(status)} in {within_s:g} s (last: {seen})")
 
 
 async def test_update_participant_send_data_and_delete_room_reach_the_clients(

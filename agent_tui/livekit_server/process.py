@@ -1,0 +1,317 @@
+"""One ``livekit-server`` child process: a config written for it, started, known ready, always stopped.
+
+What it is told, and why:
+
+* **No outside traffic.** ``rtc.node_ip`` is one of this machine's addresses and ``rtc.use_external_ip``
+  is off, so the server never asks a STUN server who it is; ``rtc.stun_servers`` is a dummy on the node's
+  own address, because with none configured it hands LiveKit's public STUN servers to every client. TURN,
+  webhooks, Prometheus and analytics stay off (they are off unless configured).
+* **Single node, no Redis**, with one key pair given by the caller (a fresh secret per run in the demo
+  and the tests). The secret goes into a config file only this user can read, in a private folder
+  removed at :meth:`stop`; never into argv, where ``ps`` shows it.
+* **Ports** are picked free at start unless given; signalling listens on ``host`` only (127.0.0.1 unless
+  told), media on the node address only (``rtc.ips.includes``).
+* **A lifeline.** On Linux the server is started through ``setpriv --pdeathsig KILL`` (util-linux), so it
+  dies with the process that started it even when that one is SIGKILLed: no server is left holding ports.
+* **Stopping**: livekit-server's first SIGTERM waits for every participant to leave; the second forces.
+  :meth:`stop` sends one, gives it ``grace`` seconds, sends the second, then SIGKILLs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import json
+import os
+import secrets
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from pathlib import Path
+from typing import IO, Any, Final
+
+import httpx
+
+from .binary import find_livekit_server
+from .network import pick_node_ip
+
+__all__ = ["DEFAULT_API_KEY", "LiveKitServerProcess", "LiveKitServerStartError"]
+
+DEFAULT_API_KEY: Final = "devkey"
+READY_TIMEOUT: Final = 15.0
+"""livekit-server answers HTTP ~0.15 s after exec here; 15 s leaves room for a cold disk."""
+_READ_CHUNK: Final = 65536
+_TAIL_LINES: Final = 40
+
+
+class LiveKitServerStartError(Exception):
+    """livekit-server did not start (exited, or never answered); the message says why in one line."""
+
+
+def free_port(host: str, kind: int = socket.SOCK_STREAM) -> int:
+    """A port nobody holds on ``host`` right now (TCP or UDP)."""
+    with socket.socket(socket.AF_INET, kind) as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
+class LiveKitServerProcess:
+    """``async with LiveKitServerProcess(...) as server:`` → ``server.url`` takes clients and workers."""
+
+    def __init__(
+        self,
+        *,
+        binary: Path | str | None = None,
+        api_key: str = DEFAULT_API_KEY,
+        api_secret: str | None = None,
+        host: str = "127.0.0.1",
+        node_ip: str | None = None,
+        port: int = 0,
+        rtc_tcp_port: int = 0,
+        rtc_udp_port: int = 0,
+        departure_timeout: float = 20.0,
+        empty_timeout: float = 300.0,
+        log_path: Path | None = None,
+        log_level: str = "info",
+        extra_config: dict[str, Any] | None = None,
+    ) -> None:
+        self.binary = find_livekit_server(binary)
+        self.api_key = api_key
+        self.api_secret = api_secret or secrets.token_urlsafe(32)
+        self.host = host
+        self.node_ip = node_ip
+        self.port = port
+        self.rtc_tcp_port = rtc_tcp_port
+        self.rtc_udp_port = rtc_udp_port
+        self.departure_timeout = departure_timeout
+        self.empty_timeout = empty_timeout
+        self.log_path = log_path
+        self.log_level = log_level
+        self.extra_config = extra_config or {}
+        self._folder: Path | None = None
+        self._process: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._log: IO[str] | None = None
+        self._tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        self.started_in_s: float | None = None
+
+    # -- addresses ------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        """Where clients and workers connect (``ws://host:port``)."""
+        return f"ws://{self.host}:{self.port}"
+
+    @property
+    def http_url(self) -> str:
+        """The same port for HTTP: the Twirp API (``/twirp/...``) and the health check."""
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode if self._process is not None else None
+
+    @property
+    def tail(self) -> list[str]:
+        """The server's last output lines, oldest first."""
+        return list(self._tail)
+
+    def config(self) -> dict[str, Any]:
+        """The configuration the server runs with (YAML is a superset of JSON, so it is written as JSON)."""
+        node_ip = self.node_ip or self.host
+        config: dict[str, Any] = {
+            "port": self.port,
+            "bind_addresses": [self.host],
+            "keys": {self.api_key: self.api_secret},
+            "log_level": self.log_level,
+            "rtc": {
+                "node_ip": node_ip,
+                "use_external_ip": False,
+                "enable_loopback_candidate": False,
+                "tcp_port": self.rtc_tcp_port,
+                "udp_port": self.rtc_udp_port,
+                "ips": {"includes": [f"{node_ip}/32"]},
+                "stun_servers": [f"{node_ip}:3478"],
+            },
+            "room": {
+                "empty_timeout": int(self.empty_timeout),
+                "departure_timeout": max(1, round(self.departure_timeout)),
+            },
+            "turn": {"enabled": False},
+        }
+        for key, value in self.extra_config.items():
+            if isinstance(value, dict) and isinstance(config.get(key), dict):
+                config[key] = {**config[key], **value}
+            else:
+                config[key] = value
+        return config
+
+    # -- lifecycle ------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Write the config, start the server and wait until it answers HTTP."""
+        if self._process is not None:
+            raise RuntimeError("the server was already started")
+        if self.node_ip is None:
+            self.node_ip = pick_node_ip()
+            if self.node_ip is None:
+                raise LiveKitServerStartError(
+                    "this machine has no network address but loopback, and WebRTC clients ignore "
+                    "loopback: livekit-server needs one (any local interface will do)"
+                )
+        self.port = self.port or free_port(self.host)
+        self.rtc_tcp_port = self.rtc_tcp_port or free_port(self.node_ip)
+        self.rtc_udp_port = self.rtc_udp_port or free_port(self.node_ip, socket.SOCK_DGRAM)
+        self._folder = Path(tempfile.mkdtemp(prefix="agent-tui-livekit-"))  # 0700
+        config_file = self._folder / "livekit.yaml"
+        descriptor = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
+            json.dump(self.config(), stream)
+        self._open_log()
+        began = time.monotonic()
+        self._process = await asyncio.create_subprocess_exec(
+            *_lifeline_prefix(),
+            str(self.binary),
+            "--config",
+            str(config_file),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            env=_server_environment(os.environ),
+            start_new_session=True,
+        )
+        self._reader = asyncio.create_task(self._read_output(), name="livekit-server-output")
+        try:
+            await self._wait_ready(READY_TIMEOUT)
+        except BaseException:
+            await self.stop()
+            raise
+        self.started_in_s = time.monotonic() - began
+
+    async def stop(self, grace: float = 1.0) -> int | None:
+        """Ask it to stop, force it after ``grace`` seconds, kill it after 3 more; always cleans up."""
+        process = self._process
+        try:
+            if process is not None and process.returncode is None:
+                for signum, wait_s in ((signal.SIGTERM, grace), (signal.SIGTERM, 3.0)):
+                    with contextlib.suppress(ProcessLookupError):
+                        process.send_signal(signum)
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(process.wait(), wait_s)
+                        break
+                else:
+                    with contextlib.suppress(ProcessLookupError):
+                        process.kill()
+                    await process.wait()
+            if self._reader is not None:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._reader, 2.0)
+                self._reader.cancel()
+                await asyncio.gather(self._reader, return_exceptions=True)
+        finally:
+            self._close_log()
+            if self._folder is not None:
+                shutil.rmtree(self._folder, ignore_errors=True)
+                self._folder = None
+        return process.returncode if process is not None else None
+
+    def kill_now(self) -> None:
+        """SIGKILL without waiting: a crash, as a fault test or a second Ctrl-C wants it."""
+        if self._process is not None and self._process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._process.kill()
+
+    async def __aenter__(self) -> LiveKitServerProcess:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    # -- internals ------------------------------------------------------------------------------------
+    async def _wait_ready(self, within_s: float) -> None:
+        assert self._process is not None
+        deadline = time.monotonic() + within_s
+        async with httpx.AsyncClient(timeout=1.0, trust_env=False) as client:
+            while True:
+                if self._process.returncode is not None:
+                    if self._reader is not None:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(asyncio.shield(self._reader), 1.0)
+                    raise LiveKitServerStartError(
+                        f"livekit-server exited during start-up (exit code {self._process.returncode})"
+                        f"{self._last_words()}"
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    if (await client.get(self.http_url + "/")).status_code == 200:
+                        return
+                if time.monotonic() > deadline:
+                    raise LiveKitServerStartError(
+                        f"livekit-server did not answer on {self.http_url} within {within_s:g} s"
+                        f"{self._last_words()}"
+                    )
+                await asyncio.sleep(0.05)
+
+    def _open_log(self) -> None:
+        if self.log_path is None:
+            return
+        with contextlib.suppress(OSError):
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            self._log = self.log_path.open("w", encoding="utf-8", errors="replace")
+
+    def _close_log(self) -> None:
+        if self._log is not None:
+            with contextlib.suppress(OSError):
+                self._log.close()
+            self._log = None
+
+    async def _read_output(self) -> None:
+        """Read the server's output to its end (a full pipe would stall it): log file and a short tail."""
+        assert self._process is not None and self._process.stdout is not None
+        pending = b""
+        while chunk := await self._process.stdout.read(_READ_CHUNK):
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            for line in lines:
+                self._on_line(line.decode("utf-8", errors="replace"))
+        if pending:
+            self._on_line(pending.decode("utf-8", errors="replace"))
+
+    def _on_line(self, line: str) -> None:
+        line = line.replace(self.api_secret, "[redacted]").rstrip("\r")
+        if self._log is not None:
+            try:
+                self._log.write(line + "\n")
+                self._log.flush()
+            except OSError:
+                self._close_log()
+        if line.strip():
+            self._tail.append(line)
+
+    def _last_words(self) -> str:
+        errors = [line for line in self._tail if "ERROR" in line or "error" in line]
+        said = (errors or self._tail or [""])[-1].strip()
+        if len(said) > 200:
+            said = said[:197] + "..."
+        text = f": {said}" if said else ""
+        if self.log_path is not None:
+            text += f" (log: {self.log_path})"
+        return text
+
+
+def _lifeline_prefix() -> list[str]:
+    """``setpriv --pdeathsig KILL --`` where util-linux has it: the kernel kills the server when the
+    process that started it dies, however it dies."""
+    setpriv = shutil.which("setpriv")
+    return [setpriv, "--pdeathsig", "KILL", "--"] if setpriv else []
+
+
+def _server_environment(base: os._Environ[str] | dict[str, str]) -> dict[str, str]:
+    """The environment without LiveKit's own variables: ``LIVEKIT_KEYS`` or ``LIVEKIT_CONFIG`` from the
+    user's shell would override the config we wrote."""
+    return {name: value for name, value in base.items() if not name.startswith("LIVEKIT_")}
