@@ -17,9 +17,15 @@ leaves cleanly), then the worker, then the server. It is the same on every path:
 SIGTERM (during start-up or in a headless run), an error in the client, the worker dying. If this
 process itself is killed, the lifeline takes the worker down and the server dies with the process.
 
+With ``--livekit-server [PATH]`` the open-source LiveKit server takes the dev server's place: a child
+process (:mod:`agent_tui.livekit_server`) with the same fresh key pair, signalling on 127.0.0.1, media on
+this machine's own address, no STUN or any other outside address, and a death signal that ends it with
+this process.
+
 Exit codes are the client's. The demo adds one case: a worker that exits during start-up or does not
 register within :data:`~agent_tui.demo.supervisor.READY_TIMEOUT` seconds is exit 5, "the agent did not
-join", with the worker's last words on one line. A dev server that cannot listen is exit 1.
+join", with the worker's last words on one line. A dev server that cannot listen is exit 1; no
+livekit-server binary is exit 2, one that does not start exit 4.
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ PREFIX: Final = "agent-tui demo"
 #: The dev server's API key for the run; the secret is random per run.
 DEMO_API_KEY: Final = "demo"
 WORKER_LOG_NAME: Final = "demo-worker.log"
+#: livekit-server's own log (``--livekit-server``), beside the worker's.
+LIVEKIT_SERVER_LOG_NAME: Final = "demo-livekit-server.log"
 #: How soon the dev server closes a room its user has left. The server's default (10 s, to let a
 #: participant come back) would keep the agent's job, and so the worker's drain on exit, waiting that
 #: long; in the demo a room has one user, and once they are gone the conversation is over.
@@ -137,6 +145,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="push-to-talk: the agent takes turns only while the talk key is held (sets --push-to-talk)",
     )
     demo.add_argument(
+        "--livekit-server",
+        nargs="?",
+        const="",
+        metavar="PATH",
+        help="run the open-source livekit-server instead of the embedded dev server (PATH defaults to "
+        "the one 'make livekit-server' builds, then livekit-server on PATH)",
+    )
+    demo.add_argument(
         "--worker-log",
         metavar="FILE",
         type=Path,
@@ -183,10 +199,10 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_Demo(args, script, settings, secret, sys.stderr).run())
 
 
-def reminder() -> str:
+def reminder(server_name: str = "the dev server") -> str:
     """Said at start and, after a full-screen UI, at the end: where this runs and how to go elsewhere."""
     return (
-        f"{PREFIX}: the dev server, the demo agent and this client all run on this machine; "
+        f"{PREFIX}: {server_name}, the demo agent and this client all run on this machine; "
         "nothing is sent anywhere else.\n"
         "  To use LiveKit Cloud or your own server instead:\n"
         "    LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=... agent-tui --url wss://PROJECT.livekit.cloud "
@@ -298,6 +314,7 @@ class _Demo:
         self._stopping = False
         self._worker_exit_reported = False
         self._client_stopped_for_worker = False
+        self._server_name = "the dev server"
 
     async def run(self) -> int:
         """The whole demo, logging set up as ``agent-tui`` sets it up, for all of it: the dev server and
@@ -324,17 +341,12 @@ class _Demo:
             remove_handlers(handlers)
 
     async def _run(self) -> int:
-        from agent_tui.devserver import DevServer
-
         started = time.monotonic()
-        self._progress.say(reminder())
-        server = DevServer(
-            host="127.0.0.1",
-            port=0,
-            api_key=DEMO_API_KEY,
-            api_secret=self._secret,
-            departure_timeout=DEPARTURE_TIMEOUT,
-        )
+        try:
+            server = self._server()
+        except DemoError as error:
+            return self._error(str(error), error.code)
+        self._progress.say(reminder(self._server_name))
         code: int = ExitCode.INTERNAL_ERROR
         try:
             code = await self._interruptible(self._start_and_talk(server, started))
@@ -346,18 +358,52 @@ class _Demo:
             await self._interruptible(self._stop(server), on_signal=self._hurry)
         return code
 
+    def _server(self) -> Any:
+        """The embedded dev server, or livekit-server with ``--livekit-server``: either has ``start``,
+        ``stop`` and ``url``, and takes the demo's key pair."""
+        choice = getattr(self._args, "livekit_server", None)
+        if choice is None:
+            from agent_tui.devserver import DevServer
+
+            self._server_name = "the dev server"
+            return DevServer(
+                host="127.0.0.1",
+                port=0,
+                api_key=DEMO_API_KEY,
+                api_secret=self._secret,
+                departure_timeout=DEPARTURE_TIMEOUT,
+            )
+        from agent_tui.livekit_server import LiveKitServerNotFound, LiveKitServerProcess
+
+        self._server_name = "livekit-server"
+        log_path: Path = getattr(self._args, "worker_log", None) or _default_worker_log()
+        try:
+            return LiveKitServerProcess(
+                binary=choice or None,
+                api_key=DEMO_API_KEY,
+                api_secret=self._secret,
+                host="127.0.0.1",
+                departure_timeout=DEPARTURE_TIMEOUT,
+                log_path=log_path.with_name(LIVEKIT_SERVER_LOG_NAME),
+            )
+        except LiveKitServerNotFound as error:
+            raise DemoError(str(error), ExitCode.USAGE_ERROR) from None
+
     # -- start-up and the conversation ---------------------------------------------------------------------
     async def _start_and_talk(self, server: Any, started: float) -> int:
         from agent_tui.demo.supervisor import WorkerNotReady, WorkerProcess
+        from agent_tui.livekit_server import LiveKitServerStartError
 
-        with self._progress.step("starting the dev server") as done:
+        with self._progress.step(f"starting {self._server_name}") as done:
             try:
                 await server.start()
             except OSError as error:
                 raise DemoError(
-                    f"cannot start the dev server on 127.0.0.1 ({error.strerror or error})",
+                    f"cannot start {self._server_name} on 127.0.0.1 ({error.strerror or error})",
                     ExitCode.INTERNAL_ERROR,
                 ) from None
+            except LiveKitServerStartError as error:
+                raise DemoError(str(error), ExitCode.CONNECTION_ERROR) from None
             done(f"ok ({server.url})")
         self._url = server.url
 
@@ -434,7 +480,7 @@ class _Demo:
 
             code = await run_ui(settings)
             if code is not None:
-                self._progress.say(reminder())  # the full-screen UI has covered the first one
+                self._progress.say(reminder(self._server_name))  # the full-screen UI covered the first
                 return code
             from agent_tui.cli import UI_UNAVAILABLE
 
@@ -452,7 +498,7 @@ class _Demo:
                 began = time.monotonic()
                 await worker.stop()
                 done(f"ok ({time.monotonic() - began:.1f} s)")
-        with self._progress.step("stopping the dev server") as done:
+        with self._progress.step(f"stopping {self._server_name}") as done:
             began = time.monotonic()
             await server.stop()
             done(f"ok ({time.monotonic() - began:.1f} s)")

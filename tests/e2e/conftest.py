@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_harness import Connector, LiveServer, ServerKind
+from e2e_harness import Connector, DemoServer, LiveServer, ServerKind
 from livekit import rtc
 
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
@@ -56,16 +56,18 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    """Run each test that needs a server once per server kind (dev-only when it looks inside ours)."""
-    if "server" not in metafunc.fixturenames:
-        return
-    kinds = _wanted_kinds()
-    marker = metafunc.definition.get_closest_marker("servers")
-    if marker is not None:
-        kinds = [kind for kind in kinds if kind in marker.args]
-    if "dev_server" in metafunc.fixturenames:
-        kinds = [kind for kind in kinds if kind == "dev"]
-    metafunc.parametrize("server", kinds, indirect=True)
+    """Run each test that needs a server (or ``agent-tui demo`` with one) once per server kind;
+    dev-only when it looks inside ours."""
+    for fixture in ("server", "demo_server"):
+        if fixture not in metafunc.fixturenames:
+            continue
+        kinds = _wanted_kinds()
+        marker = metafunc.definition.get_closest_marker("servers")
+        if marker is not None:
+            kinds = [kind for kind in kinds if kind in marker.args]
+        if "dev_server" in metafunc.fixturenames:
+            kinds = [kind for kind in kinds if kind == "dev"]
+        metafunc.parametrize(fixture, kinds, indirect=True)
 
 
 def livekit_server_binary() -> str:
@@ -126,6 +128,15 @@ async def server(
         yield LiveServer("livekit", process.url, process.api_key, process.api_secret)
     finally:
         await process.stop()
+
+
+@pytest.fixture
+def demo_server(request: pytest.FixtureRequest) -> DemoServer:
+    """``agent-tui demo`` with its embedded dev server, or with ``--livekit-server PATH``."""
+    kind: ServerKind = getattr(request, "param", "dev")
+    if kind == "dev":
+        return DemoServer("dev", (), "the dev server")
+    return DemoServer("livekit", ("--livekit-server", livekit_server_binary()), "livekit-server")
 
 
 @pytest.fixture

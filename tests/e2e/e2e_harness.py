@@ -49,6 +49,15 @@ class LiveServer:
         return api.LiveKitAPI(self.http_url, self.api_key, self.api_secret)
 
 
+@dataclass(frozen=True)
+class DemoServer:
+    """How ``agent-tui demo`` is told which server to run: ``args`` to add, ``name`` as it says it."""
+
+    kind: ServerKind
+    args: tuple[str, ...]
+    name: str
+
+
 def mint_token(
     identity: str,
     *,

@@ -15,10 +15,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from e2e_harness import Connector, mint_token
+from e2e_harness import Connector, LiveServer
 from livekit import rtc
-
-from agent_tui.devserver import DevServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -42,7 +40,7 @@ async def screen_until(session: str, text: str, *, within_s: float = 30.0) -> st
 
 
 @pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
-async def test_chat_with_the_agent_in_tmux(dev_server: DevServer, connect: Connector, tmp_path: Path) -> None:
+async def test_chat_with_the_agent_in_tmux(server: LiveServer, connect: Connector, tmp_path: Path) -> None:
     agent_room = rtc.Room()
     replies: list[asyncio.Task[None]] = []
 
@@ -59,8 +57,8 @@ async def test_chat_with_the_agent_in_tmux(dev_server: DevServer, connect: Conne
     await connect("agent-e2e", kind="agent", room=agent_room, attributes={"lk.agent.state": "listening"})
 
     session = f"agent-tui-e2e-{uuid.uuid4().hex[:6]}"
-    token = mint_token("user-e2e")
-    command = f"{AGENT_TUI} --url {dev_server.url} --token {token} --text-only; sleep 30"
+    token = server.token("user-e2e")
+    command = f"{AGENT_TUI} --url {server.url} --token {token} --text-only; sleep 30"
     tmux("-f", "/dev/null", "new-session", "-d", "-s", session, "-x", "120", "-y", "32", command)
     try:
         tmux("set-option", "-t", session, "remain-on-exit", "on")

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e_harness import Connector, mint_token, wait_until
+from e2e_harness import Connector, LiveServer, wait_until
 from livekit import rtc
 
 from agent_tui.audio.controls import MicMode
 from agent_tui.audio.engine import AudioEngine
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.audio.wav_io import read_wav
-from agent_tui.devserver import DevServer
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.session import Session
 from agent_tui.session.token_source import LiteralTokenSource
@@ -104,14 +103,14 @@ class Echo:
 
 
 @pytest.fixture
-async def user_session(dev_server: DevServer) -> AsyncIterator[object]:
+async def user_session(server: LiveServer) -> AsyncIterator[object]:
     """Builds (engine, session) pairs for the user and ends them after the test."""
     made: list[tuple[AudioEngine, Session]] = []
 
     async def build(settings: AudioSettings, identity: str = "user") -> tuple[AudioEngine, Session]:
         engine = AudioEngine(settings)
         await engine.start()
-        tokens = LiteralTokenSource(dev_server.url, mint_token(identity))
+        tokens = LiteralTokenSource(server.url, server.token(identity))
         session = Session(
             tokens,
             SessionOptions(participant_identity=identity),

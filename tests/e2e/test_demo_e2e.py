@@ -40,13 +40,14 @@ import pytest
 
 pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed")
 
+from e2e_harness import DemoServer, LiveServer
 from livekit import rtc
 
 from agent_tui.demo.responder import GREETING_TEXT
 from agent_tui.demo.speech import synthesize
 from agent_tui.demo.stt_pocketsphinx import PocketsphinxSTT, jsgf_from_phrases
 from agent_tui.demo.supervisor import WorkerProcess
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+from agent_tui.devserver import DEFAULT_API_SECRET
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 
@@ -105,19 +106,22 @@ async def recognise_time(audio: rtc.AudioFrame, expected: str) -> str | None:
 
 
 # -- helpers --------------------------------------------------------------------------------------------
-def cli_env() -> dict[str, str]:
-    """The environment of a user with no agent-tui or LiveKit settings and no config file."""
+def cli_env(server: LiveServer | None = None) -> dict[str, str]:
+    """The environment of a user with no agent-tui settings and no config file, and the key pair of
+    ``server`` if given (else none: the demo needs none)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
-    env.update(
-        LIVEKIT_API_KEY=DEFAULT_API_KEY, LIVEKIT_API_SECRET=DEFAULT_API_SECRET, AGENT_TUI_CONFIG="/dev/null"
-    )
+    env.update(AGENT_TUI_CONFIG="/dev/null")
+    if server is not None:
+        env.update(LIVEKIT_API_KEY=server.api_key, LIVEKIT_API_SECRET=server.api_secret)
     return env
 
 
-async def run_cli(*args: str, within_s: float = 90) -> tuple[int, list[dict[str, Any]], str]:
-    """Run ``agent-tui`` to its end; returns the exit code, the JSONL records and stderr."""
+async def run_cli(
+    server: LiveServer, *args: str, within_s: float = 90
+) -> tuple[int, list[dict[str, Any]], str]:
+    """Run ``agent-tui`` against ``server`` to its end; returns the exit code, JSONL records and stderr."""
     process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, *args, env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        AGENT_TUI, *args, env=cli_env(server), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout=within_s)
@@ -211,14 +215,14 @@ def last_utterance(frame: rtc.AudioFrame, *, gap_s: float = 1.0, pad_s: float = 
 
 # -- a demo worker for the plain CLI --------------------------------------------------------------------
 @pytest.fixture
-async def demo_worker(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[WorkerProcess]:
-    """``python -m agent_tui.demo start --no-greeting --jsgf QUESTIONS`` registered with the dev server."""
+async def demo_worker(server: LiveServer, tmp_path: Path) -> AsyncIterator[WorkerProcess]:
+    """``python -m agent_tui.demo start --no-greeting --jsgf QUESTIONS`` registered with the server."""
     grammar = tmp_path / "questions.jsgf"
     grammar.write_text(jsgf_from_phrases(QUESTIONS, name="questions"), encoding="utf-8")
     worker = WorkerProcess(
-        url=dev_server.url,
-        api_key=DEFAULT_API_KEY,
-        api_secret=DEFAULT_API_SECRET,
+        url=server.url,
+        api_key=server.api_key,
+        api_secret=server.api_secret,
         agent_name="demo",
         extra_args=["--no-greeting", "--jsgf", str(grammar)],
         log_path=tmp_path / "worker.log",
@@ -232,11 +236,11 @@ async def demo_worker(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[Wo
 
 
 async def test_text_question_gets_the_time_with_the_state_sequence(
-    dev_server: DevServer, demo_worker: WorkerProcess, tmp_path: Path
+    server: LiveServer, demo_worker: WorkerProcess, tmp_path: Path
 ) -> None:
     transcript = tmp_path / "transcript.jsonl"
     code, records, err = await run_cli(
-        "--no-ui", "--json", "--text-only", "--url", dev_server.url, "--agent", "demo",
+        server, "--no-ui", "--json", "--text-only", "--url", server.url, "--agent", "demo",
         "--send", QUESTION, "--transcript", str(transcript),
     )  # fmt: skip
     assert code == 0, err
@@ -252,14 +256,14 @@ async def test_text_question_gets_the_time_with_the_state_sequence(
 
 
 async def test_spoken_question_is_heard_and_the_spoken_answer_recognised(
-    dev_server: DevServer, demo_worker: WorkerProcess, tmp_path: Path
+    server: LiveServer, demo_worker: WorkerProcess, tmp_path: Path
 ) -> None:
     question = write_wav(tmp_path / "question.wav", await synthesize(QUESTION))
     answer_wav = tmp_path / "answer.wav"
     transcript = tmp_path / "transcript.jsonl"
     started = time.monotonic()
     code, records, err = await run_cli(
-        "--no-ui", "--json", "--url", dev_server.url, "--agent", "demo",
+        server, "--no-ui", "--json", "--url", server.url, "--agent", "demo",
         "--input-wav", str(question), "--output-wav", str(answer_wav), "--transcript", str(transcript),
     )  # fmt: skip
     round_trip = time.monotonic() - started
@@ -412,9 +416,11 @@ def agent_listening(run: DemoRun) -> Callable[[], bool]:
     return lambda: any(r.get("state") == "listening" for r in run.records if r["type"] == "agent_state")
 
 
-async def test_demo_starts_converses_and_stops_with_nothing_left_behind(tmp_path: Path) -> None:
+async def test_demo_starts_converses_and_stops_with_nothing_left_behind(
+    tmp_path: Path, demo_server: DemoServer
+) -> None:
     started = time.monotonic()
-    run = await DemoRun.start(*demo_args(tmp_path, "--send", QUESTION))
+    run = await DemoRun.start(*demo_args(tmp_path, "--send", QUESTION, *demo_server.args))
     await run.wait_for(agent_listening(run), "the agent to listen")
     listening_after = time.monotonic() - started
     code = await run.finish()
@@ -426,9 +432,9 @@ async def test_demo_starts_converses_and_stops_with_nothing_left_behind(tmp_path
     # The progress lines and the reminder, on stderr (stdout is the client's JSONL only).
     err = run.stderr
     assert "all run on this machine" in err and "--url wss://" in err and "--token-endpoint" in err
-    assert re.search(r"starting the dev server… ok \(ws://127\.0\.0\.1:\d+\)", err), err
+    assert re.search(rf"starting {demo_server.name}… ok \(ws://127\.0\.0\.1:\d+\)", err), err
     assert re.search(r"starting the demo agent .*… registered as 'demo'", err), err
-    assert "stopping the demo agent… ok (" in err and "stopping the dev server… ok (" in err
+    assert "stopping the demo agent… ok (" in err and f"stopping {demo_server.name}… ok (" in err
     log = (tmp_path / "demo-worker.log").read_text()
     assert "agent-tui demo: worker registered agent_name=demo" in log
     assert DEFAULT_API_SECRET not in err
@@ -436,7 +442,7 @@ async def test_demo_starts_converses_and_stops_with_nothing_left_behind(tmp_path
     print(f"demo: agent listening after {listening_after:.1f} s, whole run {total:.1f} s")
 
 
-async def test_demo_voice_end_to_end(tmp_path: Path) -> None:
+async def test_demo_voice_end_to_end(tmp_path: Path, demo_server: DemoServer) -> None:
     """``agent-tui demo`` with voice: greeting on, the question in a WAV, the answer to a WAV. The worker
     is given the questions' grammar through the environment (``AGENT_TUI_DEMO_JSGF`` reaches it like any
     ``AGENT_TUI_DEMO_*`` setting): its default general language model hears espeak-ng's "what time is it"
@@ -448,7 +454,7 @@ async def test_demo_voice_end_to_end(tmp_path: Path) -> None:
     answer_wav = tmp_path / "answer.wav"
     run = await DemoRun.start(
         "--json", "--worker-log", str(tmp_path / "demo-worker.log"),
-        "--input-wav", str(question), "--output-wav", str(answer_wav),
+        "--input-wav", str(question), "--output-wav", str(answer_wav), *demo_server.args,
         env={"AGENT_TUI_DEMO_JSGF": str(grammar)},
     )  # fmt: skip
     code = await run.finish(within_s=90)
@@ -484,16 +490,16 @@ async def test_sigint_stops_everything_with_exit_130(tmp_path: Path, when: str) 
     await run.assert_no_survivors()
 
 
-async def test_sigterm_mid_run_exits_143(tmp_path: Path) -> None:
-    run = await DemoRun.start(*demo_args(tmp_path))
+async def test_sigterm_mid_run_exits_143(tmp_path: Path, demo_server: DemoServer) -> None:
+    run = await DemoRun.start(*demo_args(tmp_path, *demo_server.args))
     await run.wait_for(agent_listening(run), "the agent to listen")
     run.process.send_signal(signal.SIGTERM)
     assert await run.finish() == 143, run.stderr
     await run.assert_no_survivors()
 
 
-async def test_a_killed_demo_takes_its_worker_with_it(tmp_path: Path) -> None:
-    run = await DemoRun.start(*demo_args(tmp_path))
+async def test_a_killed_demo_takes_its_worker_with_it(tmp_path: Path, demo_server: DemoServer) -> None:
+    run = await DemoRun.start(*demo_args(tmp_path, *demo_server.args))
     await run.wait_for(agent_listening(run), "the agent to listen")
     assert run.worker_pid is not None
     run.process.kill()  # no handler runs: only the worker's stdin lifeline can clean up
@@ -501,8 +507,8 @@ async def test_a_killed_demo_takes_its_worker_with_it(tmp_path: Path) -> None:
     await run.assert_no_survivors()
 
 
-async def test_a_crashed_worker_ends_the_run_with_agent_left(tmp_path: Path) -> None:
-    run = await DemoRun.start(*demo_args(tmp_path))
+async def test_a_crashed_worker_ends_the_run_with_agent_left(tmp_path: Path, demo_server: DemoServer) -> None:
+    run = await DemoRun.start(*demo_args(tmp_path, *demo_server.args))
     await run.wait_for(agent_listening(run), "the agent to listen")
     assert run.worker_pid is not None
     os.kill(run.worker_pid, signal.SIGKILL)  # the worker alone, as a crash; its job process lives on

@@ -10,10 +10,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import Connector
+from e2e_harness import Connector, LiveServer
 from stand_in_agent import StandInAgent
-
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
@@ -29,18 +27,21 @@ async def agent_in_room(connect: Connector) -> AsyncIterator[StandInAgent]:
     await agent.close()
 
 
-def cli_env() -> dict[str, str]:
+def cli_env(server: LiveServer | None) -> dict[str, str]:
+    """The environment of a user who set the server's key pair (or any key pair, with no server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
     env.update(
-        LIVEKIT_API_KEY=DEFAULT_API_KEY, LIVEKIT_API_SECRET=DEFAULT_API_SECRET, AGENT_TUI_CONFIG="/dev/null"
+        LIVEKIT_API_KEY=server.api_key if server else "devkey",
+        LIVEKIT_API_SECRET=server.api_secret if server else "s" * 40,
+        AGENT_TUI_CONFIG="/dev/null",
     )
     return env
 
 
-async def run_cli(*args: str, within_s: float = 60) -> tuple[int, str, str]:
+async def run_cli(server: LiveServer | None, *args: str, within_s: float = 60) -> tuple[int, str, str]:
     # Text only: these runs are about the session, not the devices a previous test may have left around.
     process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, *args, "--text-only", env=cli_env(), stdout=asyncio.subprocess.PIPE,
+        AGENT_TUI, *args, "--text-only", env=cli_env(server), stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -54,11 +55,12 @@ async def run_cli(*args: str, within_s: float = 60) -> tuple[int, str, str]:
 
 
 async def test_no_ui_json_send_gets_the_reply_and_exits_0(
-    dev_server: DevServer, agent_in_room: StandInAgent, tmp_path: Path
+    server: LiveServer, agent_in_room: StandInAgent, tmp_path: Path
 ) -> None:
     transcript = tmp_path / "transcript.jsonl"
     code, out, err = await run_cli(
-        "--no-ui", "--json", "--url", dev_server.url, "--room", "e2e-room", "--agent", "stand-in",
+        server,
+        "--no-ui", "--json", "--url", server.url, "--room", "e2e-room", "--agent", "stand-in",
         "--send", "hello", "--send", "and again", "--transcript", str(transcript),
     )  # fmt: skip
     assert code == 0, err
@@ -74,23 +76,23 @@ async def test_no_ui_json_send_gets_the_reply_and_exits_0(
     assert [text for _, text in agent_in_room.chats] == ["hello", "and again"]
     saved = [json.loads(line) for line in transcript.read_text().splitlines()]
     assert [(m["speaker"], m["text"]) for m in saved] == messages
-    assert DEFAULT_API_SECRET not in out + err
+    assert server.api_secret not in out + err
 
 
-async def test_unknown_agent_exits_5_with_one_line(dev_server: DevServer) -> None:
+async def test_unknown_agent_exits_5_with_one_line(server: LiveServer) -> None:
     code, _, err = await run_cli(
-        "--no-ui", "--url", dev_server.url, "--agent", "nobody", "--agent-timeout", "1", "--send", "hi"
+        server, "--no-ui", "--url", server.url, "--agent", "nobody", "--agent-timeout", "1", "--send", "hi"
     )
     assert code == 5
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and "Agent did not join the room" in lines[0], err
 
 
-async def test_refused_token_exits_3(dev_server: DevServer) -> None:
+async def test_refused_token_exits_3(server: LiveServer) -> None:
     env_secret = "x" * 40
     process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, "--no-ui", "--text-only", "--url", dev_server.url, "--agent", "a",
-        env={**cli_env(), "LIVEKIT_API_SECRET": env_secret},
+        AGENT_TUI, "--no-ui", "--text-only", "--url", server.url, "--agent", "a",
+        env={**cli_env(server), "LIVEKIT_API_SECRET": env_secret},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
@@ -100,6 +102,6 @@ async def test_refused_token_exits_3(dev_server: DevServer) -> None:
 
 
 async def test_unreachable_server_exits_4() -> None:
-    code, _, err = await run_cli("--no-ui", "--url", "ws://127.0.0.1:9", "--agent", "a", "--room", "r")
+    code, _, err = await run_cli(None, "--no-ui", "--url", "ws://127.0.0.1:9", "--agent", "a", "--room", "r")
     assert code == 4, err
     assert "Could not connect" in err

@@ -36,7 +36,7 @@ from typing import TypeVar
 import numpy as np
 import pytest
 from demo_worker_process import DemoWorker
-from e2e_harness import wait_until
+from e2e_harness import LiveServer, wait_until
 from livekit import rtc
 
 from agent_tui.audio.engine import AudioEngine
@@ -45,7 +45,6 @@ from agent_tui.audio.wav_io import load_wav
 from agent_tui.demo.responder import HELLO_REPLY_TEXT
 from agent_tui.demo.speech import synthesize
 from agent_tui.demo.stt_pocketsphinx import jsgf_from_phrases
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 from agent_tui.session import (
     AgentState,
     CachingTokenSource,
@@ -87,12 +86,18 @@ _E = TypeVar("_E", bound=SessionEvent)
 
 # -- fixtures and helpers ---------------------------------------------------------------------------------
 @pytest.fixture
-async def worker(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[DemoWorker]:
+async def worker(server: LiveServer, tmp_path: Path) -> AsyncIterator[DemoWorker]:
     """The demo worker, no greeting (so the agent's track is silent until asked), with a grammar that
     makes pocketsphinx hear the spoken question exactly."""
     grammar = tmp_path / "questions.jsgf"
     grammar.write_text(jsgf_from_phrases([QUESTION, "hello"]), encoding="utf-8")
-    demo_worker = DemoWorker(dev_server.url, AGENT_NAME, extra_args=("--no-greeting", "--jsgf", str(grammar)))
+    demo_worker = DemoWorker(
+        server.url,
+        AGENT_NAME,
+        extra_args=("--no-greeting", "--jsgf", str(grammar)),
+        api_key=server.api_key,
+        api_secret=server.api_secret,
+    )
     try:
         await demo_worker.start()
         yield demo_worker
@@ -100,12 +105,12 @@ async def worker(dev_server: DevServer, tmp_path: Path) -> AsyncIterator[DemoWor
         await demo_worker.stop()
 
 
-def tokens(server: DevServer) -> CachingTokenSource:
-    return CachingTokenSource(LocalTokenSource(server.url, DEFAULT_API_KEY, DEFAULT_API_SECRET))
+def tokens(server: LiveServer) -> CachingTokenSource:
+    return CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
 
 
 def session_for(
-    server: DevServer, identity: str, *, dispatch: bool = True, microphone: rtc.AudioSource | None = None
+    server: LiveServer, identity: str, *, dispatch: bool = True, microphone: rtc.AudioSource | None = None
 ) -> Session:
     options = SessionOptions(
         agent_name=AGENT_NAME if dispatch else None,
@@ -194,11 +199,11 @@ class TrackEnergy:
         await self._stream.aclose()
 
 
-def cli_env() -> dict[str, str]:
+def cli_env(server: LiveServer) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
     env.update(
-        LIVEKIT_API_KEY=DEFAULT_API_KEY,
-        LIVEKIT_API_SECRET=DEFAULT_API_SECRET,
+        LIVEKIT_API_KEY=server.api_key,
+        LIVEKIT_API_SECRET=server.api_secret,
         AGENT_TUI_CONFIG="/dev/null",
         PYTHONUNBUFFERED="1",
     )
@@ -207,14 +212,14 @@ def cli_env() -> dict[str, str]:
 
 # -- (1) a tool call, through the CLI ---------------------------------------------------------------------
 async def test_cli_json_shows_the_get_time_call_its_result_and_the_turns_metrics(
-    dev_server: DevServer, worker: DemoWorker, tmp_path: Path
+    server: LiveServer, worker: DemoWorker, tmp_path: Path
 ) -> None:
     metrics = tmp_path / "metrics.csv"
     process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, "--no-ui", "--json", "--url", dev_server.url, "--room", ROOM, "--agent", AGENT_NAME,
+        AGENT_TUI, "--no-ui", "--json", "--url", server.url, "--room", ROOM, "--agent", AGENT_NAME,
         "--no-audio", "--agent-timeout", "45", "--send", QUESTION, "--send", "hello",
         "--metrics", str(metrics),
-        env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=cli_env(server), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
         out, err = await asyncio.wait_for(process.communicate(), timeout=90)
@@ -264,11 +269,11 @@ async def test_cli_json_shows_the_get_time_call_its_result_and_the_turns_metrics
 
 # -- (1) and (2): typed events, and the history a later client fetches --------------------------------------
 async def test_a_client_joining_after_a_turn_sees_it_from_the_fetched_history(
-    dev_server: DevServer, worker: DemoWorker
+    server: LiveServer, worker: DemoWorker
 ) -> None:
-    first = session_for(dev_server, "user-1")
+    first = session_for(server, "user-1")
     first_events = record(first)
-    late = session_for(dev_server, "user-2", dispatch=False)
+    late = session_for(server, "user-2", dispatch=False)
     late_events = record(late)
     try:
         await first.start()
@@ -326,7 +331,7 @@ async def test_a_client_joining_after_a_turn_sees_it_from_the_fetched_history(
         )
 
         # A late headless run writes the same call as JSON Lines, marked as coming from the history.
-        records = await late_json_run(dev_server, "user-3")
+        records = await late_json_run(server, "user-3")
         [history_call] = [r for r in records if r["type"] == "tool_call"]
         [history_result] = [r for r in records if r["type"] == "tool_result"]
         assert history_call["from_history"] and history_result["from_history"]
@@ -345,13 +350,13 @@ async def test_a_client_joining_after_a_turn_sees_it_from_the_fetched_history(
         await first.end()
 
 
-async def late_json_run(server: DevServer, identity: str) -> list[dict[str, object]]:
+async def late_json_run(server: LiveServer, identity: str) -> list[dict[str, object]]:
     """``agent-tui --json`` joining the room without a dispatch of its own, until it has written the
     history's ``tool_result`` (or 30 s passed); then SIGINT, and every line it wrote."""
     process = await asyncio.create_subprocess_exec(
         AGENT_TUI, "--json", "--url", server.url, "--room", ROOM, "--identity", identity, "--no-audio",
         "--exit-when", "never",
-        env=cli_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        env=cli_env(server), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None
     lines: list[bytes] = []
@@ -380,9 +385,9 @@ async def late_json_run(server: DevServer, identity: str) -> list[dict[str, obje
 
 # -- (3) text mode ----------------------------------------------------------------------------------------
 async def test_text_mode_silences_the_agents_audio_and_turning_it_off_brings_it_back(
-    dev_server: DevServer, worker: DemoWorker
+    server: LiveServer, worker: DemoWorker
 ) -> None:
-    session = session_for(dev_server, "user-1")
+    session = session_for(server, "user-1")
     energy: TrackEnergy | None = None
     try:
         await session.start()
@@ -443,7 +448,7 @@ def last_loud_offset_s(path: Path, rate: int = 48000) -> float:
 
 
 async def test_a_spoken_turns_measured_latency_lies_between_the_agents_e2e_and_the_turns_wall_time(
-    dev_server: DevServer, worker: DemoWorker, tmp_path: Path
+    server: LiveServer, worker: DemoWorker, tmp_path: Path
 ) -> None:
     """The bound, from what each figure measures (times on this process's monotonic clock, unless said):
 
@@ -480,7 +485,7 @@ async def test_a_spoken_turns_measured_latency_lies_between_the_agents_e2e_and_t
         AudioSettings(input_wav=wav, output_wav=tmp_path / "agent.wav", preconnect_buffer=False)
     )
     await engine.start()
-    session = session_for(dev_server, "user-1", microphone=engine.source)
+    session = session_for(server, "user-1", microphone=engine.source)
     engine.attach(session)
     loop = asyncio.get_running_loop()
     seen: list[tuple[VoiceLatency, float]] = []

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e_harness import Connector, mint_token, wait_until
+from e2e_harness import Connector, LiveServer, wait_until
 from e2e_video import (
     BARS,
     FPS,
@@ -35,7 +35,6 @@ from e2e_video import (
 from livekit import rtc
 from virtual_display import VirtualDisplay, quadrant_colours, running
 
-from agent_tui.devserver import DevServer
 from agent_tui.session import LiteralTokenSource, Session, SessionOptions
 from agent_tui.video.controller import VideoController
 from agent_tui.video.frame_reader import SourceKind
@@ -94,13 +93,13 @@ async def _receive(track: rtc.RemoteVideoTrack, seconds: float) -> list[tuple[fl
 
 
 async def test_a_video_file_reaches_a_probe_with_its_colours_and_motion(
-    dev_server: DevServer, connect: Connector, tmp_path: Path
+    server: LiveServer, connect: Connector, tmp_path: Path
 ) -> None:
     clip = write_clip(tmp_path / "bars.mkv")
     probe = await connect("probe")
     subscribed = _subscribed_video(probe)
 
-    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+    session = Session(LiteralTokenSource(server.url, server.token("user")), SessionOptions())
     warnings: list[str] = []
     controller = VideoController(session, VideoSettings(video_file=clip, fps=FPS), on_warning=warnings.append)
     await session.start()
@@ -158,7 +157,7 @@ def _shows(rgb: np.ndarray, colours: tuple[tuple[int, int, int], ...]) -> bool:
 
 @pytest.mark.timeout(60)
 async def test_the_screen_reaches_a_probe_as_a_screen_share_with_its_colours_and_changes(
-    dev_server: DevServer, connect: Connector, x_display: VirtualDisplay, monkeypatch: pytest.MonkeyPatch
+    server: LiveServer, connect: Connector, x_display: VirtualDisplay, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """``--screen`` for real: mss grabs the Xvfb display, the probe gets it as SCREEN_SHARE at its size,
     with its colours, and sees the screen change."""
@@ -167,7 +166,7 @@ async def test_the_screen_reaches_a_probe_as_a_screen_share_with_its_colours_and
     probe = await connect("probe")
     subscribed = _subscribed_video(probe)
 
-    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+    session = Session(LiteralTokenSource(server.url, server.token("user")), SessionOptions())
     warnings: list[str] = []
     controller = VideoController(session, VideoSettings(screen=True, fps=FPS), on_warning=warnings.append)
     await session.start()
@@ -208,8 +207,8 @@ async def test_the_screen_reaches_a_probe_as_a_screen_share_with_its_colours_and
         assert _shows(rgb, SCREEN_AFTER), f"the new screen was received as {quadrant_colours(rgb)}"
 
 
-async def test_no_camera_is_a_warning_and_the_session_goes_on(dev_server: DevServer) -> None:
-    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+async def test_no_camera_is_a_warning_and_the_session_goes_on(server: LiveServer) -> None:
+    session = Session(LiteralTokenSource(server.url, server.token("user")), SessionOptions())
     warnings: list[str] = []
     controller = VideoController(
         session, VideoSettings(camera=True, camera_device="/dev/video97"), on_warning=warnings.append
@@ -228,14 +227,14 @@ async def test_no_camera_is_a_warning_and_the_session_goes_on(dev_server: DevSer
 
 
 async def test_the_avatar_workers_video_is_the_agents_and_closing_unsubscribes(
-    dev_server: DevServer, connect: Connector
+    server: LiveServer, connect: Connector
 ) -> None:
     """An avatar worker publishes the face with ``lk.publish_on_behalf``; the Session picks it as the
     agent's video, and switching agent video off unsubscribes (nothing is received or decoded)."""
     from agent_tui.session import AgentVideoTrackChanged
 
     agent = await connect("agent-1", kind="agent", attributes={"lk.agent.state": "listening"})
-    session = Session(LiteralTokenSource(dev_server.url, mint_token("user")), SessionOptions())
+    session = Session(LiteralTokenSource(server.url, server.token("user")), SessionOptions())
     changes: list[AgentVideoTrackChanged] = []
     session.events.subscribe(lambda e: changes.append(e) if isinstance(e, AgentVideoTrackChanged) else None)
     await session.start(wait_for_agent=False)

@@ -8,6 +8,7 @@ import asyncio
 import json
 import os
 import signal
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -18,6 +19,8 @@ from agent_tui import cli, demo_command
 from agent_tui.audio.controls import MicMode
 from agent_tui.demo import ENV_LIFELINE
 from agent_tui.demo.supervisor import describe_status, last_message, worker_environment
+from agent_tui.livekit_server import LiveKitServerProcess
+from agent_tui.livekit_server.binary import BUILD_HINT
 from agent_tui.token_choice import choose_token_source
 
 
@@ -184,3 +187,31 @@ async def test_a_clean_exit_with_the_lifeline_running_stays_clean() -> None:
 def test_a_blank_or_padded_agent_name_is_a_usage_error(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["demo", "--agent-name", name]) == 2
     assert "--agent-name" in capsys.readouterr().err
+
+
+def test_a_livekit_server_that_is_not_there_is_one_line_and_exit_2() -> None:
+    missing = Path("/nonexistent/livekit-server")  # short: the redaction step takes long paths for keys
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("agent-tui")), "demo", "--livekit-server", str(missing),
+         "--no-ui", "--send", "hi"],
+        env={**env, "AGENT_TUI_CONFIG": "/dev/null"}, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    errors = [line for line in done.stderr.splitlines() if line.startswith("agent-tui demo: ")]
+    assert errors == [f"agent-tui demo: no livekit-server at {missing}: {BUILD_HINT}"], done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_livekit_server_config_keeps_every_address_on_this_machine() -> None:
+    """What the demo and the tests give livekit-server: no STUN server it could ask or hand out but a
+    dummy on the node's own address, no external-IP lookup, media on the node address only."""
+    server = LiveKitServerProcess(binary=sys.executable, api_secret="s" * 40, node_ip="10.1.2.3", port=7880)
+    config = server.config()
+    assert config["bind_addresses"] == ["127.0.0.1"]
+    assert config["keys"] == {"devkey": "s" * 40}
+    rtc = config["rtc"]
+    assert rtc["node_ip"] == "10.1.2.3" and rtc["use_external_ip"] is False
+    assert rtc["stun_servers"] == ["10.1.2.3:3478"] and rtc["ips"] == {"includes": ["10.1.2.3/32"]}
+    assert config["turn"] == {"enabled": False}
+    assert "redis" not in config and "webhook" not in config and "prometheus_port" not in config
