@@ -4,7 +4,10 @@ Every test that takes the ``server`` fixture (or ``connect``, built on it) runs 
 server (``[dev]``) and against the real livekit-server (``[livekit]``), each fresh for the test. Tests
 that look inside the dev server take ``dev_server`` and run against it alone; a test marked
 ``@pytest.mark.servers("livekit")`` runs against livekit-server alone. ``AGENT_TUI_TEST_SERVERS=dev``
-(or ``livekit``) narrows a run to one of them. livekit-server is the binary ``make livekit-server`` builds
+(or ``livekit``) narrows a run to one of them. ``AGENT_TUI_TEST_SERVERS=url`` runs the server tests
+against a server of your own instead (``AGENT_TUI_TEST_URL``, ``AGENT_TUI_TEST_API_KEY``,
+``AGENT_TUI_TEST_API_SECRET``), outside the namespace, on your network; each test deletes the rooms it
+made, so give it a server (or project) of its own. livekit-server is the binary ``make livekit-server`` builds
 (or ``AGENT_TUI_LIVEKIT_SERVER``, or one on PATH); where there is none its half skips with the reason,
 except on CI, where it must run.
 
@@ -19,17 +22,21 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from e2e_harness import Connector, DemoServer, LiveServer, ServerKind
 from livekit import rtc
+from livekit.protocol.room import DeleteRoomRequest, ListRoomsRequest
 
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 from agent_tui.livekit_server import LiveKitServerNotFound, LiveKitServerProcess, find_livekit_server
 
-SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "livekit")
+SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "livekit", "url")
+#: A server of the user's own: where it is and its key pair (``AGENT_TUI_TEST_SERVERS=url``).
+URL_VARIABLES = ("AGENT_TUI_TEST_URL", "AGENT_TUI_TEST_API_KEY", "AGENT_TUI_TEST_API_SECRET")
 #: The namespace's first address: where livekit-server's media (ICE) listens and what it advertises.
 NODE_IP = "10.99.0.1"
 
@@ -41,11 +48,16 @@ def _on_ci() -> bool:
 def _wanted_kinds() -> list[ServerKind]:
     value = os.environ.get("AGENT_TUI_TEST_SERVERS", "").strip()
     if not value or value == "both":
-        return list(SERVER_KINDS)
+        return ["dev", "livekit"]
     kinds = [kind.strip() for kind in value.split(",") if kind.strip()]
     unknown = [kind for kind in kinds if kind not in SERVER_KINDS]
     if unknown:
-        raise pytest.UsageError(f"AGENT_TUI_TEST_SERVERS: unknown server {unknown[0]!r} (dev, livekit, both)")
+        raise pytest.UsageError(
+            f"AGENT_TUI_TEST_SERVERS: unknown server {unknown[0]!r} (dev, livekit, both or url)"
+        )
+    missing = [name for name in URL_VARIABLES if "url" in kinds and not os.environ.get(name)]
+    if missing:
+        raise pytest.UsageError(f"AGENT_TUI_TEST_SERVERS=url needs {', '.join(missing)} set as well")
     return kinds  # type: ignore[return-value]
 
 
@@ -90,8 +102,12 @@ def _namespace_problem() -> str | None:
 
 
 @pytest.fixture(autouse=True)
-def _inside_test_namespace() -> None:
-    """Skip (or on CI fail) every e2e test when not inside the private network namespace."""
+def _inside_test_namespace(request: pytest.FixtureRequest) -> None:
+    """Skip (or on CI fail) every e2e test when not inside the private network namespace (except those
+    run against a server of the user's own, which is on the user's network)."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("server") == "url":
+        return
     problem = _namespace_problem()
     if problem is None:
         return
@@ -110,6 +126,15 @@ async def server(
     after it; livekit-server's log is kept in the test's temporary folder.
     """
     kind: ServerKind = getattr(request, "param", "dev")
+    if kind == "url":
+        url, key, secret = (os.environ[name] for name in URL_VARIABLES)
+        own = LiveServer("url", url, key, secret)
+        began = time.time()
+        try:
+            yield own
+        finally:
+            await _delete_rooms_made_since(own, began)
+        return
     if kind == "dev":
         dev = DevServer(port=0, departure_timeout=0.5)
         await dev.start()
@@ -130,10 +155,21 @@ async def server(
         await process.stop()
 
 
+async def _delete_rooms_made_since(server: LiveServer, began: float) -> None:
+    """A shared server keeps a room for a while after its last participant left, and a room's agents
+    are dispatched only when it is created: the next test must not find this one's rooms."""
+    async with server.api() as lk:
+        for room in (await lk.room.list_rooms(ListRoomsRequest())).rooms:
+            if room.creation_time >= int(began) - 1:
+                await lk.room.delete_room(DeleteRoomRequest(room=room.name))
+
+
 @pytest.fixture
 def demo_server(request: pytest.FixtureRequest) -> DemoServer:
     """``agent-tui demo`` with its embedded dev server, or with ``--livekit-server PATH``."""
     kind: ServerKind = getattr(request, "param", "dev")
+    if kind == "url":
+        pytest.skip("agent-tui demo runs a server of its own: not a test for AGENT_TUI_TEST_SERVERS=url")
     if kind == "dev":
         return DemoServer("dev", (), "the dev server")
     return DemoServer("livekit", ("--livekit-server", livekit_server_binary()), "livekit-server")

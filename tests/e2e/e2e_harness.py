@@ -18,12 +18,13 @@ ROOM = "e2e-room"
 
 Connector = Callable[..., Awaitable[rtc.Room]]
 
-ServerKind = Literal["dev", "livekit"]
+ServerKind = Literal["dev", "livekit", "url"]
 
 
 @dataclass
 class LiveServer:
-    """The LiveKit server a test talks to: our dev server or livekit-server, each fresh for the test.
+    """The LiveKit server a test talks to: our dev server or livekit-server, each fresh for the test (or
+    a server of the user's own, ``url``).
 
     Tests use only what both have (a URL, a key pair, the Twirp API on the same port); ``dev`` is the
     in-process dev server for the tests that look inside it, None on livekit-server.
