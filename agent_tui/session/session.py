@@ -58,6 +58,7 @@ from .history import ToolCallLedger, merge_history
 from .insight_events import ChatHistory, ToolCall, ToolResult
 from .options import SessionOptions, generate_room_name
 from .redact import redact
+from .server_probe import ServerAnswer, probe_server
 from .token_source import TokenSource
 from .token_types import ConnectionDetails, TokenRequest
 from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
@@ -88,6 +89,14 @@ def _classify_connect_error(error: BaseException, url: str) -> ConnectionFailedE
         f"Could not connect to the LiveKit server at {url} ({text}). "
         "Check the URL (ws:// or wss://, host and port) and that the server is running."
     )
+
+
+#: How long a session just back from a reconnect gives the agent to reappear before a departure seen
+#: during the outage counts as the agent leaving (the SDK restores the room's participants within ~1 s).
+AGENT_RETURN_GRACE_S = 3.0
+#: How long a server may refuse connections while we reconnect before it counts as gone (a restart of
+#: livekit-server takes longer than that to listen again, and would lose our session anyway).
+SERVER_GONE_AFTER_S = 5.0
 
 
 def _disconnect_reason_name(reason: object) -> str:
@@ -144,6 +153,9 @@ class Session:
         self._agent_changed = asyncio.Event()
         self._ending = False
         self._force_refetch = False
+        self._agent_missing: str | None = None
+        """The agent's identity while it is missing after a connection restart (not yet "left")."""
+        self._reconnected_at = -AGENT_RETURN_GRACE_S
         self._started = False
         self._room_name: str | None = None
         #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
@@ -578,9 +590,37 @@ class Session:
             log.warning("session task failed: %s", redact(str(error)))
 
     def _on_participant_connected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == self._agent_missing:
+            self._agent_missing = None  # back after the outage: it never left
         self._scan_for_agent()
 
+    def _connection_in_doubt(self) -> bool:
+        """Reconnecting, or just back from it while the room's participants are being restored."""
+        if self._ending:
+            return False
+        if self._connection is ConnectionState.RECONNECTING:
+            return True
+        return time.monotonic() - self._reconnected_at < AGENT_RETURN_GRACE_S
+
+    async def _confirm_agent_after_reconnect(self) -> None:
+        """After a reconnect, an agent that went missing during it and has not come back has left."""
+        await asyncio.sleep(AGENT_RETURN_GRACE_S)
+        identity, self._agent_missing = self._agent_missing, None
+        room = self._room
+        if identity is None or self._ending or room is None or identity in room.remote_participants:
+            return
+        self.events.emit(AgentLeft(identity=identity, unexpected=True))
+        self._update_agent(self._agent.agent_left(identity))
+        self._scan_for_agent()
+        self._refresh_agent_tracks()
+
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        if participant.identity == self._last_agent.identity and self._connection_in_doubt():
+            # When the SDK restarts a connection it forgets every participant: that is not the agent
+            # leaving. Whether it left is known once we are back (see _on_reconnected).
+            self._agent_missing = participant.identity
+            self._refresh_agent_tracks()
+            return
         if participant.identity == self._last_agent.identity:
             unexpected = not self._ending
             self.events.emit(AgentLeft(identity=participant.identity, unexpected=unexpected))
@@ -630,19 +670,57 @@ class Session:
 
     def _on_reconnecting(self) -> None:
         self._set_connection(ConnectionState.RECONNECTING, reason="signal or media connection lost")
+        self._spawn(self._watch_server_while_reconnecting())
 
     def _on_reconnected(self) -> None:
+        self._reconnected_at = time.monotonic()
         self._set_connection(ConnectionState.CONNECTED, reason="reconnected")
         self.insight.reconnected()
+        if self._agent_missing is not None:
+            self._spawn(self._confirm_agent_after_reconnect())
 
     def _on_disconnected(self, reason: Any = None) -> None:
         if self._ending or self._connection is ConnectionState.DISCONNECTED:
             return
         # Unexpected: the server dropped us or the connection was lost for good.
-        self._force_refetch = True
         name = _disconnect_reason_name(reason)
-        self._set_connection(ConnectionState.DISCONNECTED, reason=f"disconnected by the server ({name})")
+        if self._connection is ConnectionState.RECONNECTING and name == "UNKNOWN_REASON":
+            # The SDK gave up restoring the connection and says no more: find out why.
+            self._spawn(self._drop_after_failed_reconnect())
+            return
+        self._drop(f"disconnected by the server ({name})")
+
+    async def _drop_after_failed_reconnect(self) -> None:
+        url = self.server_url
+        reason = (await probe_server(url)).describe() if url else "the connection could not be restored"
+        self._drop(reason)
+
+    def _drop(self, reason: str) -> None:
+        """The connection is lost for good: say why, once, and tear down."""
+        if self._ending or self._connection is ConnectionState.DISCONNECTED:
+            return
+        self._force_refetch = True
+        self._agent_missing = None
+        self._set_connection(ConnectionState.DISCONNECTED, reason=reason)
         self._spawn(self._teardown_after_drop())
+
+    async def _watch_server_while_reconnecting(self) -> None:
+        """A server whose port refuses connections for :data:`SERVER_GONE_AFTER_S` while we reconnect
+        is gone (it died, or was stopped): end now rather than after the SDK's last attempt."""
+        url = self.server_url
+        refused_since: float | None = None
+        while url and self._connection is ConnectionState.RECONNECTING and not self._ending:
+            result = await probe_server(url)
+            now = time.monotonic()
+            if result.answer is not ServerAnswer.REFUSED:
+                refused_since = None
+            elif refused_since is None:
+                refused_since = now
+            elif now - refused_since >= SERVER_GONE_AFTER_S:
+                if self._connection is ConnectionState.RECONNECTING:
+                    self._drop(result.describe())
+                return
+            await asyncio.sleep(1.0)
 
     async def _teardown_after_drop(self) -> None:
         # Runs as a task we own; detach it first so teardown does not cancel itself.

@@ -27,22 +27,16 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_harness import Connector, DemoServer, LiveServer, ServerKind
+from e2e_harness import NODE_IP, Connector, DemoServer, LiveServer, ServerKind, livekit_server_binary, on_ci
 from livekit import rtc
 from livekit.protocol.room import DeleteRoomRequest, ListRoomsRequest
 
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
-from agent_tui.livekit_server import LiveKitServerNotFound, LiveKitServerProcess, find_livekit_server
+from agent_tui.livekit_server import LiveKitServerProcess
 
 SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "livekit", "url")
 #: A server of the user's own: where it is and its key pair (``AGENT_TUI_TEST_SERVERS=url``).
 URL_VARIABLES = ("AGENT_TUI_TEST_URL", "AGENT_TUI_TEST_API_KEY", "AGENT_TUI_TEST_API_SECRET")
-#: The namespace's first address: where livekit-server's media (ICE) listens and what it advertises.
-NODE_IP = "10.99.0.1"
-
-
-def _on_ci() -> bool:
-    return os.environ.get("CI", "").lower() == "true"
 
 
 def _wanted_kinds() -> list[ServerKind]:
@@ -82,16 +76,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize(fixture, kinds, indirect=True)
 
 
-def livekit_server_binary() -> str:
-    """The livekit-server to test against, or a skip (a failure on CI) saying how to get one."""
-    try:
-        return str(find_livekit_server(os.environ.get("AGENT_TUI_LIVEKIT_SERVER") or None))
-    except LiveKitServerNotFound as error:
-        if _on_ci():
-            pytest.fail(f"{error} (CI=true: the livekit-server tests must run)", pytrace=False)
-        pytest.skip(str(error))
-
-
 def _namespace_problem() -> str | None:
     if os.environ.get("AGENT_TUI_NETNS") == "1":
         return None
@@ -111,7 +95,7 @@ def _inside_test_namespace(request: pytest.FixtureRequest) -> None:
     problem = _namespace_problem()
     if problem is None:
         return
-    if _on_ci():
+    if on_ci():
         pytest.fail(f"{problem} (CI=true: e2e tests must run)", pytrace=False)
     pytest.skip(problem)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -13,8 +14,11 @@ from livekit import api, rtc
 from livekit.protocol.room import RoomConfiguration
 
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+from agent_tui.livekit_server import LiveKitServerNotFound, find_livekit_server
 
 ROOM = "e2e-room"
+#: The namespace's first address: where livekit-server's media (ICE) listens and what it advertises.
+NODE_IP = "10.99.0.1"
 
 Connector = Callable[..., Awaitable[rtc.Room]]
 
@@ -57,6 +61,20 @@ class DemoServer:
     kind: ServerKind
     args: tuple[str, ...]
     name: str
+
+
+def on_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def livekit_server_binary() -> str:
+    """The livekit-server to test against, or a skip (a failure on CI) saying how to get one."""
+    try:
+        return str(find_livekit_server(os.environ.get("AGENT_TUI_LIVEKIT_SERVER") or None))
+    except LiveKitServerNotFound as error:
+        if on_ci():
+            pytest.fail(f"{error} (CI=true: the livekit-server tests must run)", pytrace=False)
+        pytest.skip(str(error))
 
 
 def mint_token(
