@@ -231,11 +231,31 @@ async def entrypoint(ctx: JobContext) -> None:
         logger.info("push-to-talk RPC methods registered")
 
 
+#: How many conversations the demo worker takes at once before it reports itself full.
+DEMO_CAPACITY = 8
+#: How long a job process may take to load the speech models. livekit-agents' 10 s default is exceeded
+#: on a busy 2-core machine (a first run, with cold caches): the process is killed, and the job with it.
+INITIALIZE_PROCESS_TIMEOUT_S = 60.0
+
+
+def demo_load(server: AgentServer) -> float:
+    """The worker's load as it reports it: its share of :data:`DEMO_CAPACITY` in use.
+
+    livekit-agents' default is the machine's CPU use, and a worker above 0.7 reports itself full, so
+    servers offer it nothing. The demo's worker shares a laptop with the client, the server and whatever
+    else runs: on a busy machine (the very first run, say) the CPU-based load turned every dispatch away
+    and the client saw "Agent did not join". One local user is never too many for it.
+    """
+    return min(len(server.active_jobs) / DEMO_CAPACITY, 1.0)
+
+
 def build_server(config: DemoConfig) -> AgentServer:
     """The worker, registered under ``config.agent_name``, announcing readiness on stdout."""
     server = AgentServer(
         setup_fnc=prewarm,
+        load_fnc=demo_load,
         num_idle_processes=1,
+        initialize_process_timeout=INITIALIZE_PROCESS_TIMEOUT_S,
         host="127.0.0.1",
         port=0,
         http_proxy=None,

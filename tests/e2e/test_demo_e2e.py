@@ -530,3 +530,25 @@ async def test_a_worker_that_cannot_start_is_exit_5_in_one_line(tmp_path: Path) 
     assert len(errors) == 1, err.decode()
     assert "exited during start-up (exit code 2)" in errors[0] and "'fast'" in errors[0], errors[0]
     assert out == b""
+
+
+async def test_the_demo_starts_and_answers_on_a_machine_whose_cpu_is_busy(
+    tmp_path: Path, demo_server: DemoServer
+) -> None:
+    """A first run shares the machine with cold caches and compilers: with every core busy the demo
+    agent still takes the job (it used to report itself full by CPU and the client saw "did not join")."""
+    burners = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", "while True: pass")
+        for _ in range(os.cpu_count() or 2)
+    ]
+    try:
+        run = await DemoRun.start(*demo_args(tmp_path, "--send", QUESTION, *demo_server.args))
+        code = await run.finish(within_s=120)
+    finally:
+        for burner in burners:
+            burner.kill()
+            await burner.wait()
+    assert code == 0, run.stderr
+    answer, at = agent_answer(run.records)
+    assert_is_the_time(answer, at)
+    await run.assert_no_survivors()

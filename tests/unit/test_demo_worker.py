@@ -131,3 +131,14 @@ async def test_worker_registers_and_prints_ready_line() -> None:
         await server.stop()
     assert returncode == 0
     assert not server.dispatcher.workers
+
+
+def test_the_demo_worker_reports_its_load_by_jobs_not_by_cpu() -> None:
+    """A busy CPU must not make the demo agent turn its one user away (see ``demo_load``)."""
+    from types import SimpleNamespace
+
+    from agent_tui.demo.worker import DEMO_CAPACITY, demo_load
+
+    assert demo_load(SimpleNamespace(active_jobs=[])) == 0.0  # type: ignore[arg-type]
+    assert demo_load(SimpleNamespace(active_jobs=[object()])) == 1 / DEMO_CAPACITY  # type: ignore[arg-type]
+    assert demo_load(SimpleNamespace(active_jobs=[object()] * (DEMO_CAPACITY + 3))) == 1.0  # type: ignore[arg-type]
