@@ -29,6 +29,8 @@ from agent_tui.exit_codes import ExitCode, exit_code_for, exit_code_table
 from agent_tui.video.cli_args import add_video_arguments, video_overrides
 
 if TYPE_CHECKING:
+    from pydantic import SecretStr
+
     from agent_tui.config import Settings
     from agent_tui.headless.runner import Script
 
@@ -44,24 +46,25 @@ DESCRIPTION = """\
 Talk to a LiveKit voice agent from the terminal.
 
 Settings come from, highest first: command-line options > environment (AGENT_TUI_*, and
-LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET) > the config file > defaults. The config file is
---config, else AGENT_TUI_CONFIG, else {config}.
+LIVEKIT_URL, LIVEKIT_API_KEY, LIVEKIT_API_SECRET, LIVEKIT_TOKEN) > the config file > defaults. The
+config file is --config, else AGENT_TUI_CONFIG, else {config}.
 The API secret and the token endpoint's headers are read from the environment or the config file
 only, never from an option.
 
-A token comes from the first of: --token (with --url), --token-endpoint, --sandbox-id, or minting it
-locally from LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET."""
+A token comes from the first of: a token minted elsewhere (--token-file, LIVEKIT_TOKEN or --token;
+with --url), --token-endpoint, --sandbox-id, or minting it locally from LIVEKIT_URL, LIVEKIT_API_KEY
+and LIVEKIT_API_SECRET."""
 
 EPILOG = """\
 headless mode:
-  --no-ui prints one line per event; --json prints JSON Lines instead (schema version 1: every line
-  has "v", "type" and "ts"). --json, --send, --send-file and --rpc imply --no-ui. Script order:
+  --no-ui prints one line per event; --json prints JSON Lines instead (schema version 2: every line
+  has "v": 2, "type" and "ts"). --json, --send, --send-file and --rpc imply --no-ui. Script order:
   --rpc calls, then --send-file files, then --send messages, each sent once the agent is listening
   and has answered the previous one. --exit-when defaults to "idle" when --send is given, else
   "never"; with "agent-left" the agent leaving is a successful end (exit 0), otherwise exit 6.
 
 subcommands:
-  agent-tui demo                 try it offline: a local server, a demo agent and this client (see --help)
+  agent-tui demo                 try it offline: a local server, a demo agent and this client (extra 'demo')
   agent-tui devices              list audio input and output devices (also --list-devices)
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
@@ -111,6 +114,67 @@ def _non_empty(text: str) -> str:
     return text
 
 
+#: More than any participant token needs; a larger "token file" is a wrong path (or /dev/zero).
+TOKEN_FILE_LIMIT = 64 * 1024
+STDIN_PATH = "-"
+TOKEN_OPTION_WARNING = (
+    "--token puts the token on the command line, where every user of this machine can read it (ps, "
+    "/proc) — use --token-file PATH, --token-file - (standard input) or LIVEKIT_TOKEN instead"
+)
+
+
+def _token_file(text: str) -> SecretStr:
+    """The token in file ``text`` (``-``: standard input), stripped, as a SecretStr like ``--token``'s."""
+    from pydantic import SecretStr
+
+    where = "standard input" if text == STDIN_PATH else text
+    try:
+        held = _read_token(text)
+    except IsADirectoryError:
+        raise argparse.ArgumentTypeError(
+            f"{where} is a directory — pass the file that holds the token"
+        ) from None
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"{where}: no such file — check the path") from None
+    except PermissionError:
+        raise argparse.ArgumentTypeError(
+            f"{where} cannot be read (permission denied) — check its owner and mode"
+        ) from None
+    except OSError as error:
+        raise argparse.ArgumentTypeError(f"{where} cannot be read ({error.strerror or error})") from None
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(
+            f"{where} is not text — it should hold the participant token only"
+        ) from None
+    except EOFError:  # Ctrl-D at the prompt
+        held = ""
+    if len(held) > TOKEN_FILE_LIMIT:
+        raise argparse.ArgumentTypeError(
+            f"{where} holds more than {TOKEN_FILE_LIMIT // 1024} KiB — it should hold the token only"
+        )
+    token = held.strip()
+    if not token:
+        raise argparse.ArgumentTypeError(
+            f"{where} is empty — it should hold the participant token (e.g. from lk token create)"
+        )
+    return SecretStr(token)
+
+
+def _read_token(text: str) -> str:
+    """What file ``text`` holds (up to one character past the limit); from a terminal on standard input,
+    typed without echo."""
+    if text != STDIN_PATH:
+        with Path(text).expanduser().open(encoding="utf-8") as handle:
+            return handle.read(TOKEN_FILE_LIMIT + 1)
+    if sys.stdin is None:  # no standard input at all (pythonw, a closed descriptor)
+        return ""
+    if sys.stdin.isatty():
+        import getpass
+
+        return getpass.getpass("participant token: ")
+    return sys.stdin.read(TOKEN_FILE_LIMIT + 1)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from agent_tui.paths import default_config_file
 
@@ -148,8 +212,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     token = parser.add_argument_group("server and token (pick one way)")
     token.add_argument("--url", metavar="URL", type=_non_empty, help="the LiveKit server URL (LIVEKIT_URL)")
-    token.add_argument(
-        "--token", metavar="TOKEN", type=_non_empty, help="a participant token minted elsewhere"
+    literal = token.add_mutually_exclusive_group()
+    literal.add_argument(
+        "--token-file",
+        metavar="PATH",
+        type=_token_file,
+        help="read a participant token minted elsewhere from PATH ('-': standard input); or set "
+        "LIVEKIT_TOKEN",
+    )
+    literal.add_argument(
+        "--token",
+        metavar="TOKEN",
+        type=_non_empty,
+        help="the token itself (every local user can read it in ps: prefer --token-file)",
     )
     token.add_argument(
         "--token-endpoint", metavar="URL", type=_non_empty, help="a token server speaking LiveKit's format"
@@ -238,10 +313,20 @@ _SETTING_DESTS = (
 )
 
 
+#: The explicit ways to get a token, as settings, in the order they win (see agent_tui.token_choice).
+_TOKEN_WAYS = ("token", "token_endpoint", "sandbox_id")
+
+
 def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The settings the user gave on the command line, as setting name → value."""
     given = vars(args)
     values = {dest: given[dest] for dest in _SETTING_DESTS if dest in given}
+    if "token_file" in given:
+        values["token"] = given["token_file"]
+    if any(way in values for way in _TOKEN_WAYS):
+        # A way picked on the command line is meant: a LIVEKIT_TOKEN left in the shell, or a token
+        # endpoint in the config file, must not win over it by coming first in the order.
+        values.update({way: None for way in _TOKEN_WAYS if way not in values})
     if "attributes" in given:
         values["attributes"] = dict(given["attributes"])
     audio = audio_overrides(args)
@@ -309,6 +394,12 @@ def _run(args: argparse.Namespace) -> int:
     from agent_tui.config import load_settings
     from agent_tui.logging_setup import configure_logging, remove_handlers
 
+    given = vars(args)
+    for dest, (option, extra) in _OPTION_EXTRAS.items():
+        if dest in given:
+            require_extra(extra, option)
+    if "token" in given:
+        _warn(TOKEN_OPTION_WARNING)
     script = script_from(args)
     settings = load_settings(cli_settings(args), config_file=getattr(args, "config", None), on_warning=_warn)
     try:
@@ -326,6 +417,24 @@ def _run(args: argparse.Namespace) -> int:
         return _front_end(settings, script)
     finally:
         remove_handlers(handlers)
+
+
+#: Options that need an optional extra, by argparse dest: the option and the extra.
+_OPTION_EXTRAS: dict[str, tuple[str, str]] = {
+    "camera": ("--camera", "video"),
+    "screen": ("--screen", "video"),
+    "video_file": ("--video-file", "video"),
+}
+
+
+def require_extra(extra: str, what: str) -> None:
+    """A :class:`UsageError` saying which extra ``what`` (a command or an option) needs, when it is not
+    installed; the one check every command and option that needs an extra goes through."""
+    from agent_tui.extras import extra_problem
+
+    problem = extra_problem(what, extra)
+    if problem is not None:
+        raise UsageError(problem)
 
 
 def _front_end(settings: Settings, script: Script) -> int:
@@ -359,27 +468,14 @@ class _Subcommand:
     module: str
     add_arguments: str
     run: str
-    missing: str  # what to say when its module (an optional extra) is not installed
+    extra: str | None  # the optional extra it needs, checked before its module is imported
 
 
 SUBCOMMANDS: dict[str, _Subcommand] = {
-    DEMO_COMMAND: _Subcommand(
-        "agent_tui.demo_command",
-        "add_arguments",
-        "run",
-        "the demo is not available in this build — install it with pip install 'agent-tui[devserver,demo]'",
-    ),
-    DEV_SERVER_COMMAND: _Subcommand(
-        "agent_tui.devserver.command",
-        "add_arguments",
-        "run",
-        "the dev server is not available in this build — install it with pip install 'agent-tui[devserver]'",
-    ),
+    DEMO_COMMAND: _Subcommand("agent_tui.demo_command", "add_arguments", "run", "demo"),
+    DEV_SERVER_COMMAND: _Subcommand("agent_tui.devserver.command", "add_arguments", "run", "devserver"),
     DEVICES_COMMAND: _Subcommand(
-        "agent_tui.audio.devices_command",
-        "add_devices_arguments",
-        "run_devices",
-        "audio support is not available in this build",
+        "agent_tui.audio.devices_command", "add_devices_arguments", "run_devices", None
     ),
 }
 
@@ -388,11 +484,23 @@ def _subcommand(name: str, arguments: list[str]) -> int:
     spec = SUBCOMMANDS[name]
     parser = _Parser(prog=f"{PROG} {name}", allow_abbrev=False)
     try:
+        if spec.extra is not None:
+            require_extra(spec.extra, f"{PROG} {name}")
         # By name: a subcommand may live in an optional extra, so neither this module nor mypy may
         # assume it is installed.
         command = importlib.import_module(spec.module)
-    except ImportError as error:
-        return _fail(f"{spec.missing} ({error.name or error})", ExitCode.USAGE_ERROR)
+    except UsageError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR)
+    except ImportError as error:  # installed, yet something it imports is not
+        from agent_tui.extras import needs_extra
+
+        missing = error.name or str(error)
+        return _fail(
+            needs_extra(f"{PROG} {name}", spec.extra, missing)
+            if spec.extra is not None
+            else f"{PROG} {name} cannot run: {missing} is not installed — reinstall agent-tui",
+            ExitCode.USAGE_ERROR,
+        )
     getattr(command, spec.add_arguments)(parser)
     try:
         args = parser.parse_args(arguments)

@@ -1,8 +1,9 @@
 """agent-tui's settings: one typed model, filled from four layers.
 
 Precedence, highest first: command-line options > environment (``AGENT_TUI_*``, and LiveKit's own
-``LIVEKIT_URL`` / ``LIVEKIT_API_KEY`` / ``LIVEKIT_API_SECRET``) > the TOML config file (``--config``, else
-``AGENT_TUI_CONFIG``, else ``config.toml`` in the platform's user config directory) > defaults.
+``LIVEKIT_URL`` / ``LIVEKIT_API_KEY`` / ``LIVEKIT_API_SECRET`` / ``LIVEKIT_TOKEN``) > the TOML config
+file (``--config``, else ``AGENT_TUI_CONFIG``, else ``config.toml`` in the platform's user config
+directory) > defaults.
 
 pydantic-settings does the layering and the type checking; this module adds what it leaves to us: a
 config file that is read with errors naming the file and the key (a typo in a key is an error, not a
@@ -54,6 +55,8 @@ LIVEKIT_ENV_ALIASES: dict[str, str] = {
     "url": "LIVEKIT_URL",
     "api_key": "LIVEKIT_API_KEY",
     "api_secret": "LIVEKIT_API_SECRET",
+    # A token minted elsewhere: the environment keeps it out of argv, where every local user can read it.
+    "token": "LIVEKIT_TOKEN",
 }
 #: Settings holding credentials: they are never printed, and a readable file holding one is warned about.
 SECRET_SETTINGS = frozenset({"api_secret", "token", "token_endpoint_headers"})
@@ -102,7 +105,7 @@ class Settings(BaseSettings):
     url: str | None = Field(default=None, validation_alias=_livekit_alias("url"))
     api_key: str | None = Field(default=None, validation_alias=_livekit_alias("api_key"))
     api_secret: SecretStr | None = Field(default=None, validation_alias=_livekit_alias("api_secret"))
-    token: SecretStr | None = None
+    token: SecretStr | None = Field(default=None, validation_alias=_livekit_alias("token"))
     token_endpoint: str | None = None
     token_endpoint_method: str = "POST"
     token_endpoint_headers: dict[str, str] = Field(default_factory=dict)

@@ -1,10 +1,12 @@
 """Which token source a run uses, decided from the settings in one documented order.
 
-Order, first match wins: ``--token`` (a literal token; needs the server URL) > ``--token-endpoint`` >
-``--sandbox-id`` > minting locally when the URL, API key and API secret are all set. The explicit choices
-come first because a user who typed one on the command line means it, even when ``LIVEKIT_*`` variables
-are also set in their shell. Endpoint, sandbox and local tokens are cached (and refreshed before they
-expire) the way the other SDKs cache them; a literal token is the caller's and is used as given.
+Order, first match wins: a literal token (``--token-file``, ``LIVEKIT_TOKEN`` or ``--token``; needs the
+server URL) > ``--token-endpoint`` > ``--sandbox-id`` > minting locally when the URL, API key and API
+secret are all set. The explicit choices come first because a user who typed one on the command line
+means it, even when ``LIVEKIT_*`` variables are also set in their shell (and the command line switches off
+the other explicit ways that lower layers set: :func:`agent_tui.cli.cli_settings`). Endpoint, sandbox and
+local tokens are cached (and refreshed before they expire) the way the other SDKs cache them; a literal
+token is the caller's and is used as given.
 """
 
 from __future__ import annotations
@@ -17,9 +19,9 @@ if TYPE_CHECKING:
     from agent_tui.session import TokenSource
 
 NO_TOKEN_SOURCE = (
-    "No way to get a token is configured — pass --token TOKEN with --url URL, --token-endpoint URL, or "
-    "--sandbox-id ID, or set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET (environment or config "
-    "file)."
+    "No way to get a token is configured — pass --token-file PATH (or set LIVEKIT_TOKEN) with --url URL, "
+    "--token-endpoint URL, or --sandbox-id ID, or set LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET "
+    "(environment or config file)."
 )
 
 
@@ -42,7 +44,8 @@ def choose_token_source(settings: Settings) -> TokenSource:
         if settings.token is not None:
             if settings.url is None:
                 raise ConfigError(
-                    "--token needs the LiveKit server URL — pass --url wss://… or set LIVEKIT_URL."
+                    "A token minted elsewhere (--token-file, LIVEKIT_TOKEN or --token) needs the LiveKit "
+                    "server URL — pass --url wss://… or set LIVEKIT_URL."
                 )
             return LiteralTokenSource(settings.url, settings.token.get_secret_value())
         if settings.token_endpoint is not None:
@@ -73,5 +76,5 @@ def _missing_message(settings: Settings) -> str:
         missing.insert(0, "LIVEKIT_URL (or --url)")
     return (
         f"Minting a token locally needs {' and '.join(missing)} as well — set them in the environment or "
-        "the config file, or choose --token, --token-endpoint or --sandbox-id instead."
+        "the config file, or choose --token-file, --token-endpoint or --sandbox-id instead."
     )

@@ -16,6 +16,8 @@ from typing import Any
 
 from livekit import rtc
 
+from agent_tui.extras import needs_extra
+
 from .errors import VideoDeviceError, VideoFileError
 from .frame_reader import SourceKind, i420_frame
 from .geometry import publish_size
@@ -28,9 +30,7 @@ def import_av() -> Any:
     try:
         import av
     except ImportError:
-        raise VideoDeviceError(
-            "Publishing video needs PyAV — install it with pip install 'agent-tui[video]'."
-        ) from None
+        raise VideoDeviceError(needs_extra("Publishing video", "video", "av")) from None
     return av
 
 

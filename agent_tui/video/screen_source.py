@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 
+from agent_tui.extras import needs_extra
+
 from .errors import VideoDeviceError
 from .file_source import import_av
 from .frame_reader import SourceKind, i420_frame
@@ -27,9 +29,7 @@ def import_mss() -> Any:
     try:
         import mss
     except ImportError:
-        raise VideoDeviceError(
-            "Screen sharing needs mss — install it with pip install 'agent-tui[video]'."
-        ) from None
+        raise VideoDeviceError(needs_extra("Screen sharing", "video", "mss")) from None
     return mss
 
 

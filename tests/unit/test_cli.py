@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 import os
+import re
 import subprocess
 import sys
 import time
+import tomllib
 import types
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from agent_tui import __version__, cli
 from agent_tui.exit_codes import EXIT_CODE_DESCRIPTIONS, ExitCode
@@ -48,6 +52,22 @@ def jwt(claims: dict[str, object]) -> str:
     return f"{part({'alg': 'HS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
 
 
+def without_token_warning(stderr: str) -> str:
+    """``stderr`` less the one warning ``--token`` always gets (which must be there, once)."""
+    warning = f"agent-tui: warning: {cli.TOKEN_OPTION_WARNING}"
+    lines = stderr.splitlines()
+    assert lines.count(warning) == 1, stderr
+    lines.remove(warning)
+    return "\n".join(lines)
+
+
+def token_file(directory: Path, text: str) -> Path:
+    path = directory / "token"
+    path.write_text(text)
+    path.chmod(0o600)
+    return path
+
+
 def one_error_line(stderr: str) -> str:
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert len(lines) == 1, stderr
@@ -70,6 +90,18 @@ def test_help_lists_every_option_and_exit_code(capsys: pytest.CaptureFixture[str
     for code, text in EXIT_CODE_DESCRIPTIONS.items():
         assert f"{int(code):>3}  {text}" in out
     assert "--api-secret" not in out
+
+
+def test_help_names_the_schema_version_the_jsonl_writer_writes(capsys: pytest.CaptureFixture[str]) -> None:
+    from agent_tui.headless.records import SCHEMA_VERSION
+
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert re.findall(r"schema version (\d+)", out) == [str(SCHEMA_VERSION)]
+    assert re.findall(r'"v": (\d+)', out) == [str(SCHEMA_VERSION)]
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert f"### JSON Lines schema (version {SCHEMA_VERSION})" in readme
+    assert f'`"v": {SCHEMA_VERSION}`' in readme
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -147,10 +179,11 @@ def test_usage_errors_exit_2_with_one_line(
 
 
 def test_missing_send_file_is_a_usage_error_before_connecting(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    monkeypatch.setenv("LIVEKIT_TOKEN", "x")
     missing = tmp_path / "nope.bin"
-    code = cli.main(["--no-ui", "--send-file", str(missing), "--url", "ws://127.0.0.1:9", "--token", "x"])
+    code = cli.main(["--no-ui", "--send-file", str(missing), "--url", "ws://127.0.0.1:9"])
     assert code == ExitCode.USAGE_ERROR
     assert str(missing) in one_error_line(capsys.readouterr().err)
 
@@ -162,9 +195,128 @@ def test_no_token_configuration_is_exit_2(no_ui: None, capsys: pytest.CaptureFix
         assert way in line
 
 
-def test_token_without_url_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert cli.main(["--no-ui", "--token", jwt({"exp": time.time() + 600})]) == ExitCode.USAGE_ERROR
+def test_token_without_url_is_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = jwt({"exp": time.time() + 600})
+    assert cli.main(["--no-ui", "--token", token]) == ExitCode.USAGE_ERROR
+    assert "--url" in one_error_line(without_token_warning(capsys.readouterr().err))
+
+    assert cli.main(["--no-ui", "--token-file", str(token_file(tmp_path, token))]) == ExitCode.USAGE_ERROR
     assert "--url" in one_error_line(capsys.readouterr().err)
+
+    monkeypatch.setenv("LIVEKIT_TOKEN", token)
+    assert cli.main(["--no-ui"]) == ExitCode.USAGE_ERROR
+    assert "--url" in one_error_line(capsys.readouterr().err)
+
+
+# -- a token minted elsewhere: from a file, standard input or the environment; --token warned about ---------
+def given_token(argv: list[str]) -> str | None:
+    from agent_tui.config import load_settings
+
+    loaded = load_settings(cli.cli_settings(cli.build_parser().parse_args(argv)))
+    assert loaded.token is None or isinstance(loaded.token, SecretStr)
+    return None if loaded.token is None else loaded.token.get_secret_value()
+
+
+def test_token_file_is_read_stripped_as_a_secret(tmp_path: Path) -> None:
+    path = token_file(tmp_path, "\n  eyJ.token.x \r\n\n")
+    args = cli.build_parser().parse_args(["--token-file", str(path)])
+    assert isinstance(cli.cli_settings(args)["token"], SecretStr)
+    assert "eyJ.token.x" not in repr(args)
+    assert given_token(["--token-file", str(path)]) == "eyJ.token.x"
+
+
+def test_token_file_dash_reads_standard_input(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("eyJ.from.stdin\n"))
+    assert given_token(["--token-file", "-"]) == "eyJ.from.stdin"
+
+
+def test_livekit_token_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LIVEKIT_TOKEN", "eyJ.from.env")
+    assert given_token([]) == "eyJ.from.env"
+
+
+def test_a_way_given_on_the_command_line_beats_a_token_in_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from agent_tui.config import load_settings
+    from agent_tui.session import CachingTokenSource
+    from agent_tui.token_choice import choose_token_source
+
+    monkeypatch.setenv("LIVEKIT_TOKEN", "eyJ.stale")
+    monkeypatch.setenv("LIVEKIT_URL", "wss://lk.example")
+    args = cli.build_parser().parse_args(["--sandbox-id", "sb-1"])
+    loaded = load_settings(cli.cli_settings(args))
+    assert loaded.token is None and loaded.sandbox_id == "sb-1"
+    assert isinstance(choose_token_source(loaded), CachingTokenSource)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [("", "is empty"), (" \n\t\n", "is empty"), (b"\xff\xfe\x00bad", "not text"), ("x" * 70_000, "KiB")],
+)
+def test_bad_token_file_is_exit_2_with_one_line(
+    tmp_path: Path, content: str | bytes, expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "token"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    assert cli.main(["--no-ui", "--url", "ws://127.0.0.1:9", "--token-file", str(path)]) == 2
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert "--token-file" in line and str(path) in line and expected in line
+    assert "x" * 100 not in captured.err and captured.out == ""
+
+
+def test_missing_or_directory_token_file_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["--no-ui", "--token-file", str(tmp_path / "nope")]) == ExitCode.USAGE_ERROR
+    assert "no such file" in one_error_line(capsys.readouterr().err)
+    assert cli.main(["--no-ui", "--token-file", str(tmp_path)]) == ExitCode.USAGE_ERROR
+    assert "is a directory" in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="file modes bind only non-root users")
+def test_unreadable_token_file_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = token_file(tmp_path, "eyJ.x.y")
+    path.chmod(0)
+    assert cli.main(["--no-ui", "--token-file", str(path)]) == ExitCode.USAGE_ERROR
+    assert "permission denied" in one_error_line(capsys.readouterr().err)
+
+
+def test_empty_standard_input_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO("\n"))
+    assert cli.main(["--no-ui", "--token-file", "-"]) == ExitCode.USAGE_ERROR
+    assert "standard input is empty" in one_error_line(capsys.readouterr().err)
+
+
+def test_token_and_token_file_together_is_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = token_file(tmp_path, "eyJ.x.y")
+    assert cli.main(["--token", "t", "--token-file", str(path)]) == ExitCode.USAGE_ERROR
+    assert "not allowed with" in one_error_line(capsys.readouterr().err)
+
+
+def test_token_option_warns_once_and_token_file_does_not(
+    no_ui: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    token = jwt({"exp": time.time() - 3600, "sub": "me", "video": {"room": "r", "roomJoin": True}})
+    argv = ["--no-ui", "--url", "ws://127.0.0.1:9"]
+    assert cli.main([*argv, "--token", token]) == ExitCode.AUTH_ERROR
+    err = capsys.readouterr().err
+    assert "expired" in one_error_line(without_token_warning(err))
+    assert "ps" in cli.TOKEN_OPTION_WARNING and "--token-file" in cli.TOKEN_OPTION_WARNING
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO(token + "\n"))
+    assert cli.main([*argv, "--token-file", "-"]) == ExitCode.AUTH_ERROR
+    captured = capsys.readouterr()
+    assert "expired" in one_error_line(captured.err)
+    assert token not in captured.err + captured.out
 
 
 def test_half_local_configuration_names_what_is_missing(
@@ -215,7 +367,7 @@ def test_expired_literal_token_is_exit_3(no_ui: None, capsys: pytest.CaptureFixt
     code = cli.main(["--no-ui", "--url", "ws://127.0.0.1:9", "--token", token])
     captured = capsys.readouterr()
     assert code == ExitCode.AUTH_ERROR
-    line = one_error_line(captured.err)
+    line = one_error_line(without_token_warning(captured.err))
     assert "expired" in line
     assert token not in captured.err + captured.out
 
@@ -253,7 +405,8 @@ def test_unreachable_server_is_exit_4_and_never_prints_the_secret(
 def test_ui_unavailable_falls_back_to_headless(
     no_ui: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cli.main(["--url", "ws://127.0.0.1:9", "--token", jwt({"exp": time.time() - 60})]) == 3
+    monkeypatch.setenv("LIVEKIT_TOKEN", jwt({"exp": time.time() - 60}))
+    assert cli.main(["--url", "ws://127.0.0.1:9"]) == 3
     err = capsys.readouterr().err.splitlines()
     assert err[0] == cli.UI_UNAVAILABLE
     assert err[1].startswith("agent-tui: ")
@@ -381,6 +534,59 @@ def test_dev_server_missing_is_exit_2(
     monkeypatch.setitem(sys.modules, "agent_tui.devserver.command", None)
     assert cli.main(["dev-server"]) == ExitCode.USAGE_ERROR
     assert "agent-tui[devserver]" in one_error_line(capsys.readouterr().err)
+
+
+# -- commands and options that need an optional extra: one line naming it, exit 2 ----------------------
+def test_the_extras_table_is_pyprojects() -> None:
+    from agent_tui.extras import EXTRA_MODULES
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    modules = {
+        extra: tuple(
+            re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].replace("-", ".") for requirement in deps
+        )
+        for extra, deps in declared.items()
+        if extra != "dev"
+    }
+    assert modules == EXTRA_MODULES
+
+
+@pytest.mark.parametrize(
+    ("argv", "absent", "what", "extra"),
+    [
+        (["demo", "--no-ui", "--send", "hi"], "aiortc", "agent-tui demo", "demo"),
+        (["demo"], "livekit.agents", "agent-tui demo", "demo"),
+        (["demo", "--help"], "pocketsphinx", "agent-tui demo", "demo"),
+        (["dev-server"], "aiohttp", "agent-tui dev-server", "devserver"),
+        (["--no-ui", "--camera"], "av", "--camera", "video"),
+        (["--no-ui", "--screen", "0"], "mss", "--screen", "video"),
+        (["--no-ui", "--video-file", "clip.mp4", "--token", "t"], "av", "--video-file", "video"),
+    ],
+)
+def test_a_missing_extra_is_one_line_naming_it_and_exit_2(
+    argv: list[str],
+    absent: str,
+    what: str,
+    extra: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setitem(sys.modules, absent, None)  # what find_spec and import see for a missing module
+    assert cli.main(argv) == ExitCode.USAGE_ERROR
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert line.startswith(f"agent-tui: {what} needs the '{extra}' extra ({absent} is not installed)")
+    assert (
+        f"pip install 'agent-tui[{extra}]'" in line and f"pipx install --force 'agent-tui[{extra}]'" in line
+    )
+    assert captured.out == ""
+
+
+def test_installed_extras_pass_the_check() -> None:
+    from agent_tui.extras import EXTRA_MODULES
+
+    for extra in EXTRA_MODULES:  # this environment has every extra (make install)
+        cli.require_extra(extra, "x")
 
 
 def test_dev_server_dispatches_to_its_command(

@@ -118,6 +118,19 @@ def test_livekit_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "s3cret-value" not in str(loaded)
 
 
+def test_livekit_token_is_read_as_a_secret(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = write(tmp_path / "c.toml", 'token = "from-the-file"\n')
+    monkeypatch.setenv("LIVEKIT_TOKEN", "eyJ-from-the-environment")
+    loaded = load_settings({}, config_file=config)
+    assert isinstance(loaded.token, SecretStr)
+    assert loaded.token.get_secret_value() == "eyJ-from-the-environment"
+    assert "eyJ-from-the-environment" in loaded.secret_values()
+    assert "eyJ-from-the-environment" not in repr(loaded) + str(loaded)
+    monkeypatch.setenv("AGENT_TUI_TOKEN", "ours")
+    loaded = load_settings({}, config_file=config)
+    assert loaded.token is not None and loaded.token.get_secret_value() == "ours"
+
+
 def test_agent_tui_variables_win_over_livekit_ones(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LIVEKIT_URL", "wss://livekit.example")
     monkeypatch.setenv("AGENT_TUI_URL", "wss://ours.example")

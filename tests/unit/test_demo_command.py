@@ -40,7 +40,9 @@ def test_takes_the_clients_flags_and_its_own() -> None:
     assert (args.agent_name, args.ptt, args.room) == ("other", True, "r1")
 
 
-@pytest.mark.parametrize("flag", ["--url", "--token", "--token-endpoint", "--sandbox-id", "--agent"])
+@pytest.mark.parametrize(
+    "flag", ["--url", "--token", "--token-file", "--token-endpoint", "--sandbox-id", "--agent"]
+)
 def test_has_no_server_token_or_agent_flags(flag: str) -> None:
     with pytest.raises(cli.UsageError, match="unrecognized arguments"):
         parse(flag, "x")
