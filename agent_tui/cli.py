@@ -60,8 +60,9 @@ headless mode:
   --no-ui prints one line per event; --json prints JSON Lines instead (schema version 2: every line
   has "v": 2, "type" and "ts"). --json, --send, --send-file and --rpc imply --no-ui. Script order:
   --rpc calls, then --send-file files, then --send messages, each sent once the agent is listening
-  and has answered the previous one. --exit-when defaults to "idle" when --send is given, else
-  "never"; with "agent-left" the agent leaving is a successful end (exit 0), otherwise exit 6.
+  and has answered the previous one. --exit-when defaults to "idle" when --send is given; else the
+  run lasts until you stop it or the conversation is over (the agent left: exit 6, never came: 5).
+  With "agent-left" the agent leaving is a successful end (exit 0); "never" outlives even that.
 
 subcommands:
   agent-tui demo                 try it offline: a local server, a demo agent and this client (extra 'demo')
@@ -267,7 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--exit-when",
         choices=("idle", "agent-left", "never"),
-        help="when a headless run ends (default: idle with --send, else never)",
+        help="when a headless run ends (default: idle with --send, else when the conversation is over)",
     )
     run.add_argument(
         "--answer-timeout",

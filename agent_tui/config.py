@@ -65,6 +65,10 @@ FILE_OR_ENV_ONLY = frozenset({"api_key", "api_secret", "token_endpoint_method", 
 
 LogLevel = Literal["debug", "info", "warning", "error", "critical"]
 ExitWhen = Literal["idle", "agent-left", "never"]
+#: How a headless run ends, as applied: an ``ExitWhen`` the user chose, or ``over`` (the default of a
+#: listen-only run): it goes on until the conversation is over — the agent left (6), never became
+#: ready (5) or the connection was lost (4) — or the user stops it.
+RunEnd = Literal["idle", "agent-left", "never", "over"]
 OutputFormat = Literal["text", "json"]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
@@ -212,13 +216,13 @@ class Settings(BaseSettings):
         """Whether to run without the terminal UI (``--no-ui``)."""
         return not self.ui
 
-    def effective_exit_when(self, *, has_sends: bool) -> ExitWhen:
+    def effective_exit_when(self, *, has_sends: bool) -> RunEnd:
         """``exit_when`` as the headless runner applies it: ``idle`` after a ``--send`` script or an
-        ``--input-wav`` (both are questions to be answered), else ``never`` (a listen-only run is ended
-        by the user)."""
+        ``--input-wav`` (both are questions to be answered), else ``over``: a listen-only run is ended
+        by the user, or by the end of the conversation (only an explicit ``never`` outlives that)."""
         if self.exit_when is not None:
             return self.exit_when
-        return "idle" if has_sends or self.audio.input_wav is not None else "never"
+        return "idle" if has_sends or self.audio.input_wav is not None else "over"
 
     def secret_values(self) -> list[str]:
         """Every credential held, for scrubbing from logs and messages."""

@@ -12,9 +12,12 @@ Rules:
   ``idle``). The next message is sent only when the agent is ``listening``.
 * ``--exit-when idle``: end with 0 once the script is done and the agent is listening again.
 * ``--exit-when agent-left``: the agent leaving is the expected end: 0.
-* Otherwise an agent that leaves unexpectedly ends the run with 6 (``never`` keeps running, as asked).
+* Otherwise an agent that leaves unexpectedly ends the run with 6 (an explicit ``never`` keeps running,
+  as asked). That includes ``over``, the default of a run with no script: it has no end of its own
+  but the end of the conversation.
 * An agent that fails to join or initialize in time ends the run with 5 (not with ``never``: a late
-  agent still clears the failure).
+  agent still clears the failure), whatever the token source (a literal token's session learns of the
+  failure only after ``start()``).
 * A connection lost for good (disconnected without us asking) ends the run with 4 whatever the policy,
   because nothing more can happen.
 """
@@ -23,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent_tui.config import ExitWhen
+from agent_tui.config import RunEnd
 from agent_tui.exit_codes import ExitCode
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
@@ -51,8 +54,8 @@ class Outcome:
 
 
 class RunPolicy:
-    def __init__(self, *, exit_when: ExitWhen) -> None:
-        self.exit_when: ExitWhen = exit_when
+    def __init__(self, *, exit_when: RunEnd) -> None:
+        self.exit_when: RunEnd = exit_when
         self.agent_state = AgentState.DISCONNECTED
         self._started = False
         self._ending = False

@@ -105,3 +105,42 @@ async def test_unreachable_server_exits_4() -> None:
     code, _, err = await run_cli(None, "--no-ui", "--url", "ws://127.0.0.1:9", "--agent", "a", "--room", "r")
     assert code == 4, err
     assert "Could not connect" in err
+
+
+async def test_a_listen_only_run_ends_with_exit_6_when_the_agent_leaves(
+    server: LiveServer, agent_in_room: StandInAgent
+) -> None:
+    """No script: the run lasts as long as the conversation, so the agent leaving ends it (exit 6)."""
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, "--no-ui", "--json", "--text-only", "--url", server.url, "--room", "e2e-room",
+        "--agent", "stand-in", env=cli_env(server),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None
+    async for raw in process.stdout:  # the run is in the room and the agent listens
+        record = json.loads(raw)
+        if record["type"] == "agent_state" and record["state"] == "listening":
+            break
+    await agent_in_room.room.disconnect()
+    out, err = await asyncio.wait_for(process.communicate(), timeout=30)
+    assert process.returncode == 6, err.decode()
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Agent left the room unexpectedly" in lines[0], err.decode()
+    last = json.loads(out.decode().splitlines()[-1])
+    assert (last["type"], last["exit_code"]) == ("end", 6)
+
+
+async def test_a_literal_token_with_an_agent_that_never_joins_exits_5(server: LiveServer) -> None:
+    """Whatever the token source: the same "did not join" and exit 5 as a locally minted token."""
+    token = server.token("user-literal", room="literal-room")
+    env = {**cli_env(None), "LIVEKIT_API_KEY": "", "LIVEKIT_API_SECRET": ""}
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, "--no-ui", "--text-only", "--url", server.url, "--agent", "nobody-here",
+        "--agent-timeout", "2", "--token-file", "-", env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(token.encode()), timeout=40)
+    assert process.returncode == 5, err.decode()
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1 and "Agent did not join the room" in lines[0], err.decode()
+    assert token not in (out + err).decode()

@@ -319,7 +319,7 @@ def test_cli_layer_rejects_unknown_settings() -> None:
 
 def test_effective_exit_when() -> None:
     assert Settings().effective_exit_when(has_sends=True) == "idle"
-    assert Settings().effective_exit_when(has_sends=False) == "never"
+    assert Settings().effective_exit_when(has_sends=False) == "over"
     assert Settings(exit_when="agent-left").effective_exit_when(has_sends=True) == "agent-left"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agent_tui.config import ExitWhen
+from agent_tui.config import RunEnd
 from agent_tui.headless.policy import Outcome, RunPolicy
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
@@ -43,7 +43,7 @@ def dropped(reason: str = "disconnected by the server (ROOM_DELETED)") -> Connec
     )
 
 
-def started(exit_when: ExitWhen = "idle") -> RunPolicy:
+def started(exit_when: RunEnd = "idle") -> RunPolicy:
     policy = RunPolicy(exit_when=exit_when)
     policy.started()
     policy.observe(state(AgentState.LISTENING))
@@ -115,8 +115,10 @@ def test_idle_does_not_end_before_the_script_is_done() -> None:
     assert policy.observe(state(AgentState.LISTENING)) is None
 
 
-@pytest.mark.parametrize(("exit_when", "expected"), [("idle", 6), ("agent-left", 0), ("never", None)])
-def test_agent_leaving(exit_when: ExitWhen, expected: int | None) -> None:
+@pytest.mark.parametrize(
+    ("exit_when", "expected"), [("idle", 6), ("agent-left", 0), ("over", 6), ("never", None)]
+)
+def test_agent_leaving(exit_when: RunEnd, expected: int | None) -> None:
     policy = started(exit_when)
     outcome = policy.observe(AgentLeft(identity="agent-1", unexpected=True))
     if expected is None:
@@ -133,8 +135,8 @@ def test_agent_leaving_because_we_ended_is_not_an_outcome() -> None:
     assert policy.observe(dropped("ended")) is None
 
 
-@pytest.mark.parametrize("exit_when", ["idle", "agent-left", "never"])
-def test_connection_lost_for_good_is_4_whatever_the_policy(exit_when: ExitWhen) -> None:
+@pytest.mark.parametrize("exit_when", ["idle", "agent-left", "over", "never"])
+def test_connection_lost_for_good_is_4_whatever_the_policy(exit_when: RunEnd) -> None:
     policy = started(exit_when)
     outcome = policy.observe(dropped())
     assert outcome is not None and outcome.exit_code == 4
@@ -152,6 +154,7 @@ def test_events_before_start_returned_are_left_to_the_start_error() -> None:
 def test_agent_timeout_after_start_is_5_except_with_never(failure: AgentFailure) -> None:
     outcome = started("idle").observe(state(AgentState.FAILED, failure))
     assert outcome == Outcome(5, "the agent did not become ready", f"{failure.value} — {failure.hint}.")
+    assert started("over").observe(state(AgentState.FAILED, failure)) == outcome
     assert started("never").observe(state(AgentState.FAILED, failure)) is None
 
 
