@@ -10,6 +10,9 @@ PY := $(VENV)/bin/python
 # libraries mss loads for --screen on X11; xvfb for the virtual X display the screen-share test captures.
 DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudio-utils libasound2-plugins tmux \
 	libxcb1 libxcb-randr0 libxcb-render0 libxcb-shm0 libxcb-xfixes0 xvfb
+# Test-only: Debian's Chromium for the browser tests (LiveKit's JS SDK, driven by playwright-core from npm).
+TEST_DEB_PACKAGES := chromium
+PACKAGES = $(DEB_PACKAGES)
 EXTRAS := dev,devserver,demo,video
 PYTEST_ARGS ?=
 ARGS ?=
@@ -20,7 +23,7 @@ LIVEKIT_SERVER_DIR := .tools/livekit-server-$(LIVEKIT_SERVER_VERSION)
 LIVEKIT_SERVER := .tools/bin/livekit-server
 GO_MIN := 1.26
 
-.PHONY: install system-packages test lint run bench soak clean livekit-server livekit-server-if-go
+.PHONY: install system-packages test lint run bench soak clean livekit-server livekit-server-if-go browser-packages
 
 install: system-packages $(VENV)/.installed
 
@@ -36,7 +39,7 @@ system-packages:
 	if ! command -v dpkg >/dev/null 2>&1; then \
 	  echo "Not a Debian/Ubuntu system: install PortAudio (libportaudio2) and iproute2 with your package manager."; exit 0; \
 	fi; \
-	for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then SUDO=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo"; \
@@ -45,8 +48,17 @@ system-packages:
 	echo "Installing Debian packages:$$missing"; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
-test: install livekit-server-if-go
+test: install livekit-server-if-go browser-packages
 	tests/netns/run $(PY) -m pytest $(PYTEST_ARGS)
+
+# The browser tests' Chromium (Debian) and npm packages (livekit-client, playwright-core, pinned by
+# tests/browser/package-lock.json; never a browser download). Without npm they skip and say why.
+browser-packages:
+	@$(MAKE) --no-print-directory system-packages PACKAGES="$(TEST_DEB_PACKAGES)"
+	@if ! command -v npm >/dev/null 2>&1; then echo "npm not found: the browser tests will skip (install Node.js)"; \
+	elif [ ! -f tests/browser/node_modules/.package-lock.json ] || \
+	     [ tests/browser/package-lock.json -nt tests/browser/node_modules/.package-lock.json ]; then \
+	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
 
 # Builds livekit-server when it is missing (a cold build takes a few minutes on 2 cores; Go keeps its
 # module and build caches, so a rebuild is quick). Needs Go $(GO_MIN) or later.
@@ -86,4 +98,4 @@ soak: install
 	tests/netns/run $(PY) -m bench.bench_audio --seconds 20 --soak 600
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools tests/browser/node_modules
