@@ -86,6 +86,8 @@ log = logging.getLogger(__name__)
 
 #: How long quitting waits for the session to end cleanly before leaving anyway.
 END_TIMEOUT = 5.0
+#: How long a warning (a problem the conversation survives) stays on screen, in seconds.
+WARNING_TIMEOUT = 10.0
 #: Connection-state reasons that mean "we ended it on purpose" (see Session._teardown callers).
 _DELIBERATE_REASONS = frozenset({"ended", "start failed"})
 
@@ -159,6 +161,8 @@ class AgentTuiApp(App[int]):
         self._started_at: float | None = None
         self._stopped_at: float | None = None
         self._agent_name: str | None = session.options.agent_name
+        #: The room and identity of the agent whose joining the transcript last announced.
+        self._announced_agent: tuple[str | None, str] | None = None
         # What the events said last: the app follows the event stream, not the session's live fields.
         self._connection = session.connection_state
         self._agent_state = session.agent_state
@@ -283,7 +287,7 @@ class AgentTuiApp(App[int]):
             self.set_interval(1 / self.ui.refresh_hz, self.refresh_now, name="refresh")
         self.main.query_one("#chat", ChatInput).focus()
         if self._text_only_reason:
-            self.call_after_refresh(self._show_problem, problem_for_audio(self._text_only_reason))
+            self._show_problem(problem_for_audio(self._text_only_reason))
         self._screen_ready = True
         for event in self._pending:
             self._show_event(event)
@@ -300,7 +304,7 @@ class AgentTuiApp(App[int]):
     def _show_initial_state(self) -> None:
         main = self.main
         header = main.query_one(HeaderBar)
-        header.set_room(self.session.room_name or self.session.options.room_name)
+        header.set_room(self._room_name())
         header.set_agent(self._agent_name)
         header.set_connection(self.session.connection_state)
         main.query_one(AgentStateIndicator).set_state(self.session.agent_state, self.session.agent_failure)
@@ -356,13 +360,10 @@ class AgentTuiApp(App[int]):
             elif isinstance(event, MessageChanged):
                 self._handle_message(event)
             elif isinstance(event, AgentJoined):
-                self._agent_name = self.session.options.agent_name or event.name or event.identity
-                self._insight.agent_changed()
-                self.main.query_one(HeaderBar).set_agent(self._agent_name)
-                self.main.query_one(AttributesPanel).set_attributes(event.attributes)
-                self.add_notice(f"{self._agent_name} joined the room.", at=event.at)
+                self._handle_agent_joined(event)
             elif isinstance(event, AgentLeft):
                 if event.unexpected:
+                    self._announced_agent = None
                     self.add_notice("The agent left the room.", error=True, at=event.at)
             elif isinstance(event, AgentAttributesChanged):
                 self.main.query_one(AttributesPanel).set_attributes(event.attributes, event.changed)
@@ -373,16 +374,31 @@ class AgentTuiApp(App[int]):
                 self._update_video_panel()
             elif isinstance(event, SessionWarning):
                 self.add_notice(event.message, error=True, at=event.at)
-                self.notify(event.message, severity="warning")
+                self.notify(event.message, severity="warning", timeout=WARNING_TIMEOUT)
         except Exception:
             # A display bug must not end the conversation; it is logged for the report.
             log.exception("could not show %s", type(event).__name__)
+
+    def _handle_agent_joined(self, event: AgentJoined) -> None:
+        self._agent_name = self.session.options.agent_name or event.name or event.identity
+        self._insight.agent_changed()
+        self.main.query_one(HeaderBar).set_agent(self._agent_name)
+        self.main.query_one(AttributesPanel).set_attributes(event.attributes)
+        # A new session (Retry, F5) that lands in the same room finds the agent still there, and the
+        # Session reports it as joined: it never left, and the transcript already says it joined.
+        agent = (self._room_name(), event.identity)
+        if agent != self._announced_agent:
+            self._announced_agent = agent
+            self.add_notice(f"{self._agent_name} joined the room.", at=event.at)
+
+    def _room_name(self) -> str | None:
+        return self.session.room_name or self.session.options.room_name
 
     def _handle_connection(self, event: ConnectionStateChanged) -> None:
         self._connection = event.state
         main = self.main
         main.query_one(HeaderBar).set_connection(event.state)
-        main.query_one(HeaderBar).set_room(self.session.room_name or self.session.options.room_name)
+        main.query_one(HeaderBar).set_room(self._room_name())
         if event.state is ConnectionState.CONNECTING:
             self._banner("Connecting to the LiveKit server…", "info")
         elif event.state is ConnectionState.RECONNECTING:
@@ -438,6 +454,7 @@ class AgentTuiApp(App[int]):
                 at=message.first_seen,
                 final=message.final,
                 label="Agent" if agent else "You",
+                cancelled=message.cancelled,
             )
         )
 
@@ -903,8 +920,13 @@ class AgentTuiApp(App[int]):
 
     # -- problems -----------------------------------------------------------------------------------------
     def _show_problem(self, problem: Problem) -> None:
-        if problem.kind != "audio":
-            self._problem = problem
+        """A problem the conversation survives is a notification (its panel shows the state): a dialog
+        would take the keyboard from the chat input while the user types. Only a problem that stops the
+        conversation opens the error panel."""
+        if problem.survivable:
+            self.notify(problem.text, title=problem.title, severity="warning", timeout=WARNING_TIMEOUT)
+            return
+        self._problem = problem
         if self._problem_screen is not None:
             if self._problem_screen.problem == problem:
                 return
@@ -918,7 +940,7 @@ class AgentTuiApp(App[int]):
             if choice == "retry":
                 self.action_reconnect()
             elif choice == "quit":
-                self.exit(problem.exit_code if problem.kind != "audio" else 0)
+                self.exit(problem.exit_code)
 
         self.push_screen(screen, chosen)
 
@@ -927,10 +949,9 @@ class AgentTuiApp(App[int]):
         screen = self._problem_screen
         if screen is not None:
             self._problem_screen = None
-            if screen.problem.kind != "audio":
-                screen.dismiss("resolved")
-                if note:
-                    self.notify(note)
+            screen.dismiss("resolved")
+            if note:
+                self.notify(note)
 
     def _banner(self, text: str | None, variant: str = "info") -> None:
         main = self._main

@@ -1,5 +1,5 @@
-"""What the error panel says about each kind of failure: a title, the one-line message the error already
-carries (what happened, what to do), and whether retrying can help.
+"""What the app says about each kind of problem: a title, the one-line message the error already carries
+(what happened, what to do), whether retrying can help, and whether the conversation survives it.
 
 Kept apart from the screens so the wording is tested without a terminal, and so every failure the app
 can meet maps to words rather than a traceback.
@@ -7,7 +7,7 @@ can meet maps to words rather than a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from agent_tui.audio.errors import AudioDeviceError
 from agent_tui.session import (
@@ -25,7 +25,9 @@ from agent_tui.session import (
 @dataclass(frozen=True)
 class Problem:
     """One panel's worth: ``retry`` offers "Retry" (restart the session); ``exit_code`` is what the
-    process returns if the user quits from the panel."""
+    process returns if the user quits from the panel. A ``survivable`` problem leaves the conversation
+    going (no audio device: it goes on text-only), so it is a notification, never a dialog that takes the
+    keyboard; the others stop the conversation and open the error panel."""
 
     title: str
     message: str
@@ -33,10 +35,16 @@ class Problem:
     retry: bool
     exit_code: int
     kind: str
+    survivable: bool = False
+
+    @property
+    def text(self) -> str:
+        """The message and the hint, as one notification says them."""
+        return f"{self.message} {self.hint}" if self.hint else self.message
 
 
 def problem_for_error(error: BaseException) -> Problem:
-    """The panel for an error raised while starting or running the session."""
+    """The panel for an error raised while starting or running the session: it stopped the conversation."""
     message = str(error) or type(error).__name__
     code = exit_code_for(error)
     if isinstance(error, AuthRejectedError):
@@ -49,8 +57,8 @@ def problem_for_error(error: BaseException) -> Problem:
         return Problem("The agent did not join", message, None, True, code, "agent")
     if isinstance(error, AgentLeftError):
         return Problem("The agent left", message, None, True, code, "agent")
-    if isinstance(error, AudioDeviceError):
-        return problem_for_audio(message)
+    if isinstance(error, AudioDeviceError):  # it stopped the session: not the text-only warning
+        return replace(problem_for_audio(message), survivable=False)
     if isinstance(error, SessionError):
         return Problem("The session stopped", message, None, True, code, "session")
     return Problem(
@@ -88,7 +96,8 @@ def problem_for_connection_lost(reason: str | None) -> Problem:
 
 
 def problem_for_audio(reason: str) -> Problem:
-    """No audio device or no PortAudio: the session goes on text-only, so there is nothing to retry."""
+    """No audio device or no PortAudio: the session goes on text-only, so there is nothing to retry and
+    nothing to stop for."""
     portaudio = "portaudio" in reason.lower()
     title = "PortAudio is missing" if portaudio else "No audio device"
     hint = (
@@ -96,4 +105,4 @@ def problem_for_audio(reason: str) -> Problem:
         if portaudio
         else "Plug in a microphone and speakers (or pick others with F4); meanwhile you can chat by text."
     )
-    return Problem(title, reason, hint, False, AudioDeviceError.exit_code, "audio")
+    return Problem(title, reason, hint, False, AudioDeviceError.exit_code, "audio", survivable=True)

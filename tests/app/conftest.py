@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,8 +15,17 @@ import pytest
 from agent_tui.app import AgentTuiApp, UiSettings
 from agent_tui.audio.controls import AudioStatus, DeviceInfo, Level, MicMode
 from agent_tui.audio.errors import AudioDeviceError
-from agent_tui.session import LiteralTokenSource, Session, SessionOptions
+from agent_tui.session import (
+    LiteralTokenSource,
+    MessageChanged,
+    Session,
+    SessionEvent,
+    SessionOptions,
+)
+from agent_tui.session.transcript import Message, MessageKind, Speaker
 from agent_tui.video.graphics_support import Graphics, detect_graphics
+
+from .events_factory import disconnected
 
 #: Fixed wall-clock base for transcript timestamps in tests (2024-05-01 12:00:00 UTC).
 T0 = 1_714_564_800.0
@@ -127,6 +136,55 @@ def make_session(agent_name: str | None = "demo-agent", room: str | None = "demo
     return Session(source, SessionOptions(agent_name=agent_name, room_name=room))
 
 
+class ScriptedSession(Session):
+    """A Session that touches no network: ``start`` emits the events ``on_start`` returns (what a real
+    one would emit while connecting), ``end`` the disconnect, ``send_chat`` the local echo; every call is
+    recorded. The app under test cannot tell it from a real one."""
+
+    def __init__(
+        self,
+        on_start: Callable[[], Iterable[SessionEvent]] = list,
+        *,
+        agent_name: str | None = "demo-agent",
+        room: str | None = "demo-room",
+    ) -> None:
+        super().__init__(
+            LiteralTokenSource("ws://127.0.0.1:1", "not-a-real-token"),
+            SessionOptions(agent_name=agent_name, room_name=room),
+        )
+        self.on_start = on_start
+        self.starts = 0
+        self.ends = 0
+        self.sent: list[str] = []
+        self._up = False
+
+    async def start(self, *, wait_for_agent: bool = True) -> None:
+        self.starts += 1
+        self._up = True
+        for event in self.on_start():
+            self.events.emit(event)
+
+    async def end(self) -> None:
+        self.ends += 1
+        if self._up:
+            self._up = False
+            self.events.emit(disconnected("ended"))
+
+    async def send_chat(self, text: str) -> Message:
+        self.sent.append(text)
+        message = Message(
+            id=f"chat-{len(self.sent)}",
+            speaker=Speaker.USER,
+            kind=MessageKind.CHAT,
+            text=text,
+            first_seen=T0,
+            final=True,
+            participant_identity="user-1",
+        )
+        self.events.emit(MessageChanged(message=message, new=True))
+        return message
+
+
 def utc_clock(at: float) -> str:
     return time.strftime("%H:%M:%S", time.gmtime(at))
 
@@ -178,7 +236,7 @@ def _quiet_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     os.environ.pop("TEXTUAL_DISABLE_KITTY_KEY", None)
 
 
-__all__ = ["T0", "FakeClock", "RecordingAudio", "make_app", "make_session", "math"]
+__all__ = ["T0", "FakeClock", "RecordingAudio", "ScriptedSession", "make_app", "make_session", "math"]
 
 
 async def emit(pilot: object, *session_events: object) -> None:

@@ -25,6 +25,14 @@ def connected() -> list[object]:
     ]
 
 
+def disconnected(reason: str, *, at: float | None = None) -> ConnectionStateChanged:
+    """The connection ends (``reason`` "ended" when we end it; anything else is the connection lost)."""
+    times = {} if at is None else {"at": at}
+    return ConnectionStateChanged(
+        state=ConnectionState.DISCONNECTED, previous=ConnectionState.CONNECTED, reason=reason, **times
+    )
+
+
 def agent_listening(name: str = "demo-agent") -> list[object]:
     return [
         *connected(),

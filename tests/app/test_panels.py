@@ -6,14 +6,17 @@ from pathlib import Path
 
 import pytest
 
+from agent_tui.app import AgentTuiApp
 from agent_tui.app.problems import problem_for_audio, problem_for_error
 from agent_tui.app.screens.error_panel import ErrorPanel
 from agent_tui.app.widgets.attributes_panel import AttributesPanel
+from agent_tui.app.widgets.chat_input import ChatInput
 from agent_tui.app.widgets.header_bar import HeaderBar
 from agent_tui.audio.errors import AudioDeviceError
 from agent_tui.session import (
     AgentAttributesChanged,
     AgentFailure,
+    AgentJoined,
     AgentLeft,
     AgentState,
     AgentTimeoutError,
@@ -24,8 +27,8 @@ from agent_tui.session import (
     TokenEndpointUnreachableError,
 )
 
-from .conftest import RecordingAudio, emit, make_app
-from .events_factory import agent_listening, agent_state, connected
+from .conftest import RecordingAudio, ScriptedSession, emit, make_app, notes
+from .events_factory import T0, agent_listening, agent_state, connected, disconnected
 from .screen_text import screen_text
 
 pytestmark = pytest.mark.timeout(30)
@@ -81,6 +84,50 @@ async def test_agent_left_panel_and_retry() -> None:
         assert app.current_problem is not None and app.current_problem.kind == "token"
 
 
+def join_notices(app: AgentTuiApp) -> list[str]:
+    return [entry.text for entry in app.transcript.entries if entry.text.endswith("joined the room.")]
+
+
+async def wait_for_restart(pilot: object, session: ScriptedSession) -> None:
+    for _ in range(40):
+        await pilot.pause(0.05)  # type: ignore[attr-defined]
+        if session.starts:
+            break
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_retry_into_the_room_the_agent_never_left_announces_it_once() -> None:
+    # The connection drops; the agent stays in the room. Retry starts a new session in the same room
+    # (a literal token, or --room), which finds the agent there and reports it as joined, as it must.
+    session = ScriptedSession(agent_listening)
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *agent_listening())
+        await emit(pilot, disconnected("disconnected by the server (SIGNAL_CLOSE)"))
+        assert isinstance(app.screen, ErrorPanel)
+        await pilot.press("r")
+        await wait_for_restart(pilot, session)
+        assert session.starts == 1
+        assert app._agent_state is AgentState.LISTENING
+        texts = [entry.text for entry in app.transcript.entries]
+        assert "Starting a new session…" in texts
+        assert join_notices(app) == ["demo-agent joined the room."]
+
+
+async def test_a_new_agent_after_retry_and_an_agent_back_after_leaving_are_announced() -> None:
+    other = AgentJoined(identity="agent-AJ_2", name="demo-agent", attributes={}, at=T0 + 60)
+    session = ScriptedSession(lambda: [*connected(), other])
+    app = make_app(session=session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *agent_listening())
+        await emit(pilot, AgentLeft(identity="agent-AJ_1", unexpected=True), *agent_listening()[3:])
+        assert len(join_notices(app)) == 2  # it left and came back: that is news
+        await pilot.press("f5")
+        await wait_for_restart(pilot, session)
+        assert len(join_notices(app)) == 3  # another agent, in another job
+
+
 async def test_close_keeps_the_app_running() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
@@ -94,20 +141,39 @@ async def test_close_keeps_the_app_running() -> None:
         assert "not complete initializing" in screen_text(app)
 
 
-async def test_audio_problem_at_start_offers_text_only() -> None:
+async def test_audio_problem_at_start_is_a_notification_and_the_session_goes_on_text_only() -> None:
     app = make_app(audio=None, text_only_reason="PortAudio library not found.")
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.pause()
-        assert isinstance(app.screen, ErrorPanel)
+        assert app.screen is app.main  # no dialog: the conversation survives it
         text = screen_text(app)
-        assert "PortAudio is missing" in text and "libportaudio2" in text
-        assert "Retry" not in text
-        await pilot.press("escape")
-        assert "TEXT ONLY" in screen_text(app)
-        assert "PortAudio library not found." in screen_text(app)
+        assert "PortAudio is missing" in text and "libportaudio2" in text  # the notification
+        assert "TEXT ONLY" in text and "PortAudio library not found." in text  # the mic panel
+        assert app.current_problem is None
         await pilot.press("ctrl+q")
         await pilot.pause()
     assert app.return_value == 0  # text-only is not a failure
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+async def test_a_warning_while_the_agent_connects_does_not_take_what_the_user_types(
+    size: tuple[int, int],
+) -> None:
+    # No audio device: the engine runs text-only and says why, the agent is still connecting, and the
+    # user starts typing. Every key must reach the chat input, and the message the agent.
+    session = ScriptedSession()
+    app = make_app(session=session, audio=None, text_only_reason="No audio input device found.")
+    async with app.run_test(size=size, notifications=True) as pilot:
+        await emit(pilot, *connected())
+        await emit(pilot, SessionWarning(message="The speaker 'USB Audio' stopped. Text only."))
+        await pilot.press(*"hello there", "enter")
+        await pilot.pause()
+        assert session.sent == ["hello there"]
+        assert app.screen_stack == [app.main]
+        assert app.focused is app.main.query_one("#chat", ChatInput)
+        assert any("No audio input device found." in note for note in notes(app))
+        assert any("The speaker 'USB Audio' stopped" in note for note in notes(app))
+        assert "You    hello there" in screen_text(app)
 
 
 async def test_engine_reporting_text_only_shows_the_reason() -> None:
@@ -147,6 +213,21 @@ def test_problem_wording(error: BaseException, title: str, code: int) -> None:
 def test_no_device_problem() -> None:
     problem = problem_for_audio("No input device found.")
     assert problem.title == "No audio device" and not problem.retry
+    assert problem.survivable
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        AuthRejectedError("The LiveKit server refused the token."),
+        ConnectionFailedError("Could not connect to the LiveKit server at ws://x."),
+        AgentTimeoutError("Agent did not join the room."),
+        AudioDeviceError("PortAudio library not found."),
+        RuntimeError("boom"),
+    ],
+)
+def test_problems_that_stop_the_conversation_are_not_survivable(error: BaseException) -> None:
+    assert not problem_for_error(error).survivable
 
 
 async def test_attributes_update_live() -> None:

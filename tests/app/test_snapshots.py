@@ -24,7 +24,7 @@ from agent_tui.session import (
 )
 
 from .conftest import T0, FakeClock, RecordingAudio, make_app
-from .events_factory import agent_listening, agent_state, connected, message
+from .events_factory import agent_listening, agent_state, connected, disconnected, message
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -145,12 +145,7 @@ def test_error_connection_lost(snap_compare: Any) -> None:
     app = make_app(audio=RecordingAudio(), clock=FakeClock())
     events = [
         *conversation(),
-        ConnectionStateChanged(
-            state=ConnectionState.DISCONNECTED,
-            previous=ConnectionState.CONNECTED,
-            reason="disconnected by the server (ROOM_DELETED)",
-            at=T0 + 40,
-        ),
+        disconnected("disconnected by the server (ROOM_DELETED)", at=T0 + 40),
     ]
     assert snap_compare(app, terminal_size=SIZE, run_before=driven(events))
 

@@ -10,7 +10,7 @@ from agent_tui.app.widgets.header_bar import HeaderBar
 from agent_tui.session import AgentFailure, AgentState, ConnectionState, ConnectionStateChanged
 
 from .conftest import FakeClock, emit, make_app
-from .events_factory import agent_listening, agent_state, connected
+from .events_factory import agent_listening, agent_state, connected, disconnected
 from .screen_text import screen_text
 
 pytestmark = pytest.mark.timeout(30)
@@ -88,9 +88,7 @@ async def test_every_connection_state_in_the_header(state: ConnectionState) -> N
                 ConnectionStateChanged(state=state, previous=ConnectionState.CONNECTED, reason="signal lost")
             )
         if state is ConnectionState.DISCONNECTED:
-            events.append(
-                ConnectionStateChanged(state=state, previous=ConnectionState.CONNECTED, reason="ended")
-            )
+            events.append(disconnected("ended"))
         await emit(pilot, *events)
         header = app.main.query_one(HeaderBar)
         assert header.query_one("#header-connection").has_class(f"-{state.value}")
@@ -151,14 +149,7 @@ async def test_connection_lost_opens_the_panel_with_reconnect() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await emit(pilot, *agent_listening())
-        await emit(
-            pilot,
-            ConnectionStateChanged(
-                state=ConnectionState.DISCONNECTED,
-                previous=ConnectionState.CONNECTED,
-                reason="disconnected by the server (ROOM_DELETED)",
-            ),
-        )
+        await emit(pilot, disconnected("disconnected by the server (ROOM_DELETED)"))
         text = screen_text(app)
         assert "Connection lost" in text
         assert "ROOM_DELETED" in text
