@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { build } from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const files = {
@@ -21,8 +22,20 @@ const files = {
 };
 const out = (line) => process.stdout.write(JSON.stringify(line) + "\n");
 
+// components-js's hooks need React and a bundler: build the differential test's app once, offline.
+const bundle = await build({
+  entryPoints: [join(here, "session_app.jsx")], bundle: true, write: false, format: "iife",
+  jsx: "automatic", define: { "process.env.NODE_ENV": '"production"' }, logLevel: "silent",
+});
+const sessionApp = bundle.outputFiles[0].contents;
+
 const server = createServer(async (request, response) => {
-  const entry = files[new URL(request.url, "http://x").pathname];
+  const path = new URL(request.url, "http://x").pathname;
+  if (path === "/session-app.js") {
+    response.writeHead(200, { "Content-Type": "text/javascript" }).end(sessionApp);
+    return;
+  }
+  const entry = files[path];
   if (!entry) { response.writeHead(404).end(); return; }
   response.writeHead(200, { "Content-Type": entry[1] }).end(await readFile(join(here, entry[0])));
 });
@@ -61,7 +74,9 @@ lines.on("line", async (line) => {
   try {
     const result = await page.evaluate(
       async ([name, values]) => {
-        try { return { ok: true, result: await window.lk[name](...values) }; }
+        const [scope, method] = name.includes(".") ? name.split(".") : ["lk", name];
+        const target = scope === "sessionApp" ? window.sessionApp : window.lk;
+        try { return { ok: true, result: await target[method](...values) }; }
         catch (error) { return { ok: false, error: describeError(error) }; }
       },
       [op, args || []],
