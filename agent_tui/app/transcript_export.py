@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .widgets.transcript_view import EntryKind, TranscriptEntry
+from .widgets.transcript_view import CANCELLED_MARK, EntryKind, TranscriptEntry
 
 
 def format_transcript(entries: Iterable[TranscriptEntry], *, room: str | None, agent: str | None) -> str:
@@ -22,7 +22,8 @@ def format_transcript(entries: Iterable[TranscriptEntry], *, room: str | None, a
         else:
             who = "*"
         interim = "" if entry.final else " (interim)"
-        lines.append(f"[{stamp}] {who}{interim}: {entry.text}")
+        cancelled = f" {CANCELLED_MARK}" if entry.cancelled else ""
+        lines.append(f"[{stamp}] {who}{interim}{cancelled}: {entry.text}")
     return "\n".join(lines) + "\n"
 
 

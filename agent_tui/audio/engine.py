@@ -67,7 +67,14 @@ from .playback import DevicePlayback
 from .preconnect import MIME_TYPE as PRECONNECT_MIME_TYPE
 from .preconnect import PAYLOAD_SAMPLE_RATE, STREAM_NAME, TOPIC, PreConnectBuffer, stream_attributes
 from .processing import AudioProcessor, PooledFrame, estimate_delay_ms
-from .push_to_talk import TURN_RPC_TIMEOUT, TurnMethod, TurnRpcSupport
+from .push_to_talk import (
+    TURN_RPC_REGISTER_WAIT,
+    TURN_RPC_RETRY_INTERVAL,
+    TURN_RPC_TIMEOUT,
+    TurnMethod,
+    TurnRpcOutcome,
+    TurnRpcSupport,
+)
 from .recorder import ConversationRecorder, recording_path
 from .resampling import StreamResampler
 from .ring_buffer import Int16Array
@@ -246,6 +253,8 @@ class AudioEngine:
         self._session = session
         self._unsubscribe = session.events.subscribe(self._on_session_event)
         self._turns.agent_joined(session.agent_attributes)
+        # The mode may have been set before (``--push-to-talk``): the latency meter must know it too.
+        session.set_push_to_talk(self._gate.mode is MicMode.PUSH_TO_TALK)
         if session.agent_audio_track is not None:
             self._switch_track(session.agent_audio_track)
         if self._source is not None and self._loop is not None:
@@ -316,17 +325,19 @@ class AudioEngine:
         was_talking = self._gate.talking
         self._gate.set_mode(mode)
         if self._session is not None:
-            self._session.insight.latency.set_push_to_talk(mode is MicMode.PUSH_TO_TALK)
+            self._session.set_push_to_talk(mode is MicMode.PUSH_TO_TALK)
         if was_talking and self._loop is not None:
-            self._spawn(self._turn_rpc(TurnMethod.CANCEL))
+            self._spawn(self._cancel_turn())
         self._notify_status()
 
     async def talk_start(self) -> None:
         if self._gate.talk_start():
             self._notify_status()
-            if self._session is not None and self._loop is not None:
-                self._session.insight.latency.user_turn_started(self._loop.time())
-            await self._turn_rpc(TurnMethod.START)
+            session = self._session
+            if session is not None and self._loop is not None:
+                session.insight.latency.user_turn_started(self._loop.time())
+                session.user_turn_started()
+            await self._start_turn()
 
     async def talk_end(self) -> None:
         if self._gate.talk_end():
@@ -341,7 +352,7 @@ class AudioEngine:
             self._notify_status()
             if self._session is not None:
                 self._session.insight.latency.user_turn_cancelled()
-            await self._turn_rpc(TurnMethod.CANCEL)
+            await self._cancel_turn()
 
     def set_aec(self, enabled: bool) -> None:
         self._aec_wanted = enabled
@@ -849,21 +860,54 @@ class AudioEngine:
             return True
         return listening in done and not listening.cancelled() and bool(listening.result())
 
-    async def _turn_rpc(self, method: TurnMethod) -> None:
+    async def _start_turn(self) -> None:
+        """``start_turn``, waiting a little for an agent that is not in the room yet, or that advertises the
+        turn RPCs and has not registered them yet (see :mod:`.push_to_talk`): a turn the agent did not
+        hear is said on screen, never lost without a word."""
+        session = self._session
+        if session is None or not self._turns.should_call:
+            return
+        loop = self._require_loop()
+        deadline = loop.time() + TURN_RPC_REGISTER_WAIT
+        if session.agent.identity is None:
+            await self._until(lambda: session.agent.identity, TURN_RPC_REGISTER_WAIT)
+        while await self._turn_rpc(TurnMethod.START) is TurnRpcOutcome.NOT_REGISTERED:
+            if loop.time() >= deadline or not self._gate.talking or session is not self._session:
+                self._warn(
+                    "Push-to-talk: the agent has not registered start_turn yet, so it did not hear this "
+                    "turn. Press the talk key again."
+                )
+                return
+            # Its registration cannot be observed from here: asking again is the only way to learn of it.
+            await asyncio.sleep(TURN_RPC_RETRY_INTERVAL)
+
+    async def _cancel_turn(self) -> None:
+        """``cancel_turn``; once the agent has forgotten the turn, its words are marked cancelled."""
+        session = self._session
+        outcome = await self._turn_rpc(TurnMethod.CANCEL)
+        if outcome is TurnRpcOutcome.DONE and session is not None and session is self._session:
+            session.user_turn_cancelled()
+
+    async def _turn_rpc(self, method: TurnMethod) -> TurnRpcOutcome:
         session = self._session
         if session is None or not self._turns.should_call or session.agent.identity is None:
-            return
+            return TurnRpcOutcome.SKIPPED
         before = self._turns.supported
+        outcome = TurnRpcOutcome.SKIPPED
         try:
             await session.perform_rpc(method.value, "", response_timeout=TURN_RPC_TIMEOUT)
             self._turns.succeeded(method)
+            outcome = TurnRpcOutcome.DONE
         except RpcCallError as error:
-            if not self._turns.failed(error.code):
+            if self._turns.not_registered_yet(error.code):
+                outcome = TurnRpcOutcome.NOT_REGISTERED
+            elif not self._turns.failed(error.code):
                 self._warn(f"Push-to-talk: the agent's {method.value} failed ({error.detail}).")
         except SessionError:
-            return  # not connected (any more): the gate alone applies
+            return TurnRpcOutcome.SKIPPED  # not connected (any more): the gate alone applies
         if before != self._turns.supported:
             self._notify_status()
+        return outcome
 
     # -- failures and status (loop) -------------------------------------------------------------------------
     async def _watchdog(self) -> None:

@@ -15,8 +15,10 @@ e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
 ``agent_joined``       ``identity``, ``name``
 ``agent_left``         ``identity``, ``unexpected`` (false when our own end caused it)
 ``message``            ``id``, ``speaker`` (user|agent), ``kind`` (transcript|chat), ``text``, ``first_seen``
-                       (ISO 8601 like ``ts``); only when a transcript becomes final, or for a chat message,
-                       once per id and text
+                       (ISO 8601 like ``ts``), ``cancelled`` (true: words of a push-to-talk turn the agent
+                       cancelled, never answered; added within version 2); only when a transcript becomes
+                       final, or for a chat message, once per id, text and ``cancelled`` (a final message
+                       that is cancelled afterwards is written again, marked)
 ``rpc``                ``method``, and ``response`` (the agent's reply) or ``error`` (one line)
 ``file_sent``          ``path``, ``stream_id``
 ``warning``            ``message``: something went wrong but the run goes on

@@ -42,6 +42,8 @@ def render(record: Record) -> str | None:
             speaker = "you" if record["speaker"] == "user" else "agent"
             label = f"{speaker} (chat)" if record["kind"] == "chat" else speaker
             body = f"{label}: {_oneline(record['text'])}"
+            if record.get("cancelled"):
+                body += " (cancelled)"
         case "rpc":
             if "error" in record:
                 body = f"rpc {record['method']} failed: {_oneline(record['error'])}"

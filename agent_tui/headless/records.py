@@ -127,6 +127,7 @@ def _fields(event: OutputEvent) -> dict[str, Any] | None:
                 "kind": message.kind.value,
                 "text": message.text,
                 "first_seen": iso_timestamp(message.first_seen),
+                "cancelled": message.cancelled,
             }
         case SessionWarning() | RunWarning():
             return {"message": event.message}

@@ -124,7 +124,7 @@ class _Output:
         self.transcript: TranscriptFile | None = None
         self.metrics: MetricsFile | None = None
         self._stdout_open = True
-        self._messages_seen: set[tuple[str, str]] = set()
+        self._messages_seen: set[tuple[str, str, bool]] = set()
 
     def emit(self, event: OutputEvent) -> None:
         if self.metrics is not None and isinstance(event, SessionEvent):
@@ -136,7 +136,7 @@ class _Output:
         if record is None:
             return
         if isinstance(event, MessageChanged):
-            key = (event.message.id, event.message.text)
+            key = (event.message.id, event.message.text, event.message.cancelled)
             if key in self._messages_seen:  # a final message updated with the same text
                 return
             self._messages_seen.add(key)

@@ -35,11 +35,13 @@ SendBytes = Callable[..., Awaitable[str]]
 class AgentInsight:
     """Per-session owner of the stream client, the folded :class:`InsightState` and the latency meter."""
 
-    def __init__(self, *, emit: Callable[[SessionEvent], None], send_bytes: SendBytes) -> None:
+    def __init__(
+        self, *, emit: Callable[[SessionEvent], None], send_bytes: SendBytes, push_to_talk: bool = False
+    ) -> None:
         self._emit = emit
         self._send_bytes = send_bytes
         self.state = InsightState()
-        self.latency = VoiceLatencyMeter()
+        self.latency = VoiceLatencyMeter(push_to_talk=push_to_talk)
         self._client: AgentSessionClient | None = None
         self._agent: str | None = None
         self._readers: asyncio.Queue[rtc.ByteStreamReader] = asyncio.Queue()

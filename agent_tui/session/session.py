@@ -158,6 +158,7 @@ class Session:
         self._reconnected_at = -AGENT_RETURN_GRACE_S
         self._started = False
         self._room_name: str | None = None
+        self._push_to_talk = False
         #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
         self.insight = self._new_insight()
 
@@ -445,6 +446,31 @@ class Session:
             self._mic_track.mute()
         else:
             self._mic_track.unmute()
+
+    # -- push-to-talk -----------------------------------------------------------------------------------
+    @property
+    def push_to_talk(self) -> bool:
+        return self._push_to_talk
+
+    def set_push_to_talk(self, on: bool) -> None:
+        """The microphone is push-to-talk (the user's turns end at the key release) or open (the latency
+        meter's VAD finds them); kept across restarts, as the microphone's mode is."""
+        self._push_to_talk = on
+        self.insight.latency.set_push_to_talk(on)
+        if not on:
+            self._transcript.close_user_turn()
+
+    def user_turn_started(self) -> None:
+        """Push-to-talk: the talk key went down; what the user says from now on is this turn."""
+        self._transcript.user_turn_started(time.time())
+
+    def user_turn_cancelled(self) -> None:
+        """Push-to-talk: the agent cancelled the turn (``cancel_turn``); the user's words of it are marked
+        ``cancelled`` in :attr:`messages` (published as updates), as is what still arrives of it."""
+        for message in self._transcript.user_turn_cancelled():
+            self._emit_message(message, new=False)
+        if not self._push_to_talk:  # cancelled by switching to open mic: no turn stays open
+            self._transcript.close_user_turn()
 
     # -- internals: start/end ---------------------------------------------------------------------------
     def _token_request(self) -> TokenRequest:
@@ -789,7 +815,9 @@ class Session:
         self.insight.on_stream(reader, participant_identity)
 
     def _new_insight(self) -> AgentInsight:
-        return AgentInsight(emit=self._emit_insight, send_bytes=self.send_bytes)
+        return AgentInsight(
+            emit=self._emit_insight, send_bytes=self.send_bytes, push_to_talk=self._push_to_talk
+        )
 
     def _emit_insight(self, event: SessionEvent) -> None:
         if isinstance(event, ToolCall | ToolResult) and not self._tools.admit(event):

@@ -7,11 +7,20 @@ Rules (Swift/Flutter ``Session`` messages, the cleanest of the anchors, with com
 * Chunks of one stream are appended: agents send one *delta* stream per segment.
 * A new stream for a known key replaces the text with its own: users' segments arrive as a new
   *full-text* stream per interim update, all sharing the segment id.
+* The latest-opened stream of a key owns it. The Session reads every stream in a task of its own, so an
+  older update still being read when a newer one (the final text) arrives may finish after it; what the
+  older stream brings or says on closing then changes nothing.
 * ``final`` is the ``lk.transcription_final`` attribute: from the header while the stream is open and
   from the trailer (merged by ``livekit.rtc`` on close) afterwards.
 * Messages keep their first-arrival order and their id, and are updated in place; sender clocks are not
   trusted (components-js#1229). Dedupe is by segment id, never by stream id (livekit/agents#3138).
 * Chat on ``lk.chat`` is whole messages; the user's own chat is echoed locally when sent.
+* Push-to-talk: when a turn is cancelled (the agent acknowledged ``cancel_turn`` and forgot the turn),
+  the user's transcripts of it are marked ``cancelled``: those first seen since the turn started, and
+  those still arriving until the next turn starts (the agent listens to nothing in between, so anything
+  arriving then was in flight when it stopped). Push-to-talk turned off ends that window too. A cancelled
+  turn's segments end with it: livekit-agents ends a user segment only with a final transcript, so the
+  next turn's words may come in the same segment, and they are a message of their own.
 
 The assembler is pure: the Session feeds it stream events and publishes what it returns.
 """
@@ -44,7 +53,8 @@ class Message:
     """One entry of the conversation.
 
     ``first_seen`` is the local receive time (seconds since the epoch) of the first stream of the
-    message, which fixes its place in the list.
+    message, which fixes its place in the list. ``cancelled``: the user's words of a push-to-talk turn
+    that was cancelled; the agent never answers them.
     """
 
     id: str
@@ -54,6 +64,7 @@ class Message:
     first_seen: float
     final: bool
     participant_identity: str
+    cancelled: bool = False
 
 
 @dataclass
@@ -76,6 +87,10 @@ class TranscriptAssembler:
         self._segments: dict[str, _Segment] = {}  # by stream id, while the stream is open
         self._ids: dict[tuple[str, str], str] = {}  # segment key -> message id
         self._keys: dict[str, tuple[str, str]] = {}  # message id -> segment key, to forget evicted ones
+        self._latest: dict[tuple[str, str], str] = {}  # segment key -> its latest-opened stream, while open
+        # Push-to-talk: when the user's current turn started (local time), and whether it was cancelled.
+        self._turn_started: float | None = None
+        self._turn_cancelled = False
         # History items matched to a message seen live (history id -> live id, and back), so each live
         # message stands for one history item only, and a re-fetched history matches the same way.
         self._claims: dict[str, str] = {}
@@ -102,21 +117,21 @@ class TranscriptAssembler:
         segment_id = attributes.get(SEGMENT_ID_ATTRIBUTE) or stream_id
         key = (participant_identity, segment_id)
         self._segments[stream_id] = _Segment(key=key, stream_id=stream_id, text="")
+        self._latest[key] = stream_id
         message_id = self._ids.get(key)
         existing = self._messages.get(message_id) if message_id is not None else None
         if existing is None:
+            speaker = self._speaker(participant_identity)
             message = Message(
-                id=segment_id,
-                speaker=self._speaker(participant_identity),
+                id=self._unused_id(segment_id, participant_identity),
+                speaker=speaker,
                 kind=MessageKind.TRANSCRIPT,
                 text="",
                 first_seen=now,
                 final=is_final(attributes),
                 participant_identity=participant_identity,
+                cancelled=self._turn_cancelled and speaker is Speaker.USER,
             )
-            # A segment id reused by another participant must not collide with theirs.
-            if message.id in self._messages:
-                message = replace(message, id=f"{participant_identity}/{segment_id}")
             self._ids[key] = message.id
             self._keys[message.id] = key
             return self._store(message), True
@@ -130,6 +145,8 @@ class TranscriptAssembler:
         if segment is None:
             return None
         segment.text += text
+        if self._latest.get(segment.key) != stream_id:
+            return None  # a stale update: a newer stream of the segment owns the text
         message_id = self._ids.get(segment.key)
         current = self._messages.get(message_id) if message_id is not None else None
         if current is None:
@@ -141,6 +158,9 @@ class TranscriptAssembler:
         segment = self._segments.pop(stream_id, None)
         if segment is None:
             return None
+        if self._latest.get(segment.key) != stream_id:
+            return None  # a stale update closing late: it neither changes the text nor the final flag
+        del self._latest[segment.key]
         message_id = self._ids.get(segment.key)
         current = self._messages.get(message_id) if message_id is not None else None
         if current is None:
@@ -148,6 +168,47 @@ class TranscriptAssembler:
         final = is_final(attributes)
         text = segment.text if segment.text or final else current.text
         return self._store(replace(current, text=text, final=final))
+
+    # -- push-to-talk turns -----------------------------------------------------------------------------
+    def user_turn_started(self, now: float) -> None:
+        """The talk key went down: a new turn, and the end of a cancelled one."""
+        self._seal_cancelled()
+        self._turn_started = now
+
+    def user_turn_cancelled(self) -> list[Message]:
+        """The agent cancelled the current turn: the user's transcripts of it are marked (and returned, to
+        publish), and so are those still arriving until the next turn starts."""
+        started = self._turn_started
+        if started is None:
+            return []
+        self._turn_cancelled = True
+        return [
+            self._store(replace(message, cancelled=True))
+            for message in list(self._messages.values())
+            if message.speaker is Speaker.USER
+            and message.kind is MessageKind.TRANSCRIPT
+            and not message.cancelled
+            and message.first_seen >= started
+            and message.id not in self._from_history
+        ]
+
+    def close_user_turn(self) -> None:
+        """No push-to-talk turns any more (open mic): nothing arriving from now on is cancelled."""
+        self._seal_cancelled()
+        self._turn_started = None
+
+    def _seal_cancelled(self) -> None:
+        """End the cancelled turn. livekit-agents ends a user segment only with a final transcript, so
+        after a turn cancelled before one the next turn's words arrive in the same segment: a segment of
+        the cancelled turn is forgotten here, and what comes in it later is a message of its own."""
+        if not self._turn_cancelled:
+            return
+        self._turn_cancelled = False
+        for message in self._messages.values():
+            key = self._keys.get(message.id) if message.cancelled else None
+            if key is not None:
+                del self._keys[message.id]
+                self._ids.pop(key, None)
 
     # -- chat -------------------------------------------------------------------------------------------
     def chat(
@@ -170,7 +231,7 @@ class TranscriptAssembler:
             participant_identity=participant_identity,
         )
         if existing is not None:  # another participant reused the id: keep both
-            message = replace(message, id=f"{participant_identity}/{message_id}")
+            message = replace(message, id=self._unused_id(message_id, participant_identity))
         return self._store(message), True
 
     def history(
@@ -212,9 +273,22 @@ class TranscriptAssembler:
         self._segments.clear()
         self._ids.clear()
         self._keys.clear()
+        self._latest.clear()
+        self.close_user_turn()
         self._claims.clear()
         self._claimed_by.clear()
         self._from_history.clear()
+
+    def _unused_id(self, wanted: str, participant_identity: str) -> str:
+        """``wanted``, or one made from it that no message has: a segment or chat id reused by another
+        participant, or a segment continued after a cancelled turn, must not collide with the first."""
+        if wanted not in self._messages:
+            return wanted
+        candidate, count = f"{participant_identity}/{wanted}", 1
+        while candidate in self._messages:
+            count += 1
+            candidate = f"{participant_identity}/{wanted}#{count}"
+        return candidate
 
     def _store(self, message: Message) -> Message:
         self._messages[message.id] = message
@@ -224,6 +298,7 @@ class TranscriptAssembler:
             key = self._keys.pop(oldest, None)
             if key is not None:
                 self._ids.pop(key, None)
+                self._latest.pop(key, None)
             self._from_history.discard(oldest)
             self._claimed_by.pop(oldest, None)  # its history item stays claimed: a re-fetch skips it
         return message

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import pytest
 
 from agent_tui.app import UiSettings
+from agent_tui.app.transcript_export import format_transcript
 from agent_tui.app.widgets.transcript_view import EntryKind, TranscriptView
 from agent_tui.app.widgets.transcript_wrap import wrap_cells
+from agent_tui.session import MessageChanged
 
 from .conftest import T0, emit, make_app
 from .events_factory import agent_listening, message
@@ -61,6 +64,26 @@ async def test_the_transcript_line_styles_differ_by_speaker_and_finality() -> No
         assert interim.italic
         strip = view.render_line(2)
         assert any(segment.text == "interim text" and segment.style.italic for segment in strip)
+
+
+async def test_words_of_a_cancelled_turn_are_struck_through_and_say_so() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        heard = message("u", "what time is it", at=T0)
+        cancelled = MessageChanged(message=replace(heard.message, cancelled=True), new=False)
+        await emit(pilot, heard, cancelled, message("h", "help", at=T0 + 5))
+        view = app.main.query_one(TranscriptView)
+        assert [(e.text, e.cancelled) for e in view.entries if e.kind is EntryKind.USER] == [
+            ("what time is it", True),
+            ("help", False),
+        ]
+        assert "what time is it (cancelled)" in screen_text(app)
+        assert view.get_component_rich_style("transcript--cancelled").strike
+        struck = [segment for segment in view.render_line(0) if "what time is it" in segment.text]
+        assert struck and all(segment.style.strike for segment in struck)
+        assert not any(segment.style.strike for segment in view.render_line(1))
+        exported = format_transcript(view.entries, room="r", agent="a")
+        assert "You (cancelled): what time is it" in exported and "You: help" in exported
 
 
 async def test_ten_thousand_messages_stay_responsive_and_bounded() -> None:

@@ -70,6 +70,10 @@ class FakeSession:
         self.muted_calls: list[bool] = []
         self.rpc_calls: list[str] = []
         self.rpc_errors: dict[str, int] = {}
+        #: How many more calls of a method in ``rpc_errors`` fail (absent: all of them).
+        self.rpc_errors_left: dict[str, int] = {}
+        self.push_to_talk = False
+        self.turn_calls: list[str] = []
         self.sent: list[SentBytes] = []
 
     @property
@@ -90,9 +94,22 @@ class FakeSession:
     ) -> str:
         self.rpc_calls.append(method)
         code = self.rpc_errors.get(method)
-        if code is not None:
+        left = self.rpc_errors_left.get(method)
+        if left is not None:
+            self.rpc_errors_left[method] = left - 1
+        if code is not None and (left is None or left > 0):
             raise RpcCallError(method=method, code=code, detail="Method not supported at destination")
         return ""
+
+    def set_push_to_talk(self, on: bool) -> None:
+        self.push_to_talk = on
+        self.insight.latency.set_push_to_talk(on)
+
+    def user_turn_started(self) -> None:
+        self.turn_calls.append("started")
+
+    def user_turn_cancelled(self) -> None:
+        self.turn_calls.append("cancelled")
 
     async def send_bytes(
         self,

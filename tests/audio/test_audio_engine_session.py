@@ -12,6 +12,7 @@ import asyncio
 import importlib.abc
 import sys
 import wave
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import numpy as np
@@ -19,11 +20,17 @@ import pytest
 from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, dominant_hz, loud_part, loud_span, tone
 from livekit import rtc
 
+from agent_tui.audio import engine as engine_module
 from agent_tui.audio.controls import AudioStatus, MicMode
 from agent_tui.audio.engine import AudioEngine
 from agent_tui.audio.preconnect import TOPIC
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.audio.wav_io import read_wav
+from agent_tui.session.errors import AgentTuiError
+from agent_tui.session.events import SessionEvent, SessionWarning
+from agent_tui.session.options import SessionOptions
+from agent_tui.session.session import Session
+from agent_tui.session.token_source import LiteralTokenSource
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -180,50 +187,146 @@ async def test_preconnect_buffer_reaches_the_agent_after_it_subscribes(tmp_path:
     assert stats.preconnect_sent_s is not None and stats.preconnect_sent_s >= 0.4
 
 
-async def test_push_to_talk_calls_the_turn_rpcs_of_an_agent_that_has_them(tmp_path: Path) -> None:
+PttRig = tuple[AudioEngine, FakeSession]
+
+
+@pytest.fixture
+async def ptt(tmp_path: Path) -> AsyncIterator[PttRig]:
+    """An engine in push-to-talk (set when it is made, as ``--push-to-talk`` does) attached to a stand-in
+    session."""
     engine = AudioEngine(file_settings(tmp_path, mode=MicMode.PUSH_TO_TALK))
     await engine.start()
     session = FakeSession()
     engine.attach(session)  # type: ignore[arg-type]
     try:
-        session.agent_joins(attributes={"push-to-talk": "1"})
-        assert engine.status.turn_rpcs is True
-        await engine.talk_start()
-        assert engine.status.talking
-        await engine.talk_end()
-        await engine.talk_start()
-        await engine.talk_cancel()
-        await engine.talk_end()  # no turn in progress: nothing to end
-        assert session.rpc_calls == ["start_turn", "end_turn", "start_turn", "cancel_turn"]
+        yield engine, session
     finally:
         await engine.aclose()
 
 
-async def test_push_to_talk_falls_back_to_the_gate_when_the_agent_answers_1400(tmp_path: Path) -> None:
-    engine = AudioEngine(file_settings(tmp_path, mode=MicMode.PUSH_TO_TALK))
-    await engine.start()
-    session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+async def test_push_to_talk_calls_the_turn_rpcs_of_an_agent_that_has_them(ptt: PttRig) -> None:
+    engine, session = ptt
+    session.agent_joins(attributes={"push-to-talk": "1"})
+    assert engine.status.turn_rpcs is True
+    await engine.talk_start()
+    assert engine.status.talking
+    await engine.talk_end()
+    await engine.talk_start()
+    await engine.talk_cancel()
+    await engine.talk_end()  # no turn in progress: nothing to end
+    assert session.rpc_calls == ["start_turn", "end_turn", "start_turn", "cancel_turn"]
+
+
+async def test_push_to_talk_falls_back_to_the_gate_when_the_agent_answers_1400(ptt: PttRig) -> None:
+    engine, session = ptt
     statuses: list[AudioStatus] = []
     engine.subscribe_status(statuses.append)
+    session.agent_joins()
+    session.rpc_errors["start_turn"] = 1400
+    assert engine.status.turn_rpcs is None
+    await engine.talk_start()
+    assert engine.status.talking  # the gate opened regardless
+    await engine.talk_end()
+    await engine.talk_start()
+    await engine.talk_end()
+    assert session.rpc_calls == ["start_turn"]
+    assert engine.status.turn_rpcs is False
+    assert statuses[-1].turn_rpcs is False
+    session.agent_joins("agent-2")  # a new agent may have them: ask again
+    session.rpc_errors.clear()
+    await engine.talk_start()
+    assert session.rpc_calls == ["start_turn", "start_turn"]
+
+
+async def test_push_to_talk_set_before_attaching_reaches_the_latency_meter(ptt: PttRig) -> None:
+    # --push-to-talk sets the mode when the engine is made, before it is attached to the session: the
+    # meter must still end turns at the key release rather than at its own VAD's decision.
+    engine, session = ptt
+    assert session.insight.latency.push_to_talk
+    engine.set_mode(MicMode.OPEN)
+    assert not session.insight.latency.push_to_talk and not session.push_to_talk
+
+
+async def test_push_to_talk_outlives_a_restart_of_the_session(tmp_path: Path) -> None:
+    # A Session makes a new latency meter each time it starts again (F5): it must stay in push-to-talk.
+    engine = AudioEngine(file_settings(tmp_path, mode=MicMode.PUSH_TO_TALK))
+    await engine.start()
+    session = Session(LiteralTokenSource("ws://127.0.0.1:1", "not-a-real-token"), SessionOptions())
+    engine.attach(session)
     try:
-        session.agent_joins()
-        session.rpc_errors["start_turn"] = 1400
-        assert engine.status.turn_rpcs is None
-        await engine.talk_start()
-        assert engine.status.talking  # the gate opened regardless
-        await engine.talk_end()
-        await engine.talk_start()
-        await engine.talk_end()
-        assert session.rpc_calls == ["start_turn"]
-        assert engine.status.turn_rpcs is False
-        assert statuses[-1].turn_rpcs is False
-        session.agent_joins("agent-2")  # a new agent may have them: ask again
-        session.rpc_errors.clear()
-        await engine.talk_start()
-        assert session.rpc_calls == ["start_turn", "start_turn"]
+        first = session.insight.latency
+        assert first.push_to_talk
+        with pytest.raises(AgentTuiError):
+            await session.start()  # fails at once (no real token), and ends as a failed start does
+        assert session.insight.latency is not first and session.insight.latency.push_to_talk
     finally:
         await engine.aclose()
+
+
+async def test_a_press_before_the_agent_registered_its_turn_rpcs_waits_for_them(ptt: PttRig) -> None:
+    # The agent advertises push-to-talk when it joins and registers the methods a moment later.
+    engine, session = ptt
+    warnings: list[SessionEvent] = []
+    session.events.subscribe(lambda e: warnings.append(e) if isinstance(e, SessionWarning) else None)
+    session.agent_joins(attributes={"push-to-talk": "1"})
+    session.rpc_errors["start_turn"] = 1400
+    session.rpc_errors_left["start_turn"] = 3
+    await engine.talk_start()
+    assert session.rpc_calls == ["start_turn"] * 4
+    assert engine.status.turn_rpcs is True and warnings == []
+    await engine.talk_end()
+    assert session.rpc_calls[-1] == "end_turn"
+
+
+async def test_a_press_the_agent_never_registers_its_turn_rpcs_for_is_said_on_screen(
+    ptt: PttRig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "TURN_RPC_REGISTER_WAIT", 0.3)
+    engine, session = ptt
+    warnings: list[str] = []
+    session.events.subscribe(lambda e: warnings.append(e.message) if isinstance(e, SessionWarning) else None)
+    session.agent_joins(attributes={"push-to-talk": "1"})
+    session.rpc_errors["start_turn"] = 1400
+    await engine.talk_start()
+    [warning] = warnings
+    assert "did not hear this turn" in warning and "start_turn" in warning
+    assert len(session.rpc_calls) > 1 and set(session.rpc_calls) == {"start_turn"}
+    # not taken for an agent without the RPCs: the next press asks again
+    assert engine.status.turn_rpcs is True
+    await engine.talk_end()
+    session.rpc_errors.clear()
+    session.rpc_calls.clear()
+    await engine.talk_start()
+    assert session.rpc_calls == ["start_turn"] and len(warnings) == 1
+
+
+async def test_a_press_before_the_agent_joined_waits_for_it(ptt: PttRig) -> None:
+    engine, session = ptt
+    asyncio.get_running_loop().call_later(0.2, session.agent_joins, "agent-1", {"push-to-talk": "1"})
+    await engine.talk_start()
+    assert session.rpc_calls == ["start_turn"]
+
+
+async def test_a_turn_the_agent_cancelled_is_marked_cancelled(ptt: PttRig) -> None:
+    engine, session = ptt
+    session.agent_joins(attributes={"push-to-talk": "1"})
+    await engine.talk_start()
+    await engine.talk_cancel()
+    assert session.rpc_calls == ["start_turn", "cancel_turn"]
+    assert session.turn_calls == ["started", "cancelled"]
+    # switching to open mic mid-turn cancels it too
+    await engine.talk_start()
+    engine.set_mode(MicMode.OPEN)
+    await wait_until(lambda: session.turn_calls[-1] == "cancelled")
+    assert session.rpc_calls[-1] == "cancel_turn" and not session.push_to_talk
+    # an agent without the turn RPCs did not cancel anything: what it heard stays as it was
+    engine.set_mode(MicMode.PUSH_TO_TALK)
+    session.agent_joins("agent-2")
+    session.rpc_errors.update(start_turn=1400, cancel_turn=1400)
+    session.turn_calls.clear()
+    await engine.talk_start()
+    await engine.talk_cancel()
+    assert session.turn_calls == ["started"] and engine.status.turn_rpcs is False
 
 
 async def test_mute_before_publishing_is_applied_to_the_track(tmp_path: Path) -> None:

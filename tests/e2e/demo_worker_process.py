@@ -46,6 +46,18 @@ class DemoWorker:
         self._reader: asyncio.Task[None] | None = None
         self._ready = asyncio.Event()
 
+    async def __aenter__(self) -> DemoWorker:
+        """``async with DemoWorker(...) as worker``: started (registered) inside, stopped on the way out."""
+        try:
+            await self.start()
+        except BaseException:
+            await self.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
     @property
     def pid(self) -> int:
         """The worker's process id (also its process group id)."""

@@ -91,18 +91,14 @@ async def worker(server: LiveServer, tmp_path: Path) -> AsyncIterator[DemoWorker
     makes pocketsphinx hear the spoken question exactly."""
     grammar = tmp_path / "questions.jsgf"
     grammar.write_text(jsgf_from_phrases([QUESTION, "hello"]), encoding="utf-8")
-    demo_worker = DemoWorker(
+    async with DemoWorker(
         server.url,
         AGENT_NAME,
         extra_args=("--no-greeting", "--jsgf", str(grammar)),
         api_key=server.api_key,
         api_secret=server.api_secret,
-    )
-    try:
-        await demo_worker.start()
+    ) as demo_worker:
         yield demo_worker
-    finally:
-        await demo_worker.stop()
 
 
 def tokens(server: LiveServer) -> CachingTokenSource:

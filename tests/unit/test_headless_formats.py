@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -21,6 +22,7 @@ from agent_tui.headless.records import (
     iso_timestamp,
     to_record,
 )
+from agent_tui.headless.runner import _Output
 from agent_tui.headless.transcript_file import TranscriptFile
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
@@ -47,6 +49,7 @@ def message(
     speaker: Speaker = Speaker.AGENT,
     kind: MessageKind = MessageKind.TRANSCRIPT,
     text: str = "Hello there",
+    cancelled: bool = False,
 ) -> MessageChanged:
     return MessageChanged(
         at=AT,
@@ -59,6 +62,7 @@ def message(
             first_seen=AT - 1,
             final=final,
             participant_identity="agent-1",
+            cancelled=cancelled,
         ),
     )
 
@@ -117,6 +121,7 @@ CASES: list[tuple[OutputEvent, str, dict[str, object], str]] = [
             "kind": "transcript",
             "text": "Hello there",
             "first_seen": "2023-11-14T22:13:19.250Z",
+            "cancelled": False,
         },
         "agent: Hello there",
     ),
@@ -129,8 +134,22 @@ CASES: list[tuple[OutputEvent, str, dict[str, object], str]] = [
             "kind": "chat",
             "text": "two\nlines",
             "first_seen": "2023-11-14T22:13:19.250Z",
+            "cancelled": False,
         },
         "you (chat): two lines",
+    ),
+    (
+        message(speaker=Speaker.USER, text="what time is it", cancelled=True),
+        "message",
+        {
+            "id": "seg-1",
+            "speaker": "user",
+            "kind": "transcript",
+            "text": "what time is it",
+            "first_seen": "2023-11-14T22:13:19.250Z",
+            "cancelled": True,
+        },
+        "you: what time is it (cancelled)",
     ),
     (
         RpcResult(at=AT, method="get_time", response="noon"),
@@ -314,3 +333,17 @@ def test_transcript_holds_messages_only(tmp_path: Path) -> None:
 def test_transcript_open_fails_with_os_error(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         TranscriptFile.open(tmp_path / "missing-dir" / "t.jsonl")
+
+
+def test_a_final_message_that_is_cancelled_later_is_written_again_marked() -> None:
+    out = io.StringIO()
+    output = _Output(out, as_json=True)
+    heard = message(speaker=Speaker.USER, text="what time is it")
+    output.emit(heard)
+    output.emit(heard)  # the same final text again: written once
+    output.emit(message(speaker=Speaker.USER, text="what time is it", cancelled=True))
+    written = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [(r["text"], r["cancelled"]) for r in written] == [
+        ("what time is it", False),
+        ("what time is it", True),
+    ]

@@ -145,3 +145,104 @@ def test_clear() -> None:
     t.chat(message_id="c", participant_identity=USER, text="x", now=1)
     t.clear()
     assert t.messages == []
+
+
+def say(
+    t: TranscriptAssembler, stream_id: str, segment: str, text: str, *, is_final: bool = True, now: float = 1
+) -> None:
+    """One whole transcription stream of the user's: opened, its text, closed."""
+    t.transcription_opened(
+        stream_id=stream_id, participant_identity=USER, attributes=final(is_final, segment), now=now
+    )
+    t.transcription_chunk(stream_id=stream_id, text=text)
+    t.transcription_closed(stream_id=stream_id, attributes=final(is_final, segment))
+
+
+def test_a_stale_interim_stream_that_completes_after_the_final_one_changes_nothing() -> None:
+    # The Session reads every stream in a task of its own, so an interim update still being read when the
+    # segment's final stream arrives can finish after it: the final text must stay, and stay final.
+    t = TranscriptAssembler(USER)
+    t.transcription_opened(stream_id="I", participant_identity=USER, attributes=final(False, "SG"), now=1)
+    t.transcription_chunk(stream_id="I", text="what")
+    t.transcription_opened(stream_id="F", participant_identity=USER, attributes=final(True, "SG"), now=2)
+    t.transcription_chunk(stream_id="F", text="what time is it")
+    t.transcription_closed(stream_id="F", attributes=final(True, "SG"))
+    assert t.transcription_chunk(stream_id="I", text=" time") is None
+    assert t.transcription_closed(stream_id="I", attributes=final(False, "SG")) is None
+    [message] = t.messages
+    assert (message.text, message.final) == ("what time is it", True)
+
+
+def test_a_stale_stream_closing_while_the_newer_one_is_open_changes_nothing() -> None:
+    t = TranscriptAssembler(USER)
+    t.transcription_opened(stream_id="A", participant_identity=USER, attributes=final(False, "SG"), now=1)
+    t.transcription_chunk(stream_id="A", text="what")
+    t.transcription_opened(stream_id="B", participant_identity=USER, attributes=final(False, "SG"), now=2)
+    t.transcription_chunk(stream_id="B", text="what time")
+    assert t.transcription_chunk(stream_id="A", text=" tim") is None
+    assert t.transcription_closed(stream_id="A", attributes=final(False, "SG")) is None
+    assert [m.text for m in t.messages] == ["what time"]
+    closed = t.transcription_closed(stream_id="B", attributes=final(True, "SG"))
+    assert closed is not None and (closed.text, closed.final) == ("what time", True)
+
+
+def test_a_cancelled_turn_marks_what_was_heard_of_it_and_what_still_arrives_of_it() -> None:
+    t = TranscriptAssembler(USER)
+    say(t, "S0", "SG_0", "hello", now=1)  # an earlier turn, answered
+    t.chat(message_id="c1", participant_identity=AGENT, text="Hi!", now=2)
+    t.user_turn_started(now=5)
+    say(t, "S1", "SG_1", "what", is_final=False, now=6)
+    changed = t.user_turn_cancelled()
+    assert [(m.text, m.final, m.cancelled) for m in changed] == [("what", False, True)]
+    # the segment's final stream, in flight when the turn was cancelled, keeps the mark
+    say(t, "S2", "SG_1", "what time is it", now=7)
+    # and so does a segment of that turn arriving only now: the agent stopped listening at the cancel
+    say(t, "S3", "SG_2", "please", now=8)
+    t.transcription_opened(stream_id="A1", participant_identity=AGENT, attributes=final(True, "SG_a"), now=8)
+    t.user_turn_started(now=10)
+    say(t, "S4", "SG_3", "help", now=11)
+    assert [(m.text, m.cancelled) for m in t.messages] == [
+        ("hello", False),
+        ("Hi!", False),
+        ("what time is it", True),
+        ("please", True),
+        ("", False),
+        ("help", False),
+    ]
+
+
+def test_the_next_turn_in_a_cancelled_segment_is_a_message_of_its_own() -> None:
+    # livekit-agents closes a user segment only with a final transcript: when the turn was cancelled
+    # before one, the next turn's words come in the same segment, as new full-text streams.
+    t = TranscriptAssembler(USER)
+    t.user_turn_started(now=1)
+    say(t, "S1", "SG_1", "what time is it", is_final=False, now=2)
+    [cancelled] = t.user_turn_cancelled()
+    for turn, now in ((1, 10), (2, 20)):
+        t.user_turn_started(now=now)
+        say(t, f"T{turn}", "SG_1", "hel", is_final=False, now=now + 1)
+        say(t, f"U{turn}", "SG_1", "hello", now=now + 2)
+        if turn == 1:
+            t.user_turn_cancelled()
+    assert [(m.text, m.final, m.cancelled) for m in t.messages] == [
+        ("what time is it", False, True),
+        ("hello", True, True),
+        ("hello", True, False),
+    ]
+    assert t.messages[0] == cancelled and len({m.id for m in t.messages}) == 3
+
+
+def test_cancelling_without_a_turn_marks_nothing_and_open_mic_ends_the_cancelled_turn() -> None:
+    t = TranscriptAssembler(USER)
+    say(t, "S0", "SG_0", "hello", now=1)
+    assert t.user_turn_cancelled() == []
+    t.user_turn_started(now=2)
+    say(t, "S1", "SG_1", "what", now=3)
+    assert [m.text for m in t.user_turn_cancelled()] == ["what"]
+    t.close_user_turn()  # push-to-talk off: what the user says from now on is heard, not cancelled
+    say(t, "S2", "SG_2", "hello again", now=4)
+    assert [(m.text, m.cancelled) for m in t.messages] == [
+        ("hello", False),
+        ("what", True),
+        ("hello again", False),
+    ]

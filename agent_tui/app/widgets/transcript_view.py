@@ -40,7 +40,8 @@ class EntryKind(StrEnum):
 
 @dataclass
 class TranscriptEntry:
-    """One line-item of the pane; ``final`` False shows it dimmed (interim speech)."""
+    """One line-item of the pane; ``final`` False shows it dimmed (interim speech), ``cancelled`` struck
+    through and marked (the words of a push-to-talk turn the agent cancelled: it never answers them)."""
 
     key: str
     kind: EntryKind
@@ -48,7 +49,18 @@ class TranscriptEntry:
     at: float
     final: bool = True
     label: str | None = None
+    cancelled: bool = False
     _lines: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def shown_text(self) -> str:
+        """The text as the pane shows it."""
+        text = self.text or "…"
+        return f"{text} {CANCELLED_MARK}" if self.cancelled else text
+
+
+#: What follows a cancelled entry's text, on screen and in the exported transcript.
+CANCELLED_MARK = "(cancelled)"
 
 
 def format_clock(at: float) -> str:
@@ -72,6 +84,7 @@ class TranscriptView(ScrollView, can_focus=True):
         "transcript--tool",
         "transcript--timing",
         "transcript--interim",
+        "transcript--cancelled",
         "transcript--text",
         "transcript--empty",
     }
@@ -187,7 +200,7 @@ class TranscriptView(ScrollView, can_focus=True):
         if self._wrap_width == 0:
             entry._lines = None
             return 1
-        entry._lines = wrap_cells(entry.text or "…", self._wrap_width)
+        entry._lines = wrap_cells(entry.shown_text, self._wrap_width)
         return len(entry._lines)
 
     def _rewrap_all(self) -> None:
@@ -314,7 +327,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def _entry_line(self, entry: TranscriptEntry, sub: int, base: Style) -> Strip:
         lines = entry._lines
         if lines is None or self._wrap_width != self._text_width():
-            lines = entry._lines = wrap_cells(entry.text or "…", max(self._wrap_width, 8))
+            lines = entry._lines = wrap_cells(entry.shown_text, max(self._wrap_width, 8))
         text = lines[sub] if sub < len(lines) else ""
         speaker = self.get_component_rich_style(f"transcript--{entry.kind.value}")
         body = base + self.get_component_rich_style("transcript--text")
@@ -322,6 +335,8 @@ class TranscriptView(ScrollView, can_focus=True):
             body = base + speaker
         if not entry.final:
             body = body + self.get_component_rich_style("transcript--interim")
+        if entry.cancelled:
+            body = body + self.get_component_rich_style("transcript--cancelled")
         if sub == 0:
             label = self._label(entry)
             label = label if cell_len(label) <= _LABEL_WIDTH else label[: _LABEL_WIDTH - 1] + "…"
