@@ -8,6 +8,11 @@ message as a failed connection. After that the worker reports status and load, a
 requests and reports job status, and the :class:`~.dispatch.Dispatcher` decides what to offer it.
 Outgoing messages go through one writer task per connection, so they leave in the order they were
 queued and the dispatcher never waits on a socket.
+
+As on livekit-server (``DispatchAgentWorkerSignal``), a worker that breaks the protocol loses its
+connection, with one log line saying why: a frame that is not a ``WorkerMessage``, a message with
+nothing set, a second ``register``, a ``register`` for an unknown job type, anything but ``ping``
+before registering. Its jobs are then freed as for any worker that leaves.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Final
 
@@ -28,12 +34,13 @@ from .dispatch import Dispatcher, Worker
 from .identifiers import WORKER_PREFIX, new_sid
 from .join_request import RequestTarget
 from .server_info import SERVER_INFO
-from .websocket import BINARY, open_websocket, wants_websocket
+from .websocket import FrameRefused, binary_frames, close_websocket, open_websocket, wants_websocket
 
 _log = logging.getLogger("agent_tui.devserver")
 
 AGENT_PATH: Final = "/agent"
 # livekit-agents sends register right after the upgrade; a peer that does not is not a worker.
+# livekit-server's RegisterTimeout (pkg/agent/worker.go) is the same.
 REGISTER_TIMEOUT_S: Final = 10.0
 
 
@@ -81,58 +88,63 @@ class WorkerSession:
 
     async def run(self) -> None:
         """Serve the connection; the worker's jobs are freed when it ends."""
-        register = await self._read_register()
-        if register is None:
-            await self._socket.close()
-            return
-        worker = Worker(
-            worker_id=new_sid(WORKER_PREFIX),
-            agent_name=register.agent_name,
-            permissions=register.allowed_permissions,
-            version=register.version,
-            job_type=register.type,
-            send=self._outbox.put_nowait,
-        )
-        answer = agent_pb.RegisterWorkerResponse(worker_id=worker.id, server_info=SERVER_INFO)
+        worker: Worker | None = None
         try:
-            await self._socket.send_bytes(agent_pb.ServerMessage(register=answer).SerializeToString())
-        except ConnectionError:
-            return
-        self._writer = asyncio.create_task(self._write(), name=f"devserver-worker-writer-{worker.id}")
-        self._dispatcher.register(worker)
-        try:
-            await self._serve(worker)
+            async with contextlib.aclosing(binary_frames(self._socket)) as frames:
+                register = await self._read_register(frames)
+                if register is None:
+                    return
+                worker = Worker(
+                    worker_id=new_sid(WORKER_PREFIX),
+                    agent_name=register.agent_name,
+                    permissions=register.allowed_permissions,
+                    version=register.version,
+                    job_type=register.type,
+                    send=self._outbox.put_nowait,
+                )
+                answer = agent_pb.RegisterWorkerResponse(worker_id=worker.id, server_info=SERVER_INFO)
+                try:
+                    await self._socket.send_bytes(agent_pb.ServerMessage(register=answer).SerializeToString())
+                except ConnectionError:
+                    return
+                self._writer = asyncio.create_task(self._write(), name=f"devserver-worker-writer-{worker.id}")
+                self._dispatcher.register(worker)
+                try:
+                    await self._serve(worker, frames)
+                finally:
+                    self._dispatcher.unregister(worker)
+                    await self._stop_writer()
+        except FrameRefused as refused:
+            who = f" id={worker.id}" if worker is not None else ""
+            _log.warning("closing the connection of worker%s: %s", who, refused)
         finally:
-            self._dispatcher.unregister(worker)
-            await self._stop_writer()
-            await self._socket.close()
+            await close_websocket(self._socket)
 
     async def close(self) -> None:
         """End the connection from the server side."""
-        await self._socket.close()
+        await close_websocket(self._socket)
 
-    async def _read_register(self) -> agent_pb.RegisterWorkerRequest | None:
+    async def _read_register(self, frames: AsyncIterator[bytes]) -> agent_pb.RegisterWorkerRequest | None:
         try:
             async with asyncio.timeout(REGISTER_TIMEOUT_S):
-                async for frame in self._socket:
-                    if frame.type != BINARY:
+                async for frame in frames:
+                    message = _decode(frame)
+                    kind = message.WhichOneof("message")
+                    if kind == "ping":  # livekit-server answers pings while it waits for register
+                        await self._socket.send_bytes(_pong(message.ping).SerializeToString())
                         continue
-                    message = _decode(frame.data)
-                    if message is not None and message.WhichOneof("message") == "register":
-                        return message.register
-                    _log.info("worker connection spoke before registering; closing it")
-                    return None
+                    if kind != "register":
+                        raise FrameRefused(f"{_describe(kind)} before registering")
+                    if message.register.type not in agent_pb.JobType.values():
+                        raise FrameRefused(f"a register for an unknown job type {message.register.type}")
+                    return message.register
         except TimeoutError:
             _log.info("worker connection did not register within %.0fs; closing it", REGISTER_TIMEOUT_S)
         return None
 
-    async def _serve(self, worker: Worker) -> None:
-        async for frame in self._socket:
-            if frame.type != BINARY:
-                continue
-            message = _decode(frame.data)
-            if message is None:
-                continue
+    async def _serve(self, worker: Worker, frames: AsyncIterator[bytes]) -> None:
+        async for frame in frames:
+            message = _decode(frame)
             kind = message.WhichOneof("message")
             if kind == "availability":
                 worker.answered(message.availability)
@@ -141,13 +153,12 @@ class WorkerSession:
             elif kind == "update_job":
                 self._dispatcher.update_job(worker, message.update_job)
             elif kind == "ping":
-                pong = agent_pb.WorkerPong(
-                    last_timestamp=message.ping.timestamp, timestamp=int(time.time() * 1000)
-                )
-                worker.send(agent_pb.ServerMessage(pong=pong))
+                worker.send(_pong(message.ping))
+            elif kind in (None, "register"):
+                raise FrameRefused(_describe(kind))
             else:
                 # migrate_job (a reconnecting worker's old jobs: freed when it left, see dispatch),
-                # simulate_job (cloud tooling), a second register: nothing to do.
+                # simulate_job (cloud tooling): nothing to do.
                 _log.debug("ignoring %s from worker %s", kind, worker.id)
 
     async def _write(self) -> None:
@@ -165,8 +176,20 @@ class WorkerSession:
                 await self._writer
 
 
-def _decode(data: bytes) -> agent_pb.WorkerMessage | None:
+def _decode(frame: bytes) -> agent_pb.WorkerMessage:
     try:
-        return agent_pb.WorkerMessage.FromString(data)
+        return agent_pb.WorkerMessage.FromString(frame)
     except DecodeError:
-        return None
+        raise FrameRefused(f"a {len(frame)}-byte frame that is not a WorkerMessage") from None
+
+
+def _describe(kind: str | None) -> str:
+    if kind is None:
+        return "an empty message"
+    return "a second register" if kind == "register" else kind
+
+
+def _pong(ping: agent_pb.WorkerPing) -> agent_pb.ServerMessage:
+    return agent_pb.ServerMessage(
+        pong=agent_pb.WorkerPong(last_timestamp=ping.timestamp, timestamp=int(time.time() * 1000))
+    )

@@ -156,7 +156,7 @@ class TokenAuthority:
         """Admit a server API call: ``room_admin`` names the room the call acts on, ``room_list`` and
         ``room_create`` ask for those rights (livekit-api signs DeleteRoom with ``roomCreate``). A missing
         or bad token is ``TokenRefused`` (401); a valid one without the grant is ``TokenRefused`` with
-        403, which the Twirp layer reports as ``permission_denied``."""
+        403, which the Twirp layer reports as livekit-server does: ``unauthenticated`` (401)."""
         claims = self.verify(token)
         video = claims.video
         if room_admin is not None and not (

@@ -14,10 +14,16 @@ import gzip
 import zlib
 from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Final
 from urllib.parse import parse_qs
 
 from google.protobuf.message import DecodeError
 from livekit.protocol.rtc import JoinRequest, WrappedJoinRequest
+
+# As livekit-server (pkg/service/utils.go DecompressGzip, rtcservice.go): a join request larger than
+# http.DefaultMaxHeaderBytes, once decompressed, is refused rather than inflated without bound.
+MAX_JOIN_REQUEST_BYTES: Final = 1 << 20
+_TOO_LARGE: Final = "join request too large"
 
 
 class JoinRequestError(Exception):
@@ -51,10 +57,22 @@ def decode_join_request(encoded: str | None) -> JoinRequest:
         wrapped = WrappedJoinRequest.FromString(raw)
         payload = wrapped.join_request
         if wrapped.compression == WrappedJoinRequest.Compression.GZIP:
-            payload = gzip.decompress(payload)
+            payload = _gunzip(payload)
+        if len(payload) > MAX_JOIN_REQUEST_BYTES:
+            raise JoinRequestError(_TOO_LARGE)
         return JoinRequest.FromString(payload)
     except (binascii.Error, ValueError, DecodeError, OSError, EOFError, zlib.error) as error:
         raise JoinRequestError(f"cannot decode join_request: {error}") from None
+
+
+def _gunzip(payload: bytes) -> bytes:
+    inflater = zlib.decompressobj(wbits=16 + zlib.MAX_WBITS)
+    inflated = inflater.decompress(payload, MAX_JOIN_REQUEST_BYTES + 1)
+    if len(inflated) > MAX_JOIN_REQUEST_BYTES:
+        raise JoinRequestError(_TOO_LARGE)
+    if not inflater.eof:
+        raise EOFError("compressed data ended before the end-of-stream marker was reached")
+    return inflated
 
 
 def encode_join_request(request: JoinRequest, *, compress: bool = False) -> str:

@@ -3,7 +3,9 @@
 Everything a client asks for over signalling is handled here, one request at a time in arrival order
 (an offer must be applied before the trickle candidates that follow it), by a single worker task per
 participant. The participant outlives its WebSocket: after a signal drop it waits ``resume_window``
-seconds for the client to come back with a resume, and only then leaves the room.
+seconds for the client to come back with a resume, and only then leaves the room (as on livekit-server,
+where a participant whose media connection failed is removed with ``CONNECTION_TIMEOUT``). One whose
+media never connected leaves at once, as livekit-server removes it when its signalling closes.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdatachannel import RTCDataChannel
@@ -62,6 +64,8 @@ if TYPE_CHECKING:
 _log = logging.getLogger(__name__)
 
 _MIME_TYPES = {TrackType.AUDIO: "audio/opus", TrackType.VIDEO: "video/VP8"}
+# livekit-server's routing.DefaultMessageChannelSize: the requests of one participant waiting to be handled.
+MAX_QUEUED_REQUESTS: Final = 200
 
 
 class Participant:
@@ -86,6 +90,8 @@ class Participant:
         self.state: ParticipantInfo.State = ParticipantInfo.State.JOINED
         self.joined_at_ms = int(time.time() * 1000)
         self.closing = False
+        self.disconnect_reason: DisconnectReason = DisconnectReason.UNKNOWN_REASON
+        self.media_connected_once = False
         self.link = SignalLink()
         self.published: dict[str, PublishedTrack] = {}
         self.subscriptions: dict[str, Subscription] = {}
@@ -96,7 +102,7 @@ class Participant:
         self._answered_once = False
         self._channels: dict[str, RTCDataChannel] = {}
         self._outbox = DataOutbox()
-        self._requests: asyncio.Queue[SignalRequest] = asyncio.Queue()
+        self._requests: asyncio.Queue[SignalRequest] = asyncio.Queue(maxsize=MAX_QUEUED_REQUESTS)
         self._resume_timer: asyncio.TimerHandle | None = None
         # iceServers=[]: aiortc would otherwise ask a public STUN server; a dev server stays on the machine.
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
@@ -123,6 +129,7 @@ class Participant:
             kind=self.grant.kind,
             attributes=self.attributes,
             client_protocol=self.client_protocol,
+            disconnect_reason=self.disconnect_reason,
         )
 
     def changed(self) -> None:
@@ -170,10 +177,19 @@ class Participant:
         """Queue a signalling message for this client."""
         self.link.send(message)
 
-    def submit(self, request: SignalRequest) -> None:
-        """Hand a signalling request to the worker, which handles requests in arrival order."""
-        if not self.closing:
+    def submit(self, request: SignalRequest) -> bool:
+        """Hand a signalling request to the worker, which handles requests in arrival order.
+
+        False if :data:`MAX_QUEUED_REQUESTS` are already waiting: a client that floods the server loses
+        its connection, as on livekit-server, whose request channel holds as many.
+        """
+        if self.closing:
+            return True
+        try:
             self._requests.put_nowait(request)
+        except asyncio.QueueFull:
+            return False
+        return True
 
     # ------------------------------------------------------------------------------ signal lifecycle
 
@@ -189,21 +205,32 @@ class Participant:
             self._resume_timer = None
         return self.link.attach(socket, first=first or [])
 
-    def signal_closed(self, socket: SignalSocket, resume_window: float) -> None:
-        """``socket`` ended without a leave: keep the session for a resume, then give up on it."""
+    def signal_closed(self, socket: SignalSocket, resume_window: float, *, timed_out: bool = False) -> None:
+        """``socket`` ended without a leave (``timed_out``: the server closed it after the ping timeout).
+
+        The session waits ``resume_window`` seconds for a resume, then leaves with ``CONNECTION_TIMEOUT``;
+        a participant whose media never connected leaves at once, as on livekit-server
+        (``HandleSignalSourceClose``), with ``SIGNAL_CLOSE`` (or ``CONNECTION_TIMEOUT`` if it timed out).
+        """
         if self.closing or not self.link.is_current(socket):
             return
         self.link.detach(socket)
+        room = self.room
+        if not self.media_connected_once:
+            reason = DisconnectReason.CONNECTION_TIMEOUT if timed_out else DisconnectReason.SIGNAL_CLOSE
+            _log.info("signal closed room=%s identity=%s before media connected", room.name, self.identity)
+            room.spawn(room.remove(self, reason, notify=False))
+            return
         _log.info(
             "signal lost room=%s identity=%s; waiting %.0fs for a resume",
-            self.room.name,
+            room.name,
             self.identity,
             resume_window,
         )
         loop = asyncio.get_running_loop()
         self._resume_timer = loop.call_later(
             resume_window,
-            lambda: self.room.spawn(self.room.remove(self, DisconnectReason.SIGNAL_CLOSE, notify=False)),
+            lambda: room.spawn(room.remove(self, DisconnectReason.CONNECTION_TIMEOUT, notify=False)),
         )
 
     async def close(self, reason: DisconnectReason, *, notify: bool) -> None:
@@ -212,6 +239,7 @@ class Participant:
             return
         self.closing = True
         self.state = ParticipantInfo.State.DISCONNECTED
+        self.disconnect_reason = reason
         if self._resume_timer is not None:
             self._resume_timer.cancel()
         if notify:
@@ -316,6 +344,7 @@ class Participant:
     def _on_connection_state(self) -> None:
         state = self.pc.connectionState
         if state == "connected" and self.state != ParticipantInfo.State.ACTIVE and not self.closing:
+            self.media_connected_once = True
             self.state = ParticipantInfo.State.ACTIVE
             self.changed()
         elif state == "failed" and not self.closing:
@@ -329,8 +358,15 @@ class Participant:
             request = await self._requests.get()
             try:
                 await self._handle(request)
-            except Exception:
-                _log.exception("request %s from %s failed", request.WhichOneof("message"), self.identity)
+            except Exception as error:
+                # As livekit-server ("could not parse offer", "could not decode trickle"): one line, and
+                # the session goes on. A malformed request is the client's fault, so no traceback unless
+                # debugging.
+                kind = request.WhichOneof("message")
+                _log.warning(
+                    "could not handle %s from %s: %s", kind, self.identity, str(error) or type(error).__name__
+                )
+                _log.debug("%s from %s failed", kind, self.identity, exc_info=True)
 
     async def _handle(self, request: SignalRequest) -> None:
         kind = request.WhichOneof("message")

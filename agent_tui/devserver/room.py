@@ -22,7 +22,7 @@ from .auth import ParticipantGrant
 from .data_routing import recipients, stamp_sender
 from .identifiers import ROOM_PREFIX, new_sid
 from .participant import Participant, participant_update
-from .server_info import PING_INTERVAL_S, PING_TIMEOUT_S, SERVER_INFO
+from .server_info import SERVER_INFO, SignalTiming
 from .tracks import PublishedTrack
 
 _log = logging.getLogger("agent_tui.devserver")
@@ -41,8 +41,10 @@ class Room:
         departure_timeout: float,
         spawn: Spawn,
         on_empty: Callable[[Room], object],
+        timing: SignalTiming | None = None,
     ) -> None:
         self.name = name
+        self.timing = timing or SignalTiming()
         self.sid = new_sid(ROOM_PREFIX)
         self.creator = creator
         self.created_at = time.time()
@@ -83,8 +85,8 @@ class Room:
                     other_participants=[p.info() for p in others],
                     server_version=SERVER_INFO.version,
                     server_info=SERVER_INFO,
-                    ping_interval=PING_INTERVAL_S,
-                    ping_timeout=PING_TIMEOUT_S,
+                    ping_interval=self.timing.ping_interval_s,
+                    ping_timeout=self.timing.ping_timeout_s,
                     ice_servers=[],
                 )
             )

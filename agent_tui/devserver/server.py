@@ -16,6 +16,7 @@ from types import TracebackType
 from typing import Any, Final, Protocol
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from livekit.protocol.models import DisconnectReason
 
 from .agent_service import AGENT_PATH, AgentEndpoint
@@ -23,8 +24,9 @@ from .auth import ParticipantGrant, TokenAuthority
 from .dispatch import Dispatcher
 from .join_request import RequestTarget
 from .room import Room
+from .server_info import SignalTiming
 from .signalling import LEGACY, V1, V1_VALIDATE, SignallingEndpoint, plain
-from .twirp_api import TwirpApi
+from .twirp_api import MAX_BODY_BYTES, TwirpApi
 
 _log = logging.getLogger("agent_tui.devserver")
 
@@ -39,6 +41,18 @@ _MAX_URL_BYTES: Final = 64 * 1024
 # How long a room opened by the API (an agent dispatched into a room nobody joined yet) waits for its
 # first participant; LiveKit's default empty_timeout.
 ROOM_EMPTY_TIMEOUT_S: Final = 300.0
+
+
+class _HttpServerLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """aiohttp's server log, where a request that is not valid HTTP (a bad chunk size, a header line too
+    long) is the client's fault: one line, not a traceback. A handler's exception keeps its traceback."""
+
+    def exception(self, msg: object, *args: object, exc_info: Any = True, **kwargs: Any) -> None:
+        if isinstance(exc_info, HttpProcessingError):
+            reason = str(exc_info.message).splitlines()[0] if exc_info.message else ""
+            self.info("%s: %d %s", str(msg) % args, exc_info.code, reason)
+            return
+        super().exception(msg, *args, exc_info=exc_info, **kwargs)
 
 
 class RoomListener(Protocol):
@@ -61,12 +75,14 @@ class DevServer:
         *,
         departure_timeout: float = DEFAULT_DEPARTURE_TIMEOUT,
         resume_window: float = DEFAULT_RESUME_WINDOW,
+        timing: SignalTiming | None = None,
     ) -> None:
         self.host = host
         self.port = port
         self.api_key = api_key
         self.api_secret = api_secret
         self.departure_timeout = departure_timeout
+        self.timing = timing or SignalTiming()
         self.rooms: dict[str, Room] = {}
         self._listeners: list[RoomListener] = []
         self._tasks: set[asyncio.Task[None]] = set()
@@ -78,6 +94,7 @@ class DevServer:
             room_for=self._room_for,
             find_room=self.rooms.get,
             resume_window=resume_window,
+            timing=self.timing,
         )
         self.dispatcher = Dispatcher(
             api_key=api_key, api_secret=api_secret, find_room=self.rooms.get, spawn=self._spawn
@@ -99,7 +116,7 @@ class DevServer:
         """Start listening; returns once clients can connect."""
         if self._runner is not None:
             return
-        app = web.Application()
+        app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_route("*", "/{tail:.*}", self._route)
         runner = web.AppRunner(
             app,
@@ -108,6 +125,7 @@ class DevServer:
             # The first join puts the SDP offer in the URL (about 2 kB gzipped, more for large offers).
             max_line_size=_MAX_URL_BYTES,
             max_field_size=_MAX_URL_BYTES,
+            logger=_HttpServerLog(logging.getLogger("aiohttp.server"), {}),
         )
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
@@ -193,6 +211,7 @@ class DevServer:
                 departure_timeout=self.departure_timeout,
                 spawn=self._spawn,
                 on_empty=lambda emptied: self._spawn(self._close_if_still_empty(emptied)),
+                timing=self.timing,
             )
             self.rooms[grant.room] = room
             _log.info("room created room=%s by=%s", room.name, grant.identity or "(api)")

@@ -42,6 +42,7 @@ class SignalLink:
         self._drained.set()
         self._socket: SignalSocket | None = None
         self._closed = False
+        self._overflowing = False  # warned about a full backlog since it last drained
         self._writer = asyncio.create_task(self._write_loop(), name="devserver-signal-writer")
 
     @property
@@ -56,7 +57,9 @@ class SignalLink:
         if self._socket is None and message.WhichOneof("message") == "update":
             return
         if len(self._pending) >= _MAX_PENDING:
-            _log.warning("signal backlog full; dropping the oldest message")
+            if not self._overflowing:  # one line per stall, not one per message dropped
+                _log.warning("signal backlog full (the client is not reading); dropping the oldest messages")
+                self._overflowing = True
             self._pending.popleft()
         self._pending.append(message)
         self._drained.clear()
@@ -117,4 +120,5 @@ class SignalLink:
                 if self._pending and self._pending[0] is message:
                     self._pending.popleft()
             if not self._pending:
+                self._overflowing = False
                 self._drained.set()

@@ -9,6 +9,14 @@ HTTP status with a one-line body the SDK reports verbatim:
 
 A connection whose JoinRequest says ``reconnect`` is a resume: it is attached to the live participant
 of that sid, which first receives a ReconnectResponse and a fresh snapshot of the room.
+
+The connection of a client that breaks the protocol is closed, as livekit-server closes it ("error
+reading from websocket"): a frame that does not decode as a ``SignalRequest``, a text frame, a frame
+over :data:`~.websocket.MAX_FRAME_BYTES`. So is the connection of a client that sends nothing for the
+ping timeout its JoinResponse advertised (a frozen or vanished client; live ones ping every ping
+interval). Either way the participant then waits for a resume as after any signal drop (see
+:meth:`.Participant.signal_closed`), after a timeout only for :data:`~.server_info.DISCONNECT_CLEANUP_S`
+(what livekit-server gives a participant whose connection failed); everyone else in the room goes on.
 """
 
 from __future__ import annotations
@@ -35,10 +43,17 @@ from livekit.protocol.rtc import (
 
 from .auth import ParticipantGrant, TokenAuthority, TokenRefused, bearer_token
 from .join_request import JoinRequestError, RequestTarget, decode_join_request
-from .participant import Participant
+from .participant import MAX_QUEUED_REQUESTS, Participant
 from .room import Room
-from .server_info import SERVER_INFO
-from .websocket import BINARY, WebSocketChannel, open_websocket, wants_websocket
+from .server_info import DISCONNECT_CLEANUP_S, SERVER_INFO, SignalTiming
+from .websocket import (
+    FrameRefused,
+    PeerSilent,
+    WebSocketChannel,
+    binary_frames,
+    open_websocket,
+    wants_websocket,
+)
 
 _log = logging.getLogger("agent_tui.devserver")
 
@@ -66,11 +81,13 @@ class SignallingEndpoint:
         room_for: Callable[[ParticipantGrant], Room],
         find_room: Callable[[str], Room | None],
         resume_window: float,
+        timing: SignalTiming,
     ) -> None:
         self._authority = authority
         self._room_for = room_for
         self._find_room = find_room
         self._resume_window = resume_window
+        self._timing = timing
 
     async def handle(self, request: web.Request, target: RequestTarget) -> web.StreamResponse:
         """Answer a ``/rtc…`` request: a refusal, a validate answer, or a whole signalling session."""
@@ -147,24 +164,46 @@ class SignallingEndpoint:
         return participant
 
     async def _read(self, connection: WebSocketChannel, participant: Participant) -> None:
+        resume_within_s, timed_out = self._resume_window, False
         try:
-            async for message in connection.socket:
-                if message.type != BINARY:
-                    continue
-                try:
-                    request = SignalRequest.FromString(message.data)
-                except DecodeError:
-                    continue
-                kind = request.WhichOneof("message")
-                if kind == "ping_req":
-                    pong = Pong(last_ping_timestamp=request.ping_req.timestamp, timestamp=_now_ms())
-                    participant.send(SignalResponse(pong_resp=pong))
-                elif kind == "ping":
-                    participant.send(SignalResponse(pong=_now_ms()))
-                else:
-                    participant.submit(request)
+            frames = binary_frames(connection.socket, idle_timeout_s=self._timing.ping_timeout_s)
+            async with contextlib.aclosing(frames):
+                async for frame in frames:
+                    self._on_frame(participant, frame)
+        except FrameRefused as refused:
+            _log.warning(
+                "closing the signal connection of room=%s identity=%s: %s",
+                participant.room.name,
+                participant.identity,
+                refused,
+            )
+        except PeerSilent as silent:
+            # As livekit-server once a participant's connection failed: it may still resume, briefly.
+            resume_within_s, timed_out = DISCONNECT_CLEANUP_S, True
+            _log.warning(
+                "ping timeout room=%s identity=%s: %s; closing its signal connection",
+                participant.room.name,
+                participant.identity,
+                silent,
+            )
         finally:
-            participant.signal_closed(connection, self._resume_window)
+            participant.signal_closed(connection, resume_within_s, timed_out=timed_out)
+        await connection.close()
+
+    @staticmethod
+    def _on_frame(participant: Participant, frame: bytes) -> None:
+        try:
+            request = SignalRequest.FromString(frame)
+        except DecodeError:
+            raise FrameRefused(f"a {len(frame)}-byte frame that is not a SignalRequest") from None
+        kind = request.WhichOneof("message")
+        if kind == "ping_req":
+            pong = Pong(last_ping_timestamp=request.ping_req.timestamp, timestamp=_now_ms())
+            participant.send(SignalResponse(pong_resp=pong))
+        elif kind == "ping":
+            participant.send(SignalResponse(pong=_now_ms()))
+        elif not participant.submit(request):
+            raise FrameRefused(f"{MAX_QUEUED_REQUESTS} requests are already waiting to be handled")
 
 
 def _now_ms() -> int:

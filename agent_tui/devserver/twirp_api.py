@@ -14,10 +14,27 @@ Served methods:
 Any other method of a known service is ``unimplemented``; an unknown route is ``bad_route``, as Twirp
 answers. No error is a 5xx except a genuine server fault: livekit-api retries 5xx answers elsewhere
 for LiveKit Cloud hosts.
+
+Bad input is answered as livekit-server 1.13.5 answers it, in this order, and logged in one line:
+
+1. a token that is there but does not verify (or an ``Authorization`` header that is not ``Bearer``):
+   a plain-text 401 before anything else is looked at (livekit-server's ``APIKeyAuthMiddleware``);
+2. routing, method and Content-Type, as above;
+3. a body larger than :data:`MAX_BODY_BYTES`: 413 ``resource_exhausted``, unread. livekit-server has no
+   such limit (a 5 MB body is served); the dev server refuses rather than buffer what no LiveKit API
+   call needs;
+4. a body that does not decode: 400 ``malformed`` with livekit-server's messages, which carry no parser
+   details ("the json request could not be decoded"); a JSON body is read as Twirp's Go server reads
+   it: the first JSON value, unknown fields ignored;
+5. a valid token (or none) without the grant the method needs: 401 ``unauthenticated``, as
+   livekit-server's ``twirpAuthError``.
+
+A genuine server fault is a 500 ``internal`` whose message says nothing of the exception.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -25,9 +42,10 @@ from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, Final, Protocol
 
+import aiohttp
 from aiohttp import web
 from google.protobuf import json_format
-from google.protobuf.message import DecodeError, Message
+from google.protobuf.message import Message
 from livekit.protocol.agent_dispatch import (
     AgentDispatch,
     CreateAgentDispatchRequest,
@@ -55,12 +73,16 @@ from .data_routing import LOSSY_LABEL, RELIABLE_LABEL
 from .dispatch import Dispatcher
 from .join_request import RequestTarget
 from .room import Room
+from .websocket import MAX_FRAME_BYTES
 
 _log = logging.getLogger("agent_tui.devserver")
 
 TWIRP_PREFIX: Final = "/twirp/"
 _PROTOBUF = "application/protobuf"
 _JSON = "application/json"
+# See the module docstring (3.): a safety limit of the dev server's own, 1 MiB like its WebSocket frames.
+MAX_BODY_BYTES: Final = MAX_FRAME_BYTES
+_JSON_WHITESPACE = " \t\n\r"
 
 # https://twitchtv.github.io/twirp/docs/spec_v7.html#error-codes
 _STATUS: Final[dict[str, int]] = {
@@ -99,14 +121,15 @@ _KNOWN_SERVICES: Final = frozenset(
 class TwirpError(Exception):
     """A Twirp error answer: ``code`` is one of Twirp's codes, ``str(self)`` the message."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+        self.status = status or _STATUS.get(code, 500)
 
     def response(self) -> web.Response:
-        """The JSON error body with Twirp's status for the code."""
+        """The JSON error body with Twirp's status for the code (or the status given)."""
         body = json.dumps({"code": self.code, "msg": str(self), "meta": {}})
-        return web.Response(status=_STATUS.get(self.code, 500), text=body, content_type=_JSON)
+        return web.Response(status=self.status, text=body, content_type=_JSON)
 
 
 class RoomDirectory(Protocol):
@@ -172,15 +195,27 @@ class TwirpApi:
     async def handle(self, request: web.Request, target: RequestTarget) -> web.Response:
         """Answer one Twirp call."""
         try:
-            return await self._call(request, target)
+            token = self._verified_token(request, target)
+            return await self._call(request, target, token)
+        except TokenRefused as refusal:
+            _log.info("api %s: refused: %s", target.path, refusal)
+            return web.Response(status=int(HTTPStatus.UNAUTHORIZED), text=str(refusal))
         except TwirpError as error:
             _log.info("api %s: %s %s", target.path, error.code, error)
             return error.response()
-        except Exception as error:  # a server bug: still answer in Twirp's shape
+        except Exception:  # a server bug: still answer in Twirp's shape, saying nothing of it
             _log.exception("api %s failed", target.path)
-            return TwirpError("internal", f"{type(error).__name__}: {error}").response()
+            return TwirpError("internal", "internal server error").response()
 
-    async def _call(self, request: web.Request, target: RequestTarget) -> web.Response:
+    def _verified_token(self, request: web.Request, target: RequestTarget) -> str | None:
+        """The request's token, verified if there is one (before the body is read, as livekit-server's
+        middleware does); None without one, which the method refuses after decoding the body."""
+        token = bearer_token(request.headers.get("Authorization"), target.query.get("access_token"))
+        if token:
+            self._authority.verify(token)
+        return token
+
+    async def _call(self, request: web.Request, target: RequestTarget, token: str | None) -> web.Response:
         service, _, method = target.path[len(TWIRP_PREFIX) :].partition("/")
         if request.method != "POST":
             raise TwirpError("bad_route", f"unsupported method {request.method} (only POST is allowed)")
@@ -194,19 +229,8 @@ class TwirpApi:
         content_type = request.content_type
         if content_type not in (_PROTOBUF, _JSON):
             raise TwirpError("bad_route", f"unexpected Content-Type {content_type!r}")
-        body = await request.read()
         message = route.request_type()
-        try:
-            if content_type == _JSON:
-                json_format.Parse(body or b"{}", message)
-            else:
-                message.ParseFromString(body)
-        except (DecodeError, json_format.ParseError) as error:
-            raise TwirpError("malformed", f"the request body could not be decoded: {error}") from None
-        try:
-            token = bearer_token(request.headers.get("Authorization"), None)
-        except TokenRefused as refusal:
-            raise TwirpError("unauthenticated", str(refusal)) from None
+        _decode(await _read_body(request), message, as_json=content_type == _JSON)
         answer = await route.handler(message, token)
         _log.info("api %s/%s", service.removeprefix("livekit."), method)
         if content_type == _JSON:
@@ -231,8 +255,8 @@ class TwirpApi:
                 token, room_admin=room_admin, room_list=room_list, room_create=room_create
             )
         except TokenRefused as refusal:
-            code = "permission_denied" if refusal.status == HTTPStatus.FORBIDDEN else "unauthenticated"
-            raise TwirpError(code, str(refusal)) from None
+            # livekit-server answers a missing grant as a missing token: unauthenticated (401).
+            raise TwirpError("unauthenticated", str(refusal)) from None
 
     def _room(self, name: str) -> Room:
         if not name:
@@ -350,3 +374,48 @@ class TwirpApi:
         label = LOSSY_LABEL if request.kind == DataPacket.Kind.LOSSY else RELIABLE_LABEL
         room.send_from_server(label, packet, destinations if targeted else None)
         return SendDataResponse()
+
+
+async def _read_body(request: web.Request) -> bytes:
+    """The request body, or a :class:`TwirpError` if it is too large or cannot be read."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        raise _too_large(declared)
+    try:
+        return await request.read()  # the application's client_max_size is MAX_BODY_BYTES
+    except web.HTTPRequestEntityTooLarge:
+        raise _too_large(None) from None
+    except (ConnectionError, aiohttp.ClientPayloadError, asyncio.IncompleteReadError):
+        raise TwirpError("malformed", "failed to read request body") from None
+
+
+def _too_large(declared: int | None) -> TwirpError:
+    size = f"{declared} bytes" if declared is not None else "more"
+    return TwirpError(
+        "resource_exhausted",
+        f"the request body ({size}) is larger than the dev server's limit of {MAX_BODY_BYTES} bytes",
+        status=int(HTTPStatus.REQUEST_ENTITY_TOO_LARGE),
+    )
+
+
+def _decode(body: bytes, message: Message, *, as_json: bool) -> None:
+    """Fill ``message`` from ``body`` as Twirp's Go server does, or raise ``malformed`` saying only that.
+
+    JSON: the first JSON value of the body (what follows it is ignored), which must be an object;
+    unknown fields are ignored and invalid UTF-8 is read as U+FFFD, as Go's decoders do.
+    """
+    try:
+        if as_json:
+            text = body.decode("utf-8", errors="replace")
+            start = len(text) - len(text.lstrip(_JSON_WHITESPACE))
+            value, _ = json.JSONDecoder().raw_decode(text, start)
+            if not isinstance(value, dict):
+                raise ValueError("not a JSON object")
+            json_format.ParseDict(value, message, ignore_unknown_fields=True)
+        else:
+            message.ParseFromString(body)
+    # Whatever the parsers raise (DecodeError, ParseError, ValueError, RecursionError for deep nesting),
+    # the body is undecodable, and livekit-server's answer names no detail.
+    except Exception:
+        kind = "json" if as_json else "protobuf"
+        raise TwirpError("malformed", f"the {kind} request could not be decoded") from None
