@@ -406,6 +406,11 @@ class _Demo:
                 raise DemoError(str(error), ExitCode.CONNECTION_ERROR) from None
             done(f"ok ({server.url})")
         self._url = server.url
+        if self._server_name == "the dev server":  # livekit-server has no token endpoint
+            from agent_tui.devserver.command import web_app_hint
+
+            hint = web_app_hint(server.url, agent_name=self._args.agent_name, keys_shown=False)
+            self._progress.say(hint.rstrip())
 
         log_path: Path = getattr(self._args, "worker_log", None) or _default_worker_log()
         self._worker = worker = WorkerProcess(

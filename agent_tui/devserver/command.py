@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import logging
 import signal
 import sys
@@ -98,8 +99,24 @@ def banner(server: DevServer) -> str:
         "Agent workers (livekit-agents) register with the same three settings, e.g.\n"
         "  python -m agent_tui.demo start\n"
         "\n"
+        f"{web_app_hint(server.url)}"
+        "\n"
         "Press Ctrl+C to stop.\n"
     )
+
+
+def web_app_hint(url: str, *, agent_name: str = "NAME", keys_shown: bool = True) -> str:
+    """What a web front end (livekit-client, components-js, the agents playground) needs to join."""
+    http_url = url.replace("ws://", "http://", 1)
+    request = json.dumps({"room_config": {"agents": [{"agent_name": agent_name}]}})
+    lines = [
+        f"Web apps (livekit-client, components-js, the agents playground) connect to {url}; for a",
+        f"token, POST LiveKit's standard request JSON to {http_url}/token (TokenSource.endpoint does),",
+        f"  e.g. {request} to have the agent dispatched"
+        + (", or sign one with the key and secret above." if keys_shown else "."),
+        "  Every answer carries CORS headers.",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def _configure_logging(stream: TextIO) -> None:

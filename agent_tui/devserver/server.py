@@ -21,11 +21,13 @@ from livekit.protocol.models import DisconnectReason
 
 from .agent_service import AGENT_PATH, AgentEndpoint
 from .auth import ParticipantGrant, TokenAuthority
+from .cors import add_cors_headers, is_preflight, preflight
 from .dispatch import Dispatcher
 from .join_request import RequestTarget
 from .room import Room
 from .server_info import SignalTiming
 from .signalling import LEGACY, V1, V1_VALIDATE, SignallingEndpoint, plain
+from .token_endpoint import TOKEN_PATH, TokenRequestError, mint_for_request
 from .twirp_api import MAX_BODY_BYTES, TwirpApi
 
 _log = logging.getLogger("agent_tui.devserver")
@@ -118,6 +120,7 @@ class DevServer:
             return
         app = web.Application(client_max_size=MAX_BODY_BYTES)
         app.router.add_route("*", "/{tail:.*}", self._route)
+        app.on_response_prepare.append(add_cors_headers)
         runner = web.AppRunner(
             app,
             access_log=None,
@@ -163,7 +166,11 @@ class DevServer:
 
     async def _route(self, request: web.Request) -> web.StreamResponse:
         """The one handler of the listener: paths are matched after collapsing empty segments."""
+        if is_preflight(request):
+            return preflight(request)
         target = RequestTarget.parse(request.raw_path)
+        if target.path == TOKEN_PATH:
+            return await self._token(request)
         if target.path in (V1, V1_VALIDATE) or target.path in LEGACY:
             return await self._endpoint.handle(request, target)
         if target.path == AGENT_PATH:
@@ -173,6 +180,21 @@ class DevServer:
         if target.path == "/":
             return plain(HTTPStatus.OK, "OK")
         return plain(HTTPStatus.NOT_FOUND, "not found")
+
+    async def _token(self, request: web.Request) -> web.Response:
+        """``POST /token``: a token in LiveKit's standard endpoint format (:mod:`.token_endpoint`)."""
+        if request.method != "POST":
+            return plain(HTTPStatus.METHOD_NOT_ALLOWED, "POST a TokenSourceRequest (JSON) to /token")
+        try:
+            answer = mint_for_request(
+                await request.read(), server_url=self.url, api_key=self.api_key, api_secret=self.api_secret
+            )
+        except TokenRequestError as error:
+            return web.json_response({"error": str(error)}, status=int(HTTPStatus.BAD_REQUEST))
+        except web.HTTPRequestEntityTooLarge:
+            return web.json_response({"error": "the request is too large"}, status=413)
+        _log.info("token issued for a web client")
+        return web.json_response(answer, status=int(HTTPStatus.CREATED))
 
     async def __aenter__(self) -> DevServer:
         await self.start()

@@ -23,6 +23,7 @@ from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
 from agent_tui.demo.responder import GREETING_TEXT
+from agent_tui.devserver import DevServer
 from agent_tui.session import (
     AgentState,
     ByteStreamReceived,
@@ -163,13 +164,36 @@ async def test_a_browser_token_dispatches_the_demo_agent_which_greets_it(
         await worker.stop()
 
 
-@pytest.mark.servers("livekit")  # the dev server's answers carry no CORS headers yet
 async def test_a_refused_token_reaches_the_js_sdk_with_the_servers_reason(
     server: LiveServer, browser: BrowserClient
 ) -> None:
     expired = server.token("web-user", ttl=datetime.timedelta(minutes=-5))
     with pytest.raises(BrowserError) as refused:
         await browser.call("connect", server.url, expired)
+    # The SDK reads the reason from /rtc/v1/validate after the refusal: a browser lets it only with CORS.
     assert refused.value.name == "ConnectionError"
     assert refused.value.reason_name == "NotAllowed", refused.value
     assert "expired" in refused.value.message, refused.value
+
+
+async def test_a_web_app_gets_a_token_from_the_dev_servers_endpoint_and_its_agent(
+    dev_server: DevServer, browser: BrowserClient
+) -> None:
+    """Dev server only (livekit-server has no token endpoint): ``POST /token`` in LiveKit's standard format,
+    fetched from the page across origins as ``TokenSource.endpoint`` does, dispatches the demo agent."""
+    worker = DemoWorker(dev_server.url, "demo-endpoint", extra_args=())
+    await worker.start()
+    try:
+        endpoint = dev_server.url.replace("ws://", "http://") + "/token"
+        request = {"room_name": "web-endpoint", "room_config": {"agents": [{"agent_name": "demo-endpoint"}]}}
+        answer = await browser.call("fetchToken", endpoint, request)
+        assert answer["server_url"] == dev_server.url
+        await browser.call("connect", answer["server_url"], answer["participant_token"])
+        greeting = await browser.wait_for(
+            lambda e: e["type"] == "text" and e["topic"] == "lk.transcription" and e["text"] == GREETING_TEXT,
+            what="the demo agent's greeting",
+            within_s=40,
+        )
+        assert greeting["from"].startswith("agent-")
+    finally:
+        await worker.stop()

@@ -48,3 +48,6 @@ def test_banner_has_the_url_keys_and_export_lines() -> None:
     assert "export LIVEKIT_URL=ws://127.0.0.1:7999\n" in text
     assert "export LIVEKIT_API_KEY=k\n" in text
     assert f"export LIVEKIT_API_SECRET={'s' * 32}\n" in text
+    # and what a web app needs: the URL and the token endpoint in LiveKit's standard format
+    assert "POST LiveKit's standard request JSON to http://127.0.0.1:7999/token" in text
+    assert '{"room_config": {"agents": [{"agent_name": "NAME"}]}}' in text
