@@ -445,8 +445,19 @@ class _Demo:
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
             self._report_worker_exit(worker)  # in case the client noticed first
+        if code == ExitCode.AGENT_TIMEOUT:
+            self._explain_absent_agent(server, worker)
         # The UI ends quietly when cancelled, so its own code says nothing about why it ended.
         return ExitCode.AGENT_LEFT if self._client_stopped_for_worker else code
+
+    def _explain_absent_agent(self, server: Any, worker: WorkerProcess) -> None:
+        """The embedded dev server saw the dispatch: say which step failed, and where the agent's log is."""
+        dispatcher = getattr(server, "dispatcher", None)
+        if dispatcher is None:  # livekit-server: its own log says what it did with the dispatch
+            step = f"the demo agent did not join (livekit-server's log: {server.log_path})"
+        else:
+            step = dispatcher.explain(self._args.agent_name) or "the dev server dispatched nothing"
+        self._progress.say(f"{PREFIX}: {step}; the demo agent's log: {worker.log_path}")
 
     async def _watch_worker(self, worker: WorkerProcess, client: asyncio.Task[int]) -> None:
         """When the worker dies under a running client, say so and end the client: the demo's agent is

@@ -183,6 +183,7 @@ class Dispatcher:
         self._spawn = spawn
         self.workers: dict[str, Worker] = {}
         self._dispatches: dict[str, dict[str, DispatchRecord]] = {}
+        self._outcomes: dict[str, str] = {}
 
     # -------------------------------------------------------------------------------- room events
 
@@ -263,6 +264,10 @@ class Dispatcher:
         record.task = self._spawn(self._place(record))
         return record
 
+    def explain(self, agent_name: str) -> str | None:
+        """What became of the last dispatch of ``agent_name``, in words (for "the agent did not join")."""
+        return self._outcomes.get(agent_name)
+
     def list(self, room_name: str, dispatch_id: str = "") -> list[AgentDispatch]:
         """The dispatches of ``room_name`` (only ``dispatch_id`` if given)."""
         records = self._dispatches.get(room_name, {}).values()
@@ -311,6 +316,10 @@ class Dispatcher:
             self._assign(placed, worker, answer)
             return
         record.jobs.remove(placed)
+        self._outcomes[record.agent_name] = (
+            f"no worker serving '{record.agent_name}' was available to take the job"
+            + (f" ({len(refused)} refused it)" if refused else "")
+        )
         _log.info(
             "not dispatching agent_name=%s room=%s: no worker available%s",
             record.agent_name or "(automatic)",
@@ -349,6 +358,9 @@ class Dispatcher:
         job.proto.state.worker_id = worker.id
         worker.jobs[job.id] = job
         worker.send(agent_pb.ServerMessage(assignment=agent_pb.JobAssignment(job=job.proto, token=token)))
+        self._outcomes[job.dispatch.agent_name] = (
+            f"worker {worker.id} took the job, but its agent ({identity}) did not get ready in the room"
+        )
         _log.info(
             "job assigned id=%s room=%s agent_name=%s worker=%s identity=%s",
             job.id,
@@ -374,6 +386,8 @@ class Dispatcher:
             state.ended_at = now
             if job.worker is not None:
                 job.worker.jobs.pop(job.id, None)
+        if status == agent_pb.JobStatus.JS_FAILED:
+            self._outcomes[job.dispatch.agent_name] = f"the job failed{f': {error}' if error else ''}"
         _log.info(
             "job %s status=%s room=%s agent_name=%s%s",
             job.id,

@@ -149,6 +149,11 @@ async def named_dispatches(lkapi: api.LiveKitAPI, room: str) -> list[api.AgentDi
     return [d for d in await lkapi.agent_dispatch.list_dispatch(room) if d.agent_name]
 
 
+def named_jobs(server: DevServer, room: str) -> list[agent_pb.Job]:
+    """The jobs of the room's dispatches that name an agent, as the dispatcher holds them now."""
+    return [job for d in server.dispatcher.list(room) if d.agent_name for job in d.state.jobs]
+
+
 async def wait_for(predicate: object, what: str) -> None:
     assert callable(predicate)
     for _ in range(500):
@@ -207,6 +212,9 @@ async def test_offer_assignment_token_and_job_status(
 
     assignment = await worker.accept(job, "agent-custom", {"push-to-talk": "1"})
     assert assignment.job.id == job.id
+    assert server.dispatcher.explain("demo") == (
+        f"worker {worker.worker_id} took the job, but its agent (agent-custom) did not get ready in the room"
+    )
     assert assignment.url == ""  # the worker joins the URL it registered with
     claims = api.TokenVerifier(DEFAULT_API_KEY, DEFAULT_API_SECRET).verify(assignment.token)
     assert claims.identity == "agent-custom"
@@ -242,10 +250,14 @@ async def test_a_dispatch_with_no_worker_gets_no_job_and_a_later_worker_is_not_o
     other = FakeWorker(http, server.url, "other-agent")
     await other.register()
     await dispatch(lkapi, "room-b", "late-agent")
-    await wait_for(lambda: not server.dispatcher.list("room-b")[0].state.jobs, "the job to be dropped")
+    await wait_for(lambda: not named_jobs(server, "room-b"), "the job to be dropped")
     assert other.messages.empty(), "a worker of another agent name must not be offered the job"
     [dispatched] = await named_dispatches(lkapi, "room-b")
     assert dispatched.agent_name == "late-agent" and not dispatched.state.jobs
+    assert (
+        server.dispatcher.explain("late-agent")
+        == "no worker serving 'late-agent' was available to take the job"
+    )
 
     late = FakeWorker(http, server.url, "late-agent")
     await late.register()
@@ -311,7 +323,10 @@ async def test_a_refused_offer_goes_to_the_next_worker_and_when_all_refuse_there
         agent_pb.WorkerMessage(availability=agent_pb.AvailabilityResponse(job_id=job.id, available=False))
     )
     # Both refused: no job, and nobody is asked again (livekit-server does the same).
-    await wait_for(lambda: not server.dispatcher.list("room-c")[0].state.jobs, "the job to be dropped")
+    await wait_for(lambda: not named_jobs(server, "room-c"), "the job to be dropped")
+    assert server.dispatcher.explain("picky") == (
+        "no worker serving 'picky' was available to take the job (2 refused it)"
+    )
     await first.report(0.1, agent_pb.WorkerStatus.WS_FULL)
     await first.report(0.1, agent_pb.WorkerStatus.WS_AVAILABLE)
     await asyncio.sleep(0.2)
