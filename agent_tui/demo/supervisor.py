@@ -24,7 +24,6 @@ Process management, and why:
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import os
@@ -32,7 +31,9 @@ import signal
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Final
+from typing import Final
+
+from agent_tui.child_output import ChildOutput
 
 from . import ENV_LIFELINE, parse_ready_line, worker_command
 
@@ -51,8 +52,6 @@ and pocketsphinx); 30 s leaves room for a cold disk cache on a slow machine."""
 STOP_GRACE: Final = 6.0
 """How long a SIGTERM'd worker may drain before its process group is killed. A drain with no job left
 takes about 2 s (the job process notices its room is gone and exits)."""
-_READ_CHUNK: Final = 65536
-_TAIL_LINES: Final = 40
 
 #: Variables that would point the worker at another server or at LiveKit's cloud services.
 _DROPPED_PREFIXES: Final = ("LIVEKIT_",)
@@ -107,10 +106,7 @@ class WorkerProcess:
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
         self._registered = asyncio.Event()
-        self._tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
-        self._log: IO[str] | None = None
-        self.log_error: str | None = None
-        """Why the log file could not be written, if it could not (the worker runs anyway)."""
+        self._output = ChildOutput(log_path, what="the demo agent", on_line=self._on_line)
 
     # -- state -------------------------------------------------------------------------------------------
     @property
@@ -125,14 +121,19 @@ class WorkerProcess:
     @property
     def tail(self) -> list[str]:
         """The worker's last output lines, oldest first."""
-        return list(self._tail)
+        return self._output.tail
+
+    @property
+    def log_error(self) -> str | None:
+        """Why the log file could not be written, if it could not (the worker runs anyway)."""
+        return self._output.log_error
 
     # -- lifecycle ---------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Start the process (returns at once; :meth:`wait_registered` waits for the server's yes)."""
         if self._process is not None:
             raise RuntimeError("the worker was already started")
-        self._open_log()
+        self._output.open()
         self._process = await asyncio.create_subprocess_exec(
             *self.argv,
             stdin=asyncio.subprocess.PIPE,
@@ -141,7 +142,8 @@ class WorkerProcess:
             env=self._env,
             start_new_session=True,
         )
-        self._reader = asyncio.create_task(self._read_output(), name="demo-worker-output")
+        assert self._process.stdout is not None
+        self._reader = asyncio.create_task(self._output.read(self._process.stdout), name="demo-worker-output")
 
     async def wait_registered(self, within_s: float = READY_TIMEOUT) -> str:
         """Wait for the readiness line; returns the worker id.
@@ -182,7 +184,7 @@ class WorkerProcess:
         """
         process = self._process
         if process is None:
-            self._close_log()
+            self._output.close()
             return None
         if process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
@@ -201,7 +203,7 @@ class WorkerProcess:
                 await asyncio.wait_for(self._reader, 2.0)
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
-        self._close_log()
+        self._output.close()
         return process.returncode
 
     def kill_now(self) -> None:
@@ -220,46 +222,7 @@ class WorkerProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(pgid, signal.SIGKILL)
 
-    def _open_log(self) -> None:
-        if self.log_path is None:
-            return
-        try:
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self.log_path.open("w", encoding="utf-8", errors="replace")
-        except OSError as error:
-            self.log_error = f"cannot write the demo agent's log {self.log_path} ({error.strerror or error})"
-            self._log = None
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
-
-    async def _read_output(self) -> None:
-        """Read the worker's output to its end: log it, keep a tail, spot the readiness line."""
-        process = self._require_process()
-        assert process.stdout is not None
-        pending = b""
-        while chunk := await process.stdout.read(_READ_CHUNK):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                self._on_line(line.decode("utf-8", errors="replace"))
-        if pending:
-            self._on_line(pending.decode("utf-8", errors="replace"))
-
     def _on_line(self, line: str) -> None:
-        line = line.rstrip("\r")
-        if self._log is not None:
-            try:
-                self._log.write(line + "\n")
-                self._log.flush()
-            except OSError as error:
-                self.log_error = f"cannot write the demo agent's log ({error.strerror or error})"
-                self._close_log()
-        if line.strip():
-            self._tail.append(line)
         ready = parse_ready_line(line)
         if ready is not None:
             self.registered_agent_name, self.worker_id = ready
@@ -269,7 +232,7 @@ class WorkerProcess:
         """``: <the worker's last meaningful line>`` plus where the whole log is, for error messages."""
         said = last_message(self.tail)
         text = f": {said}" if said else ""
-        if self._log is not None or (self.log_path is not None and self.log_error is None):
+        if self._output.logging:
             text += f" (log: {self.log_path})"
         return text
 

@@ -20,7 +20,6 @@ What it is told, and why:
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import json
 import os
@@ -31,9 +30,12 @@ import socket
 import tempfile
 import time
 from pathlib import Path
-from typing import IO, Any, Final
+from typing import Any, Final
 
 import httpx
+
+from agent_tui.child_output import ChildOutput
+from agent_tui.session.redact import redact
 
 from .binary import find_livekit_server
 from .network import pick_node_ip
@@ -43,8 +45,6 @@ __all__ = ["DEFAULT_API_KEY", "LiveKitServerProcess", "LiveKitServerStartError"]
 DEFAULT_API_KEY: Final = "devkey"
 READY_TIMEOUT: Final = 15.0
 """livekit-server answers HTTP ~0.15 s after exec here; 15 s leaves room for a cold disk."""
-_READ_CHUNK: Final = 65536
-_TAIL_LINES: Final = 40
 
 
 class LiveKitServerStartError(Exception):
@@ -94,8 +94,7 @@ class LiveKitServerProcess:
         self._folder: Path | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._log: IO[str] | None = None
-        self._tail: collections.deque[str] = collections.deque(maxlen=_TAIL_LINES)
+        self._output = ChildOutput(log_path, what="livekit-server", scrub=self._scrub)
         self.started_in_s: float | None = None
 
     # -- addresses ------------------------------------------------------------------------------------
@@ -120,7 +119,7 @@ class LiveKitServerProcess:
     @property
     def tail(self) -> list[str]:
         """The server's last output lines, oldest first."""
-        return list(self._tail)
+        return self._output.tail
 
     def config(self) -> dict[str, Any]:
         """The configuration the server runs with (YAML is a superset of JSON, so it is written as JSON)."""
@@ -172,7 +171,7 @@ class LiveKitServerProcess:
         descriptor = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
             json.dump(self.config(), stream)
-        self._open_log()
+        self._output.open()
         began = time.monotonic()
         self._process = await asyncio.create_subprocess_exec(
             *_lifeline_prefix(),
@@ -185,7 +184,10 @@ class LiveKitServerProcess:
             env=_server_environment(os.environ),
             start_new_session=True,
         )
-        self._reader = asyncio.create_task(self._read_output(), name="livekit-server-output")
+        assert self._process.stdout is not None
+        self._reader = asyncio.create_task(
+            self._output.read(self._process.stdout), name="livekit-server-output"
+        )
         try:
             await self._wait_ready(READY_TIMEOUT)
         except BaseException:
@@ -214,7 +216,7 @@ class LiveKitServerProcess:
                 self._reader.cancel()
                 await asyncio.gather(self._reader, return_exceptions=True)
         finally:
-            self._close_log()
+            self._output.close()
             if self._folder is not None:
                 shutil.rmtree(self._folder, ignore_errors=True)
                 self._folder = None
@@ -257,45 +259,14 @@ class LiveKitServerProcess:
                     )
                 await asyncio.sleep(0.05)
 
-    def _open_log(self) -> None:
-        if self.log_path is None:
-            return
-        with contextlib.suppress(OSError):
-            self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            self._log = self.log_path.open("w", encoding="utf-8", errors="replace")
-
-    def _close_log(self) -> None:
-        if self._log is not None:
-            with contextlib.suppress(OSError):
-                self._log.close()
-            self._log = None
-
-    async def _read_output(self) -> None:
-        """Read the server's output to its end (a full pipe would stall it): log file and a short tail."""
-        assert self._process is not None and self._process.stdout is not None
-        pending = b""
-        while chunk := await self._process.stdout.read(_READ_CHUNK):
-            pending += chunk
-            *lines, pending = pending.split(b"\n")
-            for line in lines:
-                self._on_line(line.decode("utf-8", errors="replace"))
-        if pending:
-            self._on_line(pending.decode("utf-8", errors="replace"))
-
-    def _on_line(self, line: str) -> None:
-        line = line.replace(self.api_secret, "[redacted]").rstrip("\r")
-        if self._log is not None:
-            try:
-                self._log.write(line + "\n")
-                self._log.flush()
-            except OSError:
-                self._close_log()
-        if line.strip():
-            self._tail.append(line)
+    def _scrub(self, line: str) -> str:
+        """Tokens (livekit-server echoes a refused one whole) and our secret never reach the log."""
+        return redact(line, self.api_secret)
 
     def _last_words(self) -> str:
-        errors = [line for line in self._tail if "ERROR" in line or "error" in line]
-        said = (errors or self._tail or [""])[-1].strip()
+        tail = self._output.tail
+        errors = [line for line in tail if "ERROR" in line or "error" in line]
+        said = (errors or tail or [""])[-1].strip()
         if len(said) > 200:
             said = said[:197] + "..."
         text = f": {said}" if said else ""
