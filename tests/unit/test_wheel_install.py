@@ -3,7 +3,9 @@ virtual environment, as ``pipx install agent-tui`` does. The client runs; every 
 needs an extra says which one in one line with exit code 2, and nothing prints a traceback.
 
 Building the wheel (hatchling, in pip's build isolation) and installing its base dependencies need the
-package index; without it the test skips, except on CI (``CI=true``), where it fails.
+package index. ``make test`` builds them into a wheelhouse first, outside the test namespace (which has
+no network), and names it in ``AGENT_TUI_WHEELHOUSE``; the venv is then installed from it with
+``--no-index``. Without either the test skips, except on CI (``CI=true``), where it fails.
 """
 
 from __future__ import annotations
@@ -50,6 +52,13 @@ def pip(*args: str | Path, python: Path | str = sys.executable) -> None:
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The ``agent-tui`` script of a fresh venv holding the wheel and its base dependencies only."""
+    wheelhouse = os.environ.get("AGENT_TUI_WHEELHOUSE")
+    if wheelhouse and list(Path(wheelhouse).glob("agent_tui-*.whl")):
+        root = tmp_path_factory.mktemp("wheel-install")
+        venv = root / "venv"
+        subprocess.run([sys.executable, "-m", "venv", venv], check=True, capture_output=True, timeout=120)
+        pip("install", "--no-index", "--find-links", wheelhouse, "agent-tui", python=venv / "bin" / "python")
+        return venv / "bin" / "agent-tui"
     problem = index_unreachable()
     if problem is not None:
         message = (
