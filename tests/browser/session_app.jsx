@@ -14,10 +14,11 @@ function Recorder({ session }) {
   const failures = JSON.stringify(agent.failureReasons);
   useEffect(() => {
     emit({
-      type: "js_agent", state: agent.state, isConnected: agent.isConnected, canListen: agent.canListen,
+      type: "js_agent", state: agent.state, identity: agent.identity || null,
+      isConnected: agent.isConnected, canListen: agent.canListen,
       isFinished: agent.isFinished, isPending: agent.isPending, failureReasons: agent.failureReasons,
     });
-  }, [agent.state, agent.isConnected, agent.canListen, agent.isFinished, agent.isPending, failures]);
+  }, [agent.state, agent.identity, agent.isConnected, agent.canListen, agent.isFinished, agent.isPending, failures]);
   useEffect(() => {
     emit({
       type: "js_messages",

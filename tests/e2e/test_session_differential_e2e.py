@@ -10,6 +10,7 @@ a bug in one of them; where it is components-js's, the test and the README say s
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncIterator
 from typing import Any
@@ -17,8 +18,9 @@ from typing import Any
 import pytest
 from browser_client import BrowserClient
 from demo_worker_process import DemoWorker
+from e2e_audio import TonePublisher
 from e2e_harness import LiveServer, wait_until
-from livekit import api
+from livekit import api, rtc
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
@@ -233,3 +235,73 @@ async def test_the_agent_leaving(server: LiveServer, worker: DemoWorker) -> None
     ours = our_states(events)
     assert ours[: ours.index("failed") + 1] == js.states()
     assert our_failure is not None and failure == [our_failure.value]
+
+
+async def avatar_then_agent(server: LiveServer, room: str, *, until_joined: Any) -> list[rtc.Room]:
+    """An avatar worker (``lk.publish_on_behalf``, publishing audio) joins first, then the agent it speaks
+    for, which reports ``initializing`` and then ``listening`` once the user saw it initializing."""
+    avatar = rtc.Room()
+    await avatar.connect(
+        server.url,
+        server.token("avatar-1", room=room, kind="agent", attributes={"lk.publish_on_behalf": "agent-1"}),
+        rtc.RoomOptions(),
+    )
+    tone = TonePublisher(avatar, 330.0, name="avatar-voice")
+    await tone.start()
+    agent = rtc.Room()
+    await agent.connect(
+        server.url,
+        server.token("agent-1", room=room, kind="agent", attributes={"lk.agent.state": "initializing"}),
+        rtc.RoomOptions(),
+    )
+    await until_joined()
+    await agent.local_participant.set_attributes({"lk.agent.state": "listening"})
+    return [avatar, agent]
+
+
+async def test_an_avatar_worker_joining_first_is_not_the_agent(server: LiveServer) -> None:
+    rooms: list[rtc.Room] = []
+    try:
+        async with BrowserClient.open() as browser:
+            js = JsRun(browser)
+            await browser.call(
+                "sessionApp.start",
+                {"url": server.url, "token": server.token("web-user", room="av-js"), "agentTimeoutMs": 20000},
+            )
+            await browser.wait_for(
+                lambda e: e["type"] == "js_session" and e["isConnected"], what="JS connected"
+            )
+            rooms += await avatar_then_agent(
+                server, "av-js", until_joined=lambda: js.wait_state("initializing")
+            )
+            await js.wait_state("listening")
+            identities = {r["identity"] for r in js.agent_records() if r["identity"]}
+            await browser.call("sessionApp.end")
+            await js.wait_state("disconnected")
+        for room in rooms:
+            await room.disconnect()
+        rooms.clear()
+
+        session = Session(
+            LocalTokenSource(server.url, server.api_key, server.api_secret),
+            SessionOptions(room_name="av-py", participant_identity="py-user"),
+        )
+        events: list[SessionEvent] = []
+        session.events.subscribe(events.append)
+        starting = asyncio.ensure_future(session.start())
+        await wait_until(lambda: session.connection_state.value == "connected", what="our session connected")
+
+        async def ours_initializing() -> None:
+            await wait_until(lambda: session.agent_state is AgentState.INITIALIZING, what="ours initializing")
+
+        rooms += await avatar_then_agent(server, "av-py", until_joined=ours_initializing)
+        await asyncio.wait_for(starting, 20)
+        await wait_until(lambda: session.agent_state is AgentState.LISTENING, what="ours listening")
+        our_identity = session.agent.identity
+        await session.end()
+    finally:
+        for room in rooms:
+            await room.disconnect()
+    assert identities == {"agent-1"} and our_identity == "agent-1"
+    assert_helpers_match_our_rules(js.agent_records())
+    assert our_states(events) == js.states()
