@@ -250,6 +250,8 @@ class AgentSessionClient:
                 self._pending.pop(request_id, None)
             if not answered.done():
                 answered.cancel()
+            elif not answered.cancelled():
+                answered.exception()  # read: a close() and then a cancel of this task leave no warning
         if not self._closed:
             self._available = False
         return False

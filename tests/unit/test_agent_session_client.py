@@ -8,6 +8,8 @@ the real ones.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
@@ -279,6 +281,27 @@ async def test_detect_false_when_nobody_answers() -> None:
     assert 0.09 <= elapsed < 1.0
     assert client.available is False
     assert 2 <= len(agent.sent) <= 7 and client.pending == 0
+
+
+async def test_close_then_cancel_during_detect_leaves_no_unretrieved_exception() -> None:
+    """Ending a session closes the client and then cancels its tasks: a detect() waiting for its pong
+    must not leave the close's exception unread ("Future exception was never retrieved")."""
+    client, _agent, _ = make()
+    task = asyncio.create_task(client.detect(timeout=5.0, retry_interval=1.0))
+    await asyncio.sleep(0.05)  # the first ping went out; detect waits for its pong
+    client.close()
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    unread: list[dict[str, object]] = []
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(lambda _loop, context: unread.append(context))
+    try:
+        gc.collect()  # an unread future reports its exception when it is collected
+        await asyncio.sleep(0)
+    finally:
+        loop.set_exception_handler(None)
+    assert unread == []
 
 
 async def test_detect_accepts_a_late_pong_to_an_earlier_ping() -> None:
