@@ -100,6 +100,8 @@ class Participant:
         self._pending_publications: dict[str, TrackInfo] = {}
         self._retired_mids: set[str] = set()
         self._answered_once = False
+        #: Subscriptions whose receive m-line was asked of the client (media_sections_requirement).
+        self._sections_asked: set[str] = set()
         self._channels: dict[str, RTCDataChannel] = {}
         self._outbox = DataOutbox()
         self._requests: asyncio.Queue[SignalRequest] = asyncio.Queue(maxsize=MAX_QUEUED_REQUESTS)
@@ -267,12 +269,16 @@ class Participant:
         copy = published.relay.subscribe()
         self.subscriptions[published.sid] = Subscription(published=published, track=copy)
         if self._answered_once:
-            # The client adds a receive m-line and re-offers; the server cannot offer in single-PC mode.
-            requirement = MediaSectionsRequirement(
-                num_audios=1 if published.kind == "audio" else 0,
-                num_videos=1 if published.kind == "video" else 0,
-            )
-            self.send(SignalResponse(media_sections_requirement=requirement))
+            self._ask_for_section(published)
+
+    def _ask_for_section(self, published: PublishedTrack) -> None:
+        """The client adds a receive m-line and re-offers; the server cannot offer in single-PC mode."""
+        self._sections_asked.add(published.sid)
+        requirement = MediaSectionsRequirement(
+            num_audios=1 if published.kind == "audio" else 0,
+            num_videos=1 if published.kind == "video" else 0,
+        )
+        self.send(SignalResponse(media_sections_requirement=requirement))
 
     def unsubscribe(self, track_sid: str) -> None:
         """Stop receiving a track; its m-line is retired (answered inactive from now on)."""
@@ -414,7 +420,14 @@ class Participant:
         )
         self._answered_once = True
         for subscription in newly_bound:
+            self._sections_asked.discard(subscription.published.sid)
             self.room.track_subscribed(subscription.published)
+        # A subscription made while this answer was being made (a joiner subscribed to the room's tracks
+        # during its first negotiation), or one this offer had no free m-line for, was neither bound nor
+        # asked for: ask now, or it would never be bound (seen as a third participant hearing nobody).
+        for subscription in list(self.subscriptions.values()):
+            if subscription.mid is None and subscription.published.sid not in self._sections_asked:
+                self._ask_for_section(subscription.published)
         for published in unpublished:
             await self._unpublish(published)
         for published in newly_published:
