@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_harness import on_ci
+from e2e_harness import cannot_run
 
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -42,13 +42,9 @@ def browser_problem() -> str | None:
     if shutil.which("node") is None:
         return "Node.js is not installed (the browser tests drive Chromium with playwright-core)"
     if not Path(CHROMIUM).exists():
-        return (
-            f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium; make install does)"
-        )
+        return f"Chromium is not installed at {CHROMIUM} (Debian: apt-get install chromium; make test does)"
     if not (BROWSER_DIR / "node_modules" / "playwright-core").is_dir():
-        return (
-            "the browser tests' npm packages are missing: run 'npm ci' in tests/browser (make install does)"
-        )
+        return "the browser tests' npm packages are missing: run 'npm ci' in tests/browser (make test does)"
     return None
 
 
@@ -56,9 +52,7 @@ def require_browser() -> None:
     problem = browser_problem()
     if problem is None:
         return
-    if on_ci():
-        pytest.fail(f"{problem} (CI=true: the browser tests must run)", pytrace=False)
-    pytest.skip(problem)
+    cannot_run(problem, which="the browser tests")
 
 
 class BrowserClient:

@@ -27,7 +27,15 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_harness import NODE_IP, Connector, DemoServer, LiveServer, ServerKind, livekit_server_binary, on_ci
+from e2e_harness import (
+    NODE_IP,
+    Connector,
+    DemoServer,
+    LiveServer,
+    ServerKind,
+    cannot_run,
+    livekit_server_binary,
+)
 from livekit import rtc
 from livekit.protocol.room import DeleteRoomRequest, ListRoomsRequest
 
@@ -95,9 +103,7 @@ def _inside_test_namespace(request: pytest.FixtureRequest) -> None:
     problem = _namespace_problem()
     if problem is None:
         return
-    if on_ci():
-        pytest.fail(f"{problem} (CI=true: e2e tests must run)", pytrace=False)
-    pytest.skip(problem)
+    cannot_run(problem, which="e2e tests")
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import datetime
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NoReturn
 
 import pytest
 from livekit import api, rtc
@@ -67,14 +67,19 @@ def on_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
+def cannot_run(problem: str, *, which: str) -> NoReturn:
+    """Skip with ``problem`` as the reason; on CI (``CI=true``) fail instead: there ``which`` must run."""
+    if on_ci():
+        pytest.fail(f"{problem} (CI=true: {which} must run)", pytrace=False)
+    pytest.skip(problem)
+
+
 def livekit_server_binary() -> str:
     """The livekit-server to test against, or a skip (a failure on CI) saying how to get one."""
     try:
         return str(find_livekit_server(os.environ.get("AGENT_TUI_LIVEKIT_SERVER") or None))
     except LiveKitServerNotFound as error:
-        if on_ci():
-            pytest.fail(f"{error} (CI=true: the livekit-server tests must run)", pytrace=False)
-        pytest.skip(str(error))
+        cannot_run(str(error), which="the livekit-server tests")
 
 
 def mint_token(
