@@ -51,10 +51,44 @@ class LiveKitServerStartError(Exception):
     """livekit-server did not start (exited, or never answered); the message says why in one line."""
 
 
-def free_port(host: str, kind: int = socket.SOCK_STREAM) -> int:
-    """A port nobody holds on ``host`` right now (TCP or UDP)."""
-    with socket.socket(socket.AF_INET, kind) as probe:
-        probe.bind((host, 0))
+class _PortTaken(LiveKitServerStartError):
+    """It exited because a port it was given was bound by someone else first: worth another try."""
+
+
+PORT_ATTEMPTS: Final = 4
+"""How often a start is tried with fresh ports when one that was free is taken before the server binds it."""
+
+_EPHEMERAL_FALLBACK: Final = (32768, 60999)
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    """The kernel's range for outgoing ports: a port picked inside it can be handed to any connect()."""
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return _EPHEMERAL_FALLBACK
+
+
+def free_port(kind: int = socket.SOCK_STREAM) -> int:
+    """A port nobody holds on any address right now, outside the kernel's outgoing-port range.
+
+    livekit-server binds its RTC ports on every address (``:port``), so the check binds the wildcard
+    too; and a port outside the ephemeral range cannot be taken meanwhile by some client's connect()
+    (a CI run saw exactly that: ``listen tcp :49219: bind: address already in use``).
+    """
+    low, high = _ephemeral_range()
+    candidates = [port for port in range(10000, 65536) if not low <= port <= high]
+    for _ in range(200):
+        port = candidates[secrets.randbelow(len(candidates))]
+        with socket.socket(socket.AF_INET, kind) as probe:
+            try:
+                probe.bind(("", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket(socket.AF_INET, kind) as probe:  # a crowded machine: let the kernel choose
+        probe.bind(("", 0))
         return int(probe.getsockname()[1])
 
 
@@ -153,7 +187,11 @@ class LiveKitServerProcess:
 
     # -- lifecycle ------------------------------------------------------------------------------------
     async def start(self) -> None:
-        """Write the config, start the server and wait until it answers HTTP."""
+        """Write the config, start the server and wait until it answers HTTP.
+
+        Ports left at 0 are picked here; when one is taken between the pick and the server's bind, the
+        start is tried again with fresh ones (ports the caller chose are never changed).
+        """
         if self._process is not None:
             raise RuntimeError("the server was already started")
         if self.node_ip is None:
@@ -163,9 +201,22 @@ class LiveKitServerProcess:
                     "this machine has no network address but loopback, and WebRTC clients ignore "
                     "loopback: livekit-server needs one (any local interface will do)"
                 )
-        self.port = self.port or free_port(self.host)
-        self.rtc_tcp_port = self.rtc_tcp_port or free_port(self.node_ip)
-        self.rtc_udp_port = self.rtc_udp_port or free_port(self.node_ip, socket.SOCK_DGRAM)
+        chosen = (self.port, self.rtc_tcp_port, self.rtc_udp_port)
+        for attempt in range(1, PORT_ATTEMPTS + 1):
+            self.port = chosen[0] or free_port()
+            self.rtc_tcp_port = chosen[1] or free_port()
+            self.rtc_udp_port = chosen[2] or free_port(socket.SOCK_DGRAM)
+            try:
+                await self._start_once()
+                return
+            except _PortTaken:
+                if attempt == PORT_ATTEMPTS or all(chosen):
+                    raise
+                self._process = None
+                self._reader = None
+                self._output = ChildOutput(self.log_path, what="livekit-server", scrub=self._scrub)
+
+    async def _start_once(self) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="agent-tui-livekit-"))  # 0700
         config_file = self._folder / "livekit.yaml"
         descriptor = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -245,9 +296,10 @@ class LiveKitServerProcess:
                     if self._reader is not None:
                         with contextlib.suppress(TimeoutError):
                             await asyncio.wait_for(asyncio.shield(self._reader), 1.0)
-                    raise LiveKitServerStartError(
-                        f"livekit-server exited during start-up (exit code {self._process.returncode})"
-                        f"{self._last_words()}"
+                    words = self._last_words()
+                    error = _PortTaken if "address already in use" in words else LiveKitServerStartError
+                    raise error(
+                        f"livekit-server exited during start-up (exit code {self._process.returncode}){words}"
                     )
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(self.http_url + "/")).status_code == 200:
