@@ -52,11 +52,11 @@ from agent_tui.video.frame_reader import SourceKind
 from agent_tui.video.graphics_support import Graphics, detect_graphics
 from agent_tui.video.settings import VideoSettings
 
+from .actions import base_key, bindings_for, keys_for, unknown_binding_ids
 from .commands import AgentCommands
 from .downloads import save_download
 from .insight import InsightPresenter
 from .key_release import KeyRelease, KeyRepeat, KittyFlagsReported
-from .keys import app_bindings, base_key, keys_for, unknown_binding_ids
 from .problems import (
     Problem,
     problem_for_audio,
@@ -117,7 +117,7 @@ class AgentTuiApp(App[int]):
 
     CSS_PATH = "styles/app.tcss"
     TITLE = "agent-tui"
-    BINDINGS: ClassVar[list[BindingType]] = app_bindings()
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
     COMMANDS = App.COMMANDS | {AgentCommands}
     ENABLE_COMMAND_PALETTE = True
 
@@ -234,6 +234,23 @@ class AgentTuiApp(App[int]):
     @property
     def transcript(self) -> TranscriptView:
         return self.main.query_one("#transcript", TranscriptView)
+
+    def action_state(self, state: str) -> bool:
+        """The toggles' states, for the palette's titles (see :data:`.actions.ACTIONS`)."""
+        status = self._status()
+        video = self.video
+        states = {
+            "muted": status is not None and status.muted,
+            "push_to_talk": status is not None and status.mode is MicMode.PUSH_TO_TALK,
+            "aec": status is not None and status.aec,
+            "attributes_shown": self._main is not None and self.main.attributes_shown,
+            "text_mode": self._insight.text_mode,
+            "agent_info_shown": self._main is not None and self._insight.panel_shown,
+            "video_open": self._video_open,
+            "camera": video is not None and video.wanted(SourceKind.CAMERA),
+            "screen_share": video is not None and video.wanted(SourceKind.SCREEN),
+        }
+        return states[state]
 
     def ptt_keys(self) -> list[str]:
         return keys_for("ptt", self._user_keymap)
@@ -879,22 +896,6 @@ class AgentTuiApp(App[int]):
 
     def action_toggle_agent_info(self) -> None:
         self._insight.toggle_panel()
-
-    def action_toggle_attributes(self) -> None:
-        panel = self.main.query_one(AttributesPanel)
-        panel.display = not panel.display
-
-    def action_transcript_page_up(self) -> None:
-        self.transcript.page_up()
-
-    def action_transcript_page_down(self) -> None:
-        self.transcript.page_down()
-
-    def action_jump_to_latest(self) -> None:
-        self.transcript.jump_to_latest()
-
-    def action_focus_chat(self) -> None:
-        self.main.query_one("#chat", ChatInput).focus()
 
     # -- quitting -----------------------------------------------------------------------------------------
     async def action_quit(self) -> None:

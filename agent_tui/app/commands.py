@@ -1,80 +1,47 @@
-"""Command-palette provider: the app's actions by name, so everything is reachable without
-remembering a key (mute, mode, devices, files, RPC, export, reconnect, echo cancellation, end)."""
+"""Command-palette provider: the palette entries of the action table (:mod:`.actions`), so everything is
+reachable without remembering a key. A toggle's title says what choosing it does now ("Unmute
+microphone" while muted); audio commands say so when the session is text-only."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-
-@dataclass(frozen=True)
-class PaletteCommand:
-    title: str
-    help: str
-    action: str
-    needs_audio: bool = False
-
-
-PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
-    PaletteCommand("Mute / unmute microphone", "Toggle the microphone's mute.", "toggle_mute", True),
-    PaletteCommand(
-        "Push-to-talk mode / open mic", "Switch how the microphone is gated.", "toggle_mic_mode", True
-    ),
-    PaletteCommand("Switch audio device", "Pick the microphone and the speaker.", "pick_devices", True),
-    PaletteCommand(
-        "Toggle echo cancellation", "Turn acoustic echo cancellation on or off.", "toggle_aec", True
-    ),
-    PaletteCommand("Send file or image", "Send a file to the agent as a byte stream.", "send_file"),
-    PaletteCommand("Call RPC method", "Call a method on the agent and show its reply.", "call_rpc"),
-    PaletteCommand("Export transcript", "Write the conversation to a text file.", "export_transcript"),
-    PaletteCommand("Reconnect", "End the session and start a new one (the transcript is kept).", "reconnect"),
-    PaletteCommand("End session", "Leave the room but keep the app open.", "end_session"),
-    PaletteCommand(
-        "Show / hide agent video", "Open or close the panel with the agent's video.", "toggle_video_panel"
-    ),
-    PaletteCommand("Camera on / off", "Publish your camera (or --video-file) to the agent.", "toggle_camera"),
-    PaletteCommand("Share screen on / off", "Share your screen with the agent.", "toggle_screen_share"),
-    PaletteCommand("Show agent attributes", "Show or hide the agent's shared state.", "toggle_attributes"),
-    PaletteCommand(
-        "Text mode on / off",
-        "The agent answers in text only and stops listening (its session stream is needed).",
-        "toggle_text_mode",
-    ),
-    PaletteCommand(
-        "Show / hide agent info", "The agent's id, framework, tools and instructions.", "toggle_agent_info"
-    ),
-    PaletteCommand("Help", "Keys and push-to-talk.", "help"),
-)
+from .actions import ActionStates, UserAction, palette_actions
 
 
 class AgentCommands(Provider):
-    """Offers :data:`PALETTE_COMMANDS`; audio commands are marked when the session is text-only."""
+    """Offers :func:`~.actions.palette_actions`, run on their owner (the app or the calling screen)."""
 
-    def _commands(self) -> list[PaletteCommand]:
-        return list(PALETTE_COMMANDS)
+    def _entries(self) -> list[tuple[str, UserAction]]:
+        states: ActionStates | None = self.app if hasattr(self.app, "action_state") else None  # type: ignore[assignment]
+        entries = []
+        for action in palette_actions():
+            title = action.palette_title(states)
+            if title is not None:
+                entries.append((title, action))
+        return entries
 
-    def _help(self, command: PaletteCommand) -> str:
+    def _help(self, action: UserAction) -> str:
         audio = getattr(self.app, "audio_available", True)
-        if command.needs_audio and not audio:
-            return f"{command.help} (no audio in this session)"
-        return command.help
+        if action.needs_audio and not audio:
+            return f"{action.help} (no audio in this session)"
+        return action.help
+
+    def _runner(self, action: UserAction) -> Callable[[], Any]:
+        target = self.app if action.owner == "app" else self.screen
+        return partial(self.app.run_action, action.action, target)
 
     async def discover(self) -> Hits:
-        for command in self._commands():
-            yield DiscoveryHit(
-                command.title, partial(self.app.run_action, command.action), help=self._help(command)
-            )
+        for title, action in self._entries():
+            yield DiscoveryHit(title, self._runner(action), help=self._help(action))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for command in self._commands():
-            score = matcher.match(command.title)
+        for title, action in self._entries():
+            score = matcher.match(title)
             if score > 0:
-                yield Hit(
-                    score,
-                    matcher.highlight(command.title),
-                    partial(self.app.run_action, command.action),
-                    help=self._help(command),
-                )
+                yield Hit(score, matcher.highlight(title), self._runner(action), help=self._help(action))

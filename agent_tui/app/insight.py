@@ -310,6 +310,10 @@ class InsightPresenter:
         else:
             self._app.add_notice("Text mode off: the agent listens and speaks again.")
 
+    @property
+    def panel_shown(self) -> bool:
+        return self.panel.has_class("-shown")
+
     def toggle_panel(self) -> None:
         self._panel_wanted = not self.panel.has_class("-shown")
         self._update_panel_visibility()

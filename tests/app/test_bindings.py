@@ -9,7 +9,7 @@ from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 
 from agent_tui.app import UiSettings
-from agent_tui.app.keys import BINDING_SPECS
+from agent_tui.app.actions import BOUND_ACTIONS
 from agent_tui.app.screens.device_picker import DevicePicker
 from agent_tui.app.screens.dialogs import FileDialog, RpcDialog
 from agent_tui.app.screens.help import HelpScreen
@@ -446,4 +446,30 @@ async def test_palette_toggles_the_camera() -> None:
 
 
 def test_every_binding_is_covered() -> None:
-    assert {spec.id for spec in BINDING_SPECS} <= TESTED_BINDINGS
+    assert {action.id for action in BOUND_ACTIONS} <= TESTED_BINDINGS
+
+
+def test_every_toggle_state_is_answered_by_the_app() -> None:
+    from agent_tui.app.actions import STATE_NAMES
+
+    app = make_app()
+    for state in STATE_NAMES:  # before the app runs: no screen, no audio
+        assert isinstance(app.action_state(state), bool)
+
+
+async def test_palette_titles_follow_the_state(audio: RecordingAudio) -> None:
+    from agent_tui.app.commands import AgentCommands
+
+    app = make_app(audio=audio)
+    async with app.run_test(size=(100, 30)) as pilot:
+
+        async def titles() -> list[str]:
+            provider = AgentCommands(app.screen)
+            return [str(hit.display) async for hit in provider.discover()]
+
+        before = await titles()
+        assert "Mute microphone" in before and "Hide agent attributes" in before
+        await pilot.press("f2", "f6")
+        after = await titles()
+        assert "Unmute microphone" in after and "Mute microphone" not in after
+        assert "Show agent attributes" in after and "Hide agent attributes" not in after

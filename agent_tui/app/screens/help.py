@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from ..keys import BINDING_SPECS, keys_for
+from ..actions import BOUND_ACTIONS, keys_for
 
 
 def bindings_table(keymap: dict[str, str]) -> Table:
@@ -20,10 +20,10 @@ def bindings_table(keymap: dict[str, str]) -> Table:
     table.add_column("keys", style="bold")
     table.add_column("action")
     last_group = ""
-    for spec in BINDING_SPECS:
-        group = spec.group if spec.group != last_group else ""
-        last_group = spec.group
-        table.add_row(group, " / ".join(keys_for(spec.id, keymap)), spec.description)
+    for action in BOUND_ACTIONS:
+        group = action.group if action.group != last_group else ""
+        last_group = action.group
+        table.add_row(group, " / ".join(keys_for(action.id, keymap)), action.description)
     return table
 
 

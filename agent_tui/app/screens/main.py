@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import ClassVar
 
 from textual import events
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
@@ -13,6 +15,7 @@ from textual.widgets import Footer
 from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels
 from agent_tui.video.graphics_support import Graphics
 
+from ..actions import bindings_for
 from ..widgets.agent_state import AgentStateIndicator
 from ..widgets.attributes_panel import AttributesPanel
 from ..widgets.banner import Banner
@@ -26,7 +29,10 @@ from ..widgets.video_panel import VideoPanel
 
 
 class MainScreen(Screen[None]):
-    """Pure layout; the app fills the widgets from session events."""
+    """The layout, and the actions that only move its own widgets (scrolling, focus, the attributes
+    panel); the app fills the widgets from session events."""
+
+    BINDINGS: ClassVar[list[BindingType]] = bindings_for("main")
 
     def __init__(
         self,
@@ -69,6 +75,26 @@ class MainScreen(Screen[None]):
                 yield attributes
         yield ChatInput(id="chat")
         yield Footer(id="footer")
+
+    @property
+    def attributes_shown(self) -> bool:
+        return bool(self.query_one(AttributesPanel).display)
+
+    def action_toggle_attributes(self) -> None:
+        panel = self.query_one(AttributesPanel)
+        panel.display = not panel.display
+
+    def action_transcript_page_up(self) -> None:
+        self.query_one(TranscriptView).page_up()
+
+    def action_transcript_page_down(self) -> None:
+        self.query_one(TranscriptView).page_down()
+
+    def action_jump_to_latest(self) -> None:
+        self.query_one(TranscriptView).jump_to_latest()
+
+    def action_focus_chat(self) -> None:
+        self.query_one(ChatInput).focus()
 
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
         # A dialog, the palette or help went on top: a kitty picture would show through it.
