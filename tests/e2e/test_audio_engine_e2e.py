@@ -1,7 +1,7 @@
-"""The audio engine end to end: Session + engine ↔ dev server ↔ real rtc participants (tests/netns/run).
+"""The audio engine end to end: Session + engine ↔ either server ↔ real rtc participants (tests/netns/run).
 
-- WAV in → an echo participant → WAV out: the returned audio correlates with what was sent; the round-trip
-  latency is printed (never asserted; speed targets belong to the benchmark).
+- WAV in → an echo participant → WAV out: the returned audio matches what was sent, 50 ms piece by
+  piece; the round-trip latency is printed (never asserted; speed targets belong to the benchmark).
 - Push-to-talk calls the turn RPCs on an agent that registered them, and falls back to the gate on one
   that did not (the real SDK's RpcError 1400).
 - The pre-connect buffer reaches livekit-agents' own ``PreConnectAudioHandler``, the code a real agent runs.
@@ -61,6 +61,35 @@ def best_alignment(sent: np.ndarray, received: np.ndarray) -> tuple[int, float]:
     window = b[lag : lag + len(a)]
     score = float(np.dot(a, window) / (np.linalg.norm(a) * np.linalg.norm(window) + 1e-9))
     return lag, score
+
+
+def segment_scores(
+    sent: np.ndarray, received: np.ndarray, lag: int, *, segment_s: float = 0.05, slack_s: float = 0.12
+) -> list[float]:
+    """Each ``segment_s`` piece of ``sent``: its best normalised correlation near where the last one was.
+
+    One number for the whole sweep drops to nothing when the path loses a packet or a jitter buffer
+    stretches time once (everything after is shifted). Piece by piece, each looked for within ``slack_s``
+    of where the piece before it was found, a torn echo shows as a few bad pieces around each tear, and
+    an echo that is not the sweep as bad pieces everywhere.
+    """
+    size, slack = round(segment_s * RATE), round(slack_s * RATE)
+    norm_received = received.astype(np.float64)
+    scores = []
+    for start in range(0, len(sent) - size + 1, size):
+        piece = sent[start : start + size].astype(np.float64)
+        first = max(0, lag + start - slack)
+        around = norm_received[first : lag + start + size + slack]
+        if len(around) < size:
+            scores.append(0.0)
+            continue
+        windows = np.lib.stride_tricks.sliding_window_view(around, size)
+        correlation = windows @ piece / (np.linalg.norm(windows, axis=1) * np.linalg.norm(piece) + 1e-9)
+        best = int(np.argmax(correlation))
+        scores.append(float(correlation[best]))
+        if correlation[best] > 0.8:  # follow the echo's timeline only where it was really found
+            lag = first + best - start
+    return scores
 
 
 def dominant_hz(samples: np.ndarray, rate: int) -> float:
@@ -127,11 +156,10 @@ async def user_session(server: LiveServer) -> AsyncIterator[object]:
         await engine.aclose()
 
 
-# Dev server only for now: through livekit-server this test's echo (an unqueued AudioSource fed from an
-# AudioStream) tore the sweep in 2 of 5 runs (correlation 0.54-0.58, 0.89-0.95 otherwise), and a queued
-# echo did not cure it. The engine's audio through livekit-server is checked by the push-to-talk voice
-# test and the demo's voice tests, which run on both servers.
-@pytest.mark.servers("dev")
+# On both servers. Scored as one number for the whole sweep, this test failed on livekit-server in 2 of
+# 5 runs and on the dev server under load (correlation 0.3-0.58): the echo was all there, but a jitter
+# buffer had stretched time once or twice. Scored piece by piece along the echo's own timeline, the same
+# runs matched in every piece, with two busy loops on the 2-core machine too.
 async def test_wav_through_an_echo_participant_comes_back(
     tmp_path: Path, connect: Connector, user_session: object
 ) -> None:
@@ -162,8 +190,16 @@ async def test_wav_through_an_echo_participant_comes_back(
     assert rate == RATE and len(received) > len(sent)
     lag, score = best_alignment(sent, received)
     round_trip_ms = (started + lag / RATE - (input_started + len(lead) / RATE)) * 1000.0
-    print(f"\necho round trip: {round_trip_ms:.1f} ms (correlation {score:.3f})")
-    assert score > 0.6, f"the echo does not match what was sent (correlation {score:.3f})"
+    pieces = segment_scores(sent, received, lag)
+    matched = sum(piece > 0.8 for piece in pieces) / len(pieces)
+    print(
+        f"\necho round trip: {round_trip_ms:.1f} ms (whole-sweep correlation {score:.3f}, "
+        f"{matched:.0%} of 50 ms pieces above 0.8, worst {min(pieces):.2f})"
+    )
+    assert matched >= 0.8, (
+        f"the echo does not match what was sent: {matched:.0%} of its 50 ms pieces correlate above 0.8 "
+        f"(whole-sweep correlation {score:.3f})"
+    )
 
 
 async def test_push_to_talk_calls_the_agents_turn_rpcs(
