@@ -13,14 +13,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .app import AgentTuiApp, SessionEventPosted, SessionStartFailed
+    from .app import AgentTuiApp
+    from .messages import SessionStartFailed
     from .runner import run_app
     from .settings import PttMethodSetting, UiSettings
 
 _EXPORTS = {
     "AgentTuiApp": "app",
-    "SessionEventPosted": "app",
-    "SessionStartFailed": "app",
+    "SessionStartFailed": "messages",
     "run_app": "runner",
     "PttMethodSetting": "settings",
     "UiSettings": "settings",
@@ -29,7 +29,6 @@ _EXPORTS = {
 __all__ = [
     "AgentTuiApp",
     "PttMethodSetting",
-    "SessionEventPosted",
     "SessionStartFailed",
     "UiSettings",
     "run_app",

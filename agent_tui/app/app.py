@@ -1,11 +1,13 @@
 """The Textual front end: a thin controller between the Session's events and the widgets.
 
-Flow: the Session emits typed events on its bus; :meth:`AgentTuiApp._forward_session_event` wraps each in a
-:class:`SessionEventPosted` message, and the handler updates widgets. Audio is read, never pushed: one
-timer at ``refresh_hz`` polls the engine's levels and status, advances the state animation and the
-elapsed clock, so audio threads never touch widgets and the repaint rate is bounded. Everything the user
-can do is an action (bound to a remappable key and listed in the palette) that calls the Session or the
-audio engine in a worker; any failure becomes a notification, a transcript line or the error panel —
+Flow: the Session emits typed events on its bus; :meth:`AgentTuiApp._forward_session_event` posts each
+as the message of its type (:mod:`.messages`), and the app's ``on_<message>`` handlers set the app's
+state — reactives (connection, agent state, banner, problem, microphone, levels) that the main screen's
+widgets watch — or write the transcript. Audio is read, never pushed: one timer at ``refresh_hz`` polls
+the engine's levels and status, advances the state animation and the elapsed clock, so audio threads
+never touch widgets and the repaint rate is bounded. Everything the user can do is an action from the
+one table in :mod:`.actions` (a remappable key, a palette entry, a help line) that calls the Session or
+the audio engine in a worker; any failure becomes a notification, a transcript line or the error panel —
 never a traceback.
 """
 
@@ -16,7 +18,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -25,24 +27,16 @@ from textual import events, work
 from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
-from textual.message import Message
+from textual.reactive import var
 from textual.widgets import Input
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 from agent_tui.session import (
-    AgentAttributesChanged,
-    AgentJoined,
-    AgentLeft,
+    AgentFailure,
     AgentState,
-    AgentStateChanged,
-    AgentVideoTrackChanged,
-    ByteStreamReceived,
     ConnectionState,
-    ConnectionStateChanged,
-    MessageChanged,
     Session,
     SessionEvent,
-    SessionWarning,
     Speaker,
 )
 from agent_tui.video.agent_view import AgentVideoFeed
@@ -52,11 +46,29 @@ from agent_tui.video.frame_reader import SourceKind
 from agent_tui.video.graphics_support import Graphics, detect_graphics
 from agent_tui.video.settings import VideoSettings
 
-from .actions import base_key, bindings_for, keys_for, unknown_binding_ids
+from . import alerts
+from .actions import bindings_for, unknown_binding_ids
+from .alerts import WARNING_TIMEOUT, BannerNote, ProblemDisplay
 from .commands import AgentCommands
-from .downloads import save_download
+from .downloads import save_download, size_text
 from .insight import InsightPresenter
 from .key_release import KeyRelease, KeyRepeat, KittyFlagsReported
+from .messages import (
+    AgentArrived,
+    AgentDeparted,
+    AgentStateUpdated,
+    AttributesUpdated,
+    ConnectionChanged,
+    FileReceived,
+    InsightReceived,
+    SessionStartFailed,
+    TranscriptMessage,
+    VideoTrackUpdated,
+    WarningRaised,
+    message_for,
+    shown_safely,
+)
+from .microphone import Levels, MicControl, MicView
 from .problems import (
     Problem,
     problem_for_audio,
@@ -64,21 +76,16 @@ from .problems import (
     problem_for_error,
     problem_for_failure,
 )
-from .ptt import PttAction, PttMethod, PushToTalk, resolve_method
-from .screens.device_picker import DeviceChoice, DevicePicker
+from .ptt import PushToTalk
 from .screens.dialogs import FileDialog, FileRequest, RpcDialog, RpcRequest
-from .screens.error_panel import ErrorPanel
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
 from .settings import PttMethodSetting, UiSettings
+from .talk import TalkControl
 from .transcript_export import format_transcript, write_transcript
 from .widgets.agent_state import AgentStateIndicator
-from .widgets.attributes_panel import AttributesPanel
-from .widgets.banner import Banner
 from .widgets.chat_input import ChatInput
-from .widgets.header_bar import HeaderBar
-from .widgets.level_meter import LevelMeter
-from .widgets.mic_panel import MicPanel
+from .widgets.insight_panel import InsightPanel
 from .widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 from .widgets.video_panel import VideoPanel
 
@@ -86,27 +93,8 @@ log = logging.getLogger(__name__)
 
 #: How long quitting waits for the session to end cleanly before leaving anyway.
 END_TIMEOUT = 5.0
-#: How long a warning (a problem the conversation survives) stays on screen, in seconds.
-WARNING_TIMEOUT = 10.0
-#: Connection-state reasons that mean "we ended it on purpose" (see Session._teardown callers).
-_DELIBERATE_REASONS = frozenset({"ended", "start failed"})
 
-
-# -- messages -----------------------------------------------------------------------------------------
-class SessionEventPosted(Message):
-    """A Session event, delivered through the app's message queue so widgets are only touched there."""
-
-    def __init__(self, event: SessionEvent) -> None:
-        super().__init__()
-        self.event = event
-
-
-class SessionStartFailed(Message):
-    """``Session.start`` raised; the error panel explains it."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__()
-        self.error = error
+__all__ = ["AgentTuiApp", "SessionStartFailed"]
 
 
 class AgentTuiApp(App[int]):
@@ -120,6 +108,23 @@ class AgentTuiApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("app")
     COMMANDS = App.COMMANDS | {AgentCommands}
     ENABLE_COMMAND_PALETTE = True
+
+    # What the events said last (the app follows the event stream, not the session's live fields);
+    # the main screen's widgets watch these.
+    connection: var[ConnectionState] = var(ConnectionState.DISCONNECTED, init=False)
+    agent_status: var[tuple[AgentState, AgentFailure | None]] = var(
+        (AgentState.DISCONNECTED, None), init=False
+    )
+    room: var[str | None] = var(None, init=False)
+    agent_name: var[str | None] = var(None, init=False)
+    attributes: var[tuple[Mapping[str, str], frozenset[str]]] = var(({}, frozenset()), init=False)
+    elapsed: var[float | None] = var(None, init=False)
+    banner: var[BannerNote | None] = var(None, init=False)
+    mic_view: var[MicView | None] = var(None, init=False)
+    levels: var[Levels | None] = var(None, init=False)
+    #: The problem that stopped the conversation (its exit code is the app's); every assignment is
+    #: shown, so the same problem after its panel was closed opens it again.
+    problem: var[Problem | None] = var(None, init=False, always_update=True)
 
     def __init__(
         self,
@@ -150,33 +155,28 @@ class AgentTuiApp(App[int]):
         self._clock_format = clock_format
         self._user_keymap = ui.effective_keymap()
         self._release_supported = False
-        self._ptt = PushToTalk(
-            resolve_method(ui.ptt_method, release_supported=False),
-            release_timeout=ui.ptt_release_timeout_ms / 1000,
-            repeat_delay=ui.ptt_repeat_delay_ms / 1000,
+        self._talk = TalkControl(self, ui, self._user_keymap, clock)
+        self._mic = MicControl(
+            audio, session, self._talk, notify=self.notify, text_only_reason=text_only_reason
         )
-        self._talk_queue: asyncio.Queue[PttAction] = asyncio.Queue()
-        self._ptt_timer: Any = None
+        self._problems = ProblemDisplay(self)
         self._generation = 0
         self._started_at: float | None = None
         self._stopped_at: float | None = None
-        self._agent_name: str | None = session.options.agent_name
         #: The room and identity of the agent whose joining the transcript last announced.
         self._announced_agent: tuple[str | None, str] | None = None
-        # What the events said last: the app follows the event stream, not the session's live fields.
-        self._connection = session.connection_state
-        self._agent_state = session.agent_state
-        self._problem: Problem | None = None
-        self._problem_screen: ErrorPanel | None = None
+        self.set_reactive(AgentTuiApp.connection, session.connection_state)
+        self.set_reactive(AgentTuiApp.agent_status, (session.agent_state, session.agent_failure))
+        self.set_reactive(AgentTuiApp.agent_name, session.options.agent_name)
+        self.set_reactive(AgentTuiApp.room, self._room_name())
+        self.set_reactive(AgentTuiApp.attributes, (dict(session.agent_attributes), frozenset()))
         self._ending = False
         self._quitting = False
-        self._last_status: AudioStatus | None = None
-        self._last_open_mic_hint = -1e9
         self._notice_serial = 0
         self._main: MainScreen | None = None
         self._insight = InsightPresenter(self)
         # Subscribed from the start so no event is lost; those that arrive before the main screen is
-        # up wait in ``_pending`` and are shown, in order, once it is.
+        # up wait in ``_pending`` and are posted, in order, once it is.
         self._screen_ready = False
         self._pending: list[SessionEvent] = []
         # Video: the panel is open unless --no-video; it shows only while the agent has a video track.
@@ -200,7 +200,7 @@ class AgentTuiApp(App[int]):
     # -- public state (read by tests, the palette and the help screen) ------------------------------------
     @property
     def audio_available(self) -> bool:
-        return self.audio is not None and not self._status_text_only()
+        return self.audio is not None and not self._mic.text_only
 
     @property
     def video_panel(self) -> VideoPanel:
@@ -216,7 +216,7 @@ class AgentTuiApp(App[int]):
 
     @property
     def ptt(self) -> PushToTalk:
-        return self._ptt
+        return self._talk.ptt
 
     @property
     def release_supported(self) -> bool:
@@ -224,7 +224,7 @@ class AgentTuiApp(App[int]):
 
     @property
     def current_problem(self) -> Problem | None:
-        return self._problem
+        return self.problem
 
     @property
     def main(self) -> MainScreen:
@@ -235,9 +235,17 @@ class AgentTuiApp(App[int]):
     def transcript(self) -> TranscriptView:
         return self.main.query_one("#transcript", TranscriptView)
 
+    @property
+    def insight_panel(self) -> InsightPanel:
+        return self.main.query_one(InsightPanel)
+
+    @property
+    def insight(self) -> InsightPresenter:
+        return self._insight
+
     def action_state(self, state: str) -> bool:
         """The toggles' states, for the palette's titles (see :data:`.actions.ACTIONS`)."""
-        status = self._status()
+        status = self._mic.status()
         video = self.video
         states = {
             "muted": status is not None and status.muted,
@@ -253,7 +261,7 @@ class AgentTuiApp(App[int]):
         return states[state]
 
     def ptt_keys(self) -> list[str]:
-        return keys_for("ptt", self._user_keymap)
+        return self._talk.keys()
 
     def ptt_summary(self) -> str:
         key = " / ".join(self.ptt_keys())
@@ -263,7 +271,7 @@ class AgentTuiApp(App[int]):
             else "this terminal does not report key releases (tmux, most legacy terminals)"
         )
         return (
-            f"{key} — {self._ptt.method.label}; {support}. Set ptt_method = "
+            f"{key} — {self.ptt.method.label}; {support}. Set ptt_method = "
             f"auto | release | repeat | toggle and ptt_key in [tui]. Esc cancels a turn."
         )
 
@@ -294,20 +302,22 @@ class AgentTuiApp(App[int]):
             self.set_keymap(self._user_keymap)
         except Exception as error:  # a malformed key string must not stop the app
             self.notify(f"The keymap could not be applied: {error}", severity="error")
+        chat = self.main.query_one("#chat", ChatInput)
         if not self._animations:
-            self.main.query_one("#chat", ChatInput).cursor_blink = False
+            chat.cursor_blink = False
         for topic in self.ui.file_topics:
             self.session.receive_byte_streams(topic)
-        self._show_initial_state()
-        self._talk_pump()
+        self.mic_changed()
+        self._update_video_panel()
+        self.run_worker(self._talk.pump(), group="talk", exit_on_error=False)
         if self._animations:
             self.set_interval(1 / self.ui.refresh_hz, self.refresh_now, name="refresh")
-        self.main.query_one("#chat", ChatInput).focus()
+        chat.focus()
         if self._text_only_reason:
             self._show_problem(problem_for_audio(self._text_only_reason))
         self._screen_ready = True
         for event in self._pending:
-            self._show_event(event)
+            self._forward_session_event(event)
         self._pending.clear()
         if self._autostart:
             self.start_session()
@@ -318,26 +328,12 @@ class AgentTuiApp(App[int]):
             self._unsubscribe()
             self._unsubscribe = None
 
-    def _show_initial_state(self) -> None:
-        main = self.main
-        header = main.query_one(HeaderBar)
-        header.set_room(self._room_name())
-        header.set_agent(self._agent_name)
-        header.set_connection(self.session.connection_state)
-        main.query_one(AgentStateIndicator).set_state(self.session.agent_state, self.session.agent_failure)
-        main.query_one("#banner", Banner).hide()
-        self._refresh_audio_status(force=True)
-        main.query_one(AttributesPanel).set_attributes(self.session.agent_attributes)
-        self._update_video_panel()
-        if self.audio is None or self._status_text_only():
-            main.query_one("#agent-level", LevelMeter).set_off("text only")
-
     @work(group="session", exclusive=True, exit_on_error=False)
     async def start_session(self) -> None:
         """Start the session without waiting for the agent: its arrival shows up as state changes."""
         self._generation += 1
         self._ending = False
-        self._banner("Connecting to the LiveKit server…", "info")
+        self.banner = alerts.CONNECTING
         try:
             await self.session.start(wait_for_agent=False)
         except Exception as error:
@@ -345,7 +341,7 @@ class AgentTuiApp(App[int]):
             self.post_message(SessionStartFailed(error))
 
     def on_session_start_failed(self, message: SessionStartFailed) -> None:
-        self._banner("Not connected — F5 to retry.", "error")
+        self.banner = alerts.NOT_CONNECTED
         self._show_problem(problem_for_error(message.error))
 
     async def _end_session(self) -> None:
@@ -355,72 +351,28 @@ class AgentTuiApp(App[int]):
         except Exception as error:
             log.warning("ending the session failed: %s", error)
 
-    # -- session events -----------------------------------------------------------------------------------
+    # -- session events: one message type each (see .messages) --------------------------------------------
     def _forward_session_event(self, event: SessionEvent) -> None:
         """Runs in the Session's task: hand over to the message queue and return at once."""
-        self.post_message(SessionEventPosted(event))
+        if not self._screen_ready:
+            self._pending.append(event)
+            return
+        message = message_for(event)
+        if message is not None:
+            self.post_message(message)
 
-    def on_session_event_posted(self, message: SessionEventPosted) -> None:
-        if self._screen_ready:
-            self._show_event(message.event)
-        else:
-            self._pending.append(message.event)
+    @shown_safely
+    def on_insight_received(self, message: InsightReceived) -> None:
+        self._insight.show(message.event)  # tool calls, latency badges, agent info and errors
 
-    def _show_event(self, event: SessionEvent) -> None:
-        try:
-            if self._insight.show(event):  # tool calls, latency badges, agent info and errors
-                return
-            if isinstance(event, ConnectionStateChanged):
-                self._handle_connection(event)
-            elif isinstance(event, AgentStateChanged):
-                self._handle_agent_state(event)
-            elif isinstance(event, MessageChanged):
-                self._handle_message(event)
-            elif isinstance(event, AgentJoined):
-                self._handle_agent_joined(event)
-            elif isinstance(event, AgentLeft):
-                if event.unexpected:
-                    self._announced_agent = None
-                    self.add_notice("The agent left the room.", error=True, at=event.at)
-            elif isinstance(event, AgentAttributesChanged):
-                self.main.query_one(AttributesPanel).set_attributes(event.attributes, event.changed)
-            elif isinstance(event, ByteStreamReceived):
-                self._handle_file(event)
-            elif isinstance(event, AgentVideoTrackChanged):
-                self._agent_video_track = event.track
-                self._update_video_panel()
-            elif isinstance(event, SessionWarning):
-                self.add_notice(event.message, error=True, at=event.at)
-                self.notify(event.message, severity="warning", timeout=WARNING_TIMEOUT)
-        except Exception:
-            # A display bug must not end the conversation; it is logged for the report.
-            log.exception("could not show %s", type(event).__name__)
-
-    def _handle_agent_joined(self, event: AgentJoined) -> None:
-        self._agent_name = self.session.options.agent_name or event.name or event.identity
-        self._insight.agent_changed()
-        self.main.query_one(HeaderBar).set_agent(self._agent_name)
-        self.main.query_one(AttributesPanel).set_attributes(event.attributes)
-        # A new session (Retry, F5) that lands in the same room finds the agent still there, and the
-        # Session reports it as joined: it never left, and the transcript already says it joined.
-        agent = (self._room_name(), event.identity)
-        if agent != self._announced_agent:
-            self._announced_agent = agent
-            self.add_notice(f"{self._agent_name} joined the room.", at=event.at)
-
-    def _room_name(self) -> str | None:
-        return self.session.room_name or self.session.options.room_name
-
-    def _handle_connection(self, event: ConnectionStateChanged) -> None:
-        self._connection = event.state
-        main = self.main
-        main.query_one(HeaderBar).set_connection(event.state)
-        main.query_one(HeaderBar).set_room(self._room_name())
-        if event.state is ConnectionState.CONNECTING:
-            self._banner("Connecting to the LiveKit server…", "info")
-        elif event.state is ConnectionState.RECONNECTING:
-            self._banner("⟳ Reconnecting… the connection dropped; the conversation is kept.", "warning")
-        elif event.state is ConnectionState.CONNECTED:
+    @shown_safely
+    def on_connection_changed(self, message: ConnectionChanged) -> None:
+        event = message.event
+        self.connection = event.state
+        self.room = self._room_name()
+        ending = self._ending or self._quitting
+        note = alerts.banner_for_connection(event, ending=ending)
+        if event.state is ConnectionState.CONNECTED:
             if self._started_at is None or event.previous is ConnectionState.CONNECTING:
                 self._started_at = self._clock()
                 self._stopped_at = None
@@ -429,67 +381,97 @@ class AgentTuiApp(App[int]):
                 self.add_notice("Reconnected to the LiveKit server.", at=event.at)
             self._update_waiting_banner()
         else:
+            self.banner = note
+        if event.state is ConnectionState.DISCONNECTED:
             self._stopped_at = self._clock()
-            if self._ptt.talking:
-                self._dispatch_ptt(self._ptt.cancel())
-            if self._ending or self._quitting or event.reason in _DELIBERATE_REASONS:
-                self._banner("Session ended — F5 starts a new one.", "info")
-            else:
-                self._banner("✖ Disconnected — F5 to reconnect.", "error")
+            self._talk.cancel()
+            if not alerts.ended_on_purpose(event, ending=ending):
                 self.add_notice(
                     f"Connection lost ({event.reason or 'no reason given'}).", error=True, at=event.at
                 )
                 self._show_problem(problem_for_connection_lost(event.reason))
         self.refresh_now()
 
-    def _handle_agent_state(self, event: AgentStateChanged) -> None:
-        self._agent_state = event.state
-        self.main.query_one(AgentStateIndicator).set_state(event.state, event.failure)
+    @shown_safely
+    def on_agent_state_updated(self, message: AgentStateUpdated) -> None:
+        event = message.event
+        self.agent_status = (event.state, event.failure)
         if event.state is AgentState.FAILED and event.failure is not None and not self._ending:
             self._show_problem(problem_for_failure(event.failure))
-        elif event.state.is_connected and self._problem is not None and self._problem.kind == "agent":
+        elif event.state.is_connected and self.problem is not None and self.problem.kind == "agent":
             self._clear_problem("The agent is here now.")
         self._update_waiting_banner()
 
     def _update_waiting_banner(self) -> None:
-        if self._connection is not ConnectionState.CONNECTED:
-            return
-        state = self._agent_state
-        if state.is_connected or state is AgentState.FAILED:
-            self._banner(None)
-        else:
-            self._banner("Connected — waiting for the agent to join…", "info")
+        if self.connection is ConnectionState.CONNECTED:
+            self.banner = alerts.waiting_banner(self.agent_status[0])
 
-    def _handle_message(self, event: MessageChanged) -> None:
-        message = event.message
-        agent = message.speaker is Speaker.AGENT
+    @shown_safely
+    def on_transcript_message(self, message: TranscriptMessage) -> None:
+        said = message.event.message
+        agent = said.speaker is Speaker.AGENT
         self.transcript.upsert(
             TranscriptEntry(
-                key=f"{self._generation}:{message.id}",
+                key=f"{self._generation}:{said.id}",
                 kind=EntryKind.AGENT if agent else EntryKind.USER,
-                text=message.text,
-                at=message.first_seen,
-                final=message.final,
+                text=said.text,
+                at=said.first_seen,
+                final=said.final,
                 label="Agent" if agent else "You",
-                cancelled=message.cancelled,
+                cancelled=said.cancelled,
             )
         )
 
+    @shown_safely
+    def on_agent_arrived(self, message: AgentArrived) -> None:
+        event = message.event
+        self.agent_name = self.session.options.agent_name or event.name or event.identity
+        self._insight.agent_changed()
+        self.attributes = (dict(event.attributes), frozenset())
+        # A new session (Retry, F5) that lands in the same room finds the agent still there, and the
+        # Session reports it as joined: it never left, and the transcript already says it joined.
+        agent = (self._room_name(), event.identity)
+        if agent != self._announced_agent:
+            self._announced_agent = agent
+            self.add_notice(f"{self.agent_name} joined the room.", at=event.at)
+
+    @shown_safely
+    def on_agent_departed(self, message: AgentDeparted) -> None:
+        if message.event.unexpected:
+            self._announced_agent = None
+            self.add_notice("The agent left the room.", error=True, at=message.event.at)
+
+    @shown_safely
+    def on_attributes_updated(self, message: AttributesUpdated) -> None:
+        self.attributes = (dict(message.event.attributes), frozenset(message.event.changed or ()))
+
+    @shown_safely
+    def on_video_track_updated(self, message: VideoTrackUpdated) -> None:
+        self._agent_video_track = message.event.track
+        self._update_video_panel()
+
+    @shown_safely
+    def on_warning_raised(self, message: WarningRaised) -> None:
+        self.add_notice(message.event.message, error=True, at=message.event.at)
+        self.notify(message.event.message, severity="warning", timeout=WARNING_TIMEOUT)
+
+    @shown_safely
+    def on_file_received(self, message: FileReceived) -> None:
+        if message.event.topic in self.ui.file_topics:
+            self._save_file(message.event.name, message.event.data, message.event.mime_type)
+
     @work(group="files", exit_on_error=False)
-    async def _handle_file(self, event: ByteStreamReceived) -> None:
-        if event.topic not in self.ui.file_topics:
-            return
+    async def _save_file(self, name: str, data: bytes, mime_type: str) -> None:
         try:
-            path = await asyncio.to_thread(save_download, self.ui.downloads_dir, event.name, event.data)
+            path = await asyncio.to_thread(save_download, self.ui.downloads_dir, name, data)
         except OSError as error:
-            self.add_notice(
-                f"Could not save {event.name!r} from the agent: {error.strerror or error}.", error=True
-            )
+            self.add_notice(f"Could not save {name!r} from the agent: {error.strerror or error}.", error=True)
             return
-        self.add_notice(
-            f"Received {event.name!r} ({_size(len(event.data))}, {event.mime_type}) — saved to {path}"
-        )
+        self.add_notice(f"Received {name!r} ({size_text(len(data))}, {mime_type}) — saved to {path}")
         self.notify(f"Saved {path.name} to {path.parent}")
+
+    def _room_name(self) -> str | None:
+        return self.session.room_name or self.session.options.room_name
 
     # -- the agent's video ----------------------------------------------------------------------------
     def _update_video_panel(self) -> None:
@@ -542,7 +524,7 @@ class AgentTuiApp(App[int]):
             self.notify(f"{label} off.")
         elif video.publishing(kind):
             self.notify(f"{label} on: the agent can see it.")
-        elif self._connection is not ConnectionState.CONNECTED:
+        elif self.connection is not ConnectionState.CONNECTED:
             self.notify(f"{label} on once connected.")
 
     # -- transcript helpers -------------------------------------------------------------------------------
@@ -563,56 +545,29 @@ class AgentTuiApp(App[int]):
         main = self._main
         if main is None or not main.is_mounted:
             return
-        elapsed = None
         if self._started_at is not None:
-            elapsed = (self._stopped_at if self._stopped_at is not None else self._clock()) - self._started_at
+            self.elapsed = (
+                self._stopped_at if self._stopped_at is not None else self._clock()
+            ) - self._started_at
+        else:
+            self.elapsed = None
         try:
-            main.query_one(HeaderBar).set_elapsed(elapsed)
             if self._animations:
                 main.query_one(AgentStateIndicator).advance()
-            self._refresh_audio_status()
-            self._poll_levels()
+            self.mic_changed()
+            if self.mic_view is not None:
+                self.levels = self._mic.levels(self.mic_view)
         except NoMatches:
             # A tick can land while the app is closing and the screen's widgets are already gone (seen
             # once in the video benchmark): there is nothing left to draw, and the app must not crash.
             return
 
-    def _status(self) -> AudioStatus | None:
-        if self.audio is None:
-            return None
-        try:
-            return self.audio.status
-        except Exception:
-            log.exception("audio status failed")
-            return None
+    def audio_status(self) -> AudioStatus | None:
+        return self._mic.status()
 
-    def _status_text_only(self) -> bool:
-        status = self._status()
-        return status is None or status.text_only
-
-    def _refresh_audio_status(self, *, force: bool = False) -> None:
-        status = self._status()
-        if status == self._last_status and not force:
-            return
-        self._last_status = status
-        panel = self.main.query_one(MicPanel)
-        if status is None:
-            panel.show_text_only(self._text_only_reason or "No audio in this session.")
-            return
-        panel.show_status(status, ptt_method=self._ptt.method.label, ptt_key=self.ptt_keys()[0])
-        if status.text_only:
-            self.main.query_one("#agent-level", LevelMeter).set_off("text only")
-
-    def _poll_levels(self) -> None:
-        status = self._last_status
-        if self.audio is None or status is None or status.text_only:
-            return
-        try:
-            self.main.query_one("#agent-level", LevelMeter).set_level(self.audio.output_level().rms_db)
-            if not status.muted:
-                self.main.query_one(MicPanel).set_input_level(self.audio.input_level().rms_db)
-        except Exception:
-            log.exception("reading audio levels failed")
+    def mic_changed(self) -> None:
+        """Read the microphone again (after an action, a push-to-talk step, on each tick)."""
+        self.mic_view = self._mic.view()
 
     # -- chat -----------------------------------------------------------------------------------------------
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -634,188 +589,55 @@ class AgentTuiApp(App[int]):
                 chat.value = text  # give the text back so it is not lost
             self.notify(f"Not sent: {error}", severity="error")
 
-    # -- push-to-talk -------------------------------------------------------------------------------------
-    def _ptt_ready(self, *, quiet: bool = False) -> bool:
-        status = self._status()
-        if status is None or status.text_only:
-            if not quiet:
-                self._hint_once("No microphone in this session: type your message instead.")
-            return False
-        if status.mode is not MicMode.PUSH_TO_TALK:
-            if not quiet:
-                key = " / ".join(keys_for("mic_mode", self._user_keymap))
-                self._hint_once(f"The mic is open (always on). {key} switches to push-to-talk.")
-            return False
-        return True
-
-    def _hint_once(self, text: str) -> None:
-        """Held keys repeat: one hint per few seconds, not one per repeat."""
-        now = self._clock()
-        if now - self._last_open_mic_hint > 3.0:
-            self._last_open_mic_hint = now
-            self.notify(text)
-
+    # -- push-to-talk (see .talk) -------------------------------------------------------------------------
     def action_ptt(self) -> None:
-        if self._ptt_ready():
-            self._dispatch_ptt(self._ptt.press(self._clock()))
+        self._talk.press()
 
     def action_ptt_cancel(self) -> None:
-        if self._ptt.talking:
-            self._dispatch_ptt(self._ptt.cancel())
+        self._talk.cancel()
 
     def on_key_repeat(self, message: KeyRepeat) -> None:
-        if self._is_ptt_key(message.key):
-            if self._ptt_ready(quiet=True):
-                self._dispatch_ptt(self._ptt.repeat(self._clock()))
-            return
-        # Repeats of every other key behave as before: held backspace keeps deleting.
-        self.post_message(events.Key(message.key, message.character))
+        if not self._talk.repeat(message.key):
+            # Repeats of every other key behave as before: held backspace keeps deleting.
+            self.post_message(events.Key(message.key, message.character))
 
     def on_key_release(self, message: KeyRelease) -> None:
-        if self._is_ptt_key(message.key):
-            self._dispatch_ptt(self._ptt.release(self._clock()))
+        self._talk.release(message.key)
 
     def on_kitty_flags_reported(self, message: KittyFlagsReported) -> None:
         self._release_supported = message.reports_event_types
-        self._apply_ptt_method()
+        self._talk.apply_method(self.ui.ptt_method, release_supported=self._release_supported)
 
     def on_app_blur(self) -> None:
-        self._dispatch_ptt(self._ptt.focus_lost())
+        self._talk.focus_lost()
 
     def set_ptt_method(self, setting: PttMethodSetting) -> None:
         """Change the push-to-talk method while running (tests and the palette)."""
         self.ui = self.ui.model_copy(update={"ptt_method": setting})
-        self._apply_ptt_method()
-
-    def _apply_ptt_method(self) -> None:
-        method = resolve_method(self.ui.ptt_method, release_supported=self._release_supported)
-        if method is not self._ptt.method:
-            self._dispatch_ptt(self._ptt.set_method(method))
-            if self.ui.ptt_method is PttMethodSetting.RELEASE and method is PttMethod.REPEAT:
-                self.notify(
-                    "This terminal does not report key releases; push-to-talk infers them from key repeat."
-                )
-        self._refresh_audio_status(force=True)
-
-    def _is_ptt_key(self, key: str) -> bool:
-        return base_key(key) in {base_key(k) for k in self.ptt_keys()}
-
-    def _dispatch_ptt(self, action: PttAction | None) -> None:
-        if action is None:
-            self._schedule_ptt_check()
-            return
-        self._talk_queue.put_nowait(action)
-        self._schedule_ptt_check()
-        self._refresh_audio_status(force=True)
-
-    def _schedule_ptt_check(self) -> None:
-        if self._ptt_timer is not None:
-            self._ptt_timer.stop()
-            self._ptt_timer = None
-        deadline = self._ptt.deadline
-        if deadline is not None:
-            self._ptt_timer = self.set_timer(max(0.0, deadline - self._clock()) + 0.005, self.check_ptt)
+        self._talk.apply_method(setting, release_supported=self._release_supported)
 
     def check_ptt(self) -> None:
-        """Infer a release in repeat mode once the key-repeat stream has stopped."""
-        self._ptt_timer = None
-        self._dispatch_ptt(self._ptt.tick(self._clock()))
+        self._talk.check()
 
-    @work(group="talk", exit_on_error=False)
-    async def _talk_pump(self) -> None:
-        """Applies push-to-talk actions to the engine one at a time, in order: a slow ``start_turn`` RPC
-        must not let the following ``end`` overtake it."""
-        while True:
-            action = await self._talk_queue.get()
-            audio = self.audio
-            if audio is None:
-                continue
-            try:
-                if action is PttAction.START:
-                    await audio.talk_start()
-                elif action is PttAction.END:
-                    await audio.talk_end()
-                else:
-                    await audio.talk_cancel()
-            except Exception as error:
-                self.notify(f"Push-to-talk: {error}", severity="error")
-            self._refresh_audio_status(force=True)
-
-    # -- microphone actions -------------------------------------------------------------------------------
-    def _audio_or_hint(self) -> AudioControls | None:
-        if self.audio is None or self._status_text_only():
-            self.notify("No audio in this session (text only).", severity="warning")
-            return None
-        return self.audio
-
+    # -- microphone actions (see .microphone) -------------------------------------------------------------
     def action_toggle_mute(self) -> None:
-        audio = self._audio_or_hint()
-        if audio is None:
-            return
-        muted = not audio.status.muted
-        try:
-            audio.set_muted(muted)
-            self.session.set_microphone_muted(muted)
-        except Exception as error:
-            self.notify(f"Mute failed: {error}", severity="error")
-        if muted:
-            self.main.query_one("#mic-level", LevelMeter).set_off("muted")
-        self._refresh_audio_status(force=True)
+        self._mic.toggle_mute()
+        self.mic_changed()
 
     def action_toggle_mic_mode(self) -> None:
-        audio = self._audio_or_hint()
-        if audio is None:
-            return
-        mode = MicMode.OPEN if audio.status.mode is MicMode.PUSH_TO_TALK else MicMode.PUSH_TO_TALK
-        if mode is MicMode.OPEN and self._ptt.talking:
-            self._dispatch_ptt(self._ptt.cancel())
-        try:
-            audio.set_mode(mode)
-        except Exception as error:
-            self.notify(f"Could not change the mic mode: {error}", severity="error")
-        self._refresh_audio_status(force=True)
-        if mode is MicMode.PUSH_TO_TALK:
-            self.notify(f"Push-to-talk: {' / '.join(self.ptt_keys())} — {self._ptt.method.label}.")
-        else:
-            self.notify("Open mic: the microphone is always on.")
+        note = self._mic.toggle_mode()
+        if note is not None:
+            self.mic_changed()
+            self.notify(note)
 
     def action_toggle_aec(self) -> None:
-        audio = self._audio_or_hint()
-        if audio is None:
-            return
-        enabled = not audio.status.aec
-        try:
-            audio.set_aec(enabled)
-        except Exception as error:
-            self.notify(f"Echo cancellation: {error}", severity="error")
-        self._refresh_audio_status(force=True)
-        self.notify(f"Echo cancellation {'on' if enabled else 'off'}.")
+        self._mic.toggle_aec()
+        self.mic_changed()
 
     @work(group="devices", exclusive=True, exit_on_error=False)
     async def action_pick_devices(self) -> None:
-        audio = self._audio_or_hint()
-        if audio is None:
-            return
-        try:
-            devices = await asyncio.to_thread(audio.list_devices)
-        except Exception as error:
-            self.notify(f"Could not list audio devices: {error}", severity="error")
-            return
-        status = audio.status
-        choice: DeviceChoice | None = await self.push_screen_wait(
-            DevicePicker(devices, input_name=status.input_name, output_name=status.output_name)
-        )
-        if choice is None:
-            return
-        try:
-            await audio.select_devices(input_device=choice.input_device, output_device=choice.output_device)
-        except Exception as error:
-            self.notify(str(error), severity="error", title="Audio device")
-            return
-        self._refresh_audio_status(force=True)
-        self.notify(
-            f"Using {audio.status.input_name or 'default'} / {audio.status.output_name or 'default'}."
-        )
+        if await self._mic.pick_devices(self.push_screen_wait):
+            self.mic_changed()
 
     # -- session actions ----------------------------------------------------------------------------------
     @work(group="session-control", exclusive=True, exit_on_error=False)
@@ -877,7 +699,7 @@ class AgentTuiApp(App[int]):
         self.notify(f"Transcript written to {written}")
 
     async def _write_transcript(self, path: Path) -> Path:
-        text = format_transcript(self.transcript.entries, room=self.session.room_name, agent=self._agent_name)
+        text = format_transcript(self.transcript.entries, room=self.session.room_name, agent=self.agent_name)
         return await asyncio.to_thread(write_transcript, path, text)
 
     # -- view actions -------------------------------------------------------------------------------------
@@ -885,10 +707,6 @@ class AgentTuiApp(App[int]):
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(keymap=self._user_keymap, ptt_summary=self.ptt_summary()))
-
-    @property
-    def insight(self) -> InsightPresenter:
-        return self._insight
 
     @work(group="text-mode", exclusive=True, exit_on_error=False)
     async def action_toggle_text_mode(self) -> None:
@@ -903,7 +721,7 @@ class AgentTuiApp(App[int]):
             self.exit(self._exit_code())  # second press: leave now
             return
         self._quitting = True
-        self._banner("Ending the session… (press again to leave at once)", "info")
+        self.banner = alerts.ENDING
         self._quit()
 
     @work(group="quit", exit_on_error=False)
@@ -917,52 +735,23 @@ class AgentTuiApp(App[int]):
         self.exit(self._exit_code())
 
     def _exit_code(self) -> int:
-        return self._problem.exit_code if self._problem is not None else 0
+        return self.problem.exit_code if self.problem is not None else 0
 
-    # -- problems -----------------------------------------------------------------------------------------
+    # -- problems (see .alerts) ---------------------------------------------------------------------------
     def _show_problem(self, problem: Problem) -> None:
-        """A problem the conversation survives is a notification (its panel shows the state): a dialog
-        would take the keyboard from the chat input while the user types. Only a problem that stops the
-        conversation opens the error panel."""
         if problem.survivable:
-            self.notify(problem.text, title=problem.title, severity="warning", timeout=WARNING_TIMEOUT)
-            return
-        self._problem = problem
-        if self._problem_screen is not None:
-            if self._problem_screen.problem == problem:
-                return
-            self._problem_screen.dismiss("replaced")
-        screen = ErrorPanel(problem)
-        self._problem_screen = screen
+            self._problems.warn(problem)
+        else:
+            self.problem = problem
 
-        def chosen(choice: str | None) -> None:
-            if self._problem_screen is screen:
-                self._problem_screen = None
-            if choice == "retry":
-                self.action_reconnect()
-            elif choice == "quit":
-                self.exit(problem.exit_code)
-
-        self.push_screen(screen, chosen)
+    def watch_problem(self, problem: Problem | None) -> None:
+        self._problems.show(problem)
 
     def _clear_problem(self, note: str | None) -> None:
-        self._problem = None
-        screen = self._problem_screen
-        if screen is not None:
-            self._problem_screen = None
-            screen.dismiss("resolved")
-            if note:
-                self.notify(note)
-
-    def _banner(self, text: str | None, variant: str = "info") -> None:
-        main = self._main
-        if main is None or not main.is_mounted:
-            return
-        banner = main.query_one("#banner", Banner)
-        if text is None:
-            banner.hide()
-        else:
-            banner.show(text, variant)
+        had_panel = self._problems.close("resolved")
+        self.problem = None
+        if had_panel and note:
+            self.notify(note)
 
     # -- last line of defence -----------------------------------------------------------------------------
     def _fatal_error(self) -> None:
@@ -979,12 +768,3 @@ class AgentTuiApp(App[int]):
             )
         )
         self._close_messages_no_wait()
-
-
-def _size(count: int) -> str:
-    size = float(count)
-    for unit in ("bytes", "KB", "MB"):
-        if size < 1024 or unit == "MB":
-            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GB"

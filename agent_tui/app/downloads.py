@@ -38,3 +38,13 @@ def save_download(directory: Path, name: str, data: bytes) -> Path:
     with path.open("xb") as handle:
         handle.write(data)
     return path
+
+
+def size_text(count: int) -> str:
+    """A byte count as people read it: ``512 bytes``, ``1.5 KB``, ``2.0 MB``."""
+    size = float(count)
+    for unit in ("bytes", "KB", "MB"):
+        if size < 1024 or unit == "MB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GB"

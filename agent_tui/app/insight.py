@@ -25,10 +25,10 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
+from agent_tui.session import Session, SessionEvent
 from agent_tui.session.agent_session_client import AgentSessionError
-from agent_tui.session.events import SessionEvent
 from agent_tui.session.insight_events import (
     AgentError,
     AgentFramework,
@@ -44,10 +44,7 @@ from agent_tui.session.insight_events import (
 )
 
 from .widgets.insight_panel import InsightPanel
-from .widgets.transcript_view import EntryKind, TranscriptEntry
-
-if TYPE_CHECKING:
-    from .app import AgentTuiApp
+from .widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 
 #: Longest tool argument or result text shown inline: a tool may return a whole document, and the
 #: transcript is for following the conversation (``--json`` has everything).
@@ -133,10 +130,27 @@ def _shown_at(event: ToolCall | ToolResult) -> float:
     return event.at
 
 
+class InsightHost(Protocol):
+    """What the presenter needs of the app (a protocol, so this module does not import the app)."""
+
+    @property
+    def session(self) -> Session: ...
+
+    @property
+    def transcript(self) -> TranscriptView: ...
+
+    @property
+    def insight_panel(self) -> InsightPanel: ...
+
+    def add_notice(self, text: str, *, error: bool = ..., at: float | None = ...) -> None: ...
+
+    def notify(self, message: str, *, title: str = ..., severity: Any = ...) -> Any: ...
+
+
 class InsightPresenter:
     """Owned by the app; see the module docstring. Runs on the app's message loop only."""
 
-    def __init__(self, app: AgentTuiApp) -> None:
+    def __init__(self, app: InsightHost) -> None:
         self._app = app
         self._serial = itertools.count(1)
         self._epoch = 0
@@ -153,7 +167,7 @@ class InsightPresenter:
 
     @property
     def panel(self) -> InsightPanel:
-        return self._app.main.query_one(InsightPanel)
+        return self._app.insight_panel
 
     # -- events -------------------------------------------------------------------------------------
     def show(self, event: SessionEvent) -> bool:

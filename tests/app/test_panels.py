@@ -109,7 +109,7 @@ async def test_retry_into_the_room_the_agent_never_left_announces_it_once() -> N
         await pilot.press("r")
         await wait_for_restart(pilot, session)
         assert session.starts == 1
-        assert app._agent_state is AgentState.LISTENING
+        assert app.agent_status[0] is AgentState.LISTENING
         texts = [entry.text for entry in app.transcript.entries]
         assert "Starting a new session…" in texts
         assert join_notices(app) == ["demo-agent joined the room."]
@@ -285,10 +285,10 @@ async def test_a_display_bug_in_one_event_does_not_end_the_app(monkeypatch: pyte
     app = make_app()
     async with app.run_test() as pilot:
 
-        def broken(event: object) -> None:
+        def broken(entry: object) -> None:
             raise RuntimeError("display bug")
 
-        monkeypatch.setattr(app, "_handle_message", broken)
+        monkeypatch.setattr(app.transcript, "upsert", broken)
         from .events_factory import message
 
         await emit(pilot, message("m", "x", at=0.0))

@@ -16,6 +16,7 @@ from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels
 from agent_tui.video.graphics_support import Graphics
 
 from ..actions import bindings_for
+from ..microphone import Levels, MicView
 from ..widgets.agent_state import AgentStateIndicator
 from ..widgets.attributes_panel import AttributesPanel
 from ..widgets.banner import Banner
@@ -75,6 +76,36 @@ class MainScreen(Screen[None]):
                 yield attributes
         yield ChatInput(id="chat")
         yield Footer(id="footer")
+
+    def on_mount(self) -> None:
+        """Each widget watches the app state it shows, so the app sets its reactives and never reaches
+        for a widget; a widget that is removed stops watching."""
+        app = self.app
+        header = self.query_one(HeaderBar)
+        indicator = self.query_one(AgentStateIndicator)
+        banner = self.query_one(Banner)
+        mic = self.query_one(MicPanel)
+        attributes = self.query_one(AttributesPanel)
+        agent_level = self.query_one("#agent-level", LevelMeter)
+        header.watch(app, "connection", header.set_connection)
+        header.watch(app, "room", header.set_room)
+        header.watch(app, "agent_name", header.set_agent)
+        header.watch(app, "elapsed", header.set_elapsed)
+        indicator.watch(app, "agent_status", lambda status: indicator.set_state(*status))
+        banner.watch(app, "banner", banner.show_note)
+        attributes.watch(app, "attributes", lambda shown: attributes.set_attributes(*shown))
+        mic.watch(app, "mic_view", mic.show_view)
+        mic.watch(app, "levels", mic.show_levels)
+        agent_level.watch(app, "mic_view", self._agent_level_off)
+        agent_level.watch(app, "levels", self._agent_level)
+
+    def _agent_level_off(self, view: MicView | None) -> None:
+        if view is not None and view.text_only:
+            self.query_one("#agent-level", LevelMeter).set_off("text only")
+
+    def _agent_level(self, levels: Levels | None) -> None:
+        if levels is not None:
+            self.query_one("#agent-level", LevelMeter).set_level(levels.agent_db)
 
     @property
     def attributes_shown(self) -> bool:

@@ -3,6 +3,8 @@ echo cancellation and the input level — or a plain statement that the session 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
@@ -10,6 +12,9 @@ from textual.widgets import Label
 from agent_tui.audio.controls import AudioStatus, MicMode
 
 from .level_meter import LevelMeter
+
+if TYPE_CHECKING:
+    from ..microphone import Levels, MicView
 
 
 class MicPanel(Vertical):
@@ -64,6 +69,19 @@ class MicPanel(Vertical):
         self.query_one("#mic-aec", Label).update(f"aec   {'on' if status.aec else 'off'}")
         if status.muted:
             self.query_one("#mic-level", LevelMeter).set_off("muted")
+
+    def show_view(self, view: MicView | None) -> None:
+        """What the app read from the engine (None: not read yet)."""
+        if view is None:
+            return
+        if view.status is None:
+            self.show_text_only(view.reason)
+        else:
+            self.show_status(view.status, ptt_method=view.ptt_method, ptt_key=view.ptt_key)
+
+    def show_levels(self, levels: Levels | None) -> None:
+        if levels is not None and levels.mic_db is not None:
+            self.set_input_level(levels.mic_db)
 
     def set_input_level(self, level_db: float) -> None:
         self.query_one("#mic-level", LevelMeter).set_level(level_db)
