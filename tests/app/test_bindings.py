@@ -23,6 +23,7 @@ from .conftest import T0, RecordingAudio, emit, make_app, make_session, notes
 from .events_factory import agent_listening, message
 from .insight_factory import agent_info
 from .screen_text import screen_text
+from .waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -180,10 +181,7 @@ async def test_f5_restarts_the_session_and_a_token_error_opens_the_panel() -> No
     app = make_app()  # the literal token is not a JWT: the real token check rejects it, no network
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f5")
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.current_problem is not None:
-                break
+        await wait_until(pilot, lambda: app.current_problem is not None)
         assert app.current_problem is not None
         assert app.current_problem.kind == "token"
         assert app.current_problem.exit_code == 3
@@ -198,10 +196,7 @@ async def test_ctrl_s_exports_the_transcript(tmp_path: Path) -> None:
             pilot, *agent_listening(), message("m1", "Hi", at=T0, agent=True), message("m2", "Yo", at=T0 + 1)
         )
         await pilot.press("ctrl+s")
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if list((tmp_path / "downloads").glob("transcript-*.txt")):
-                break
+        await wait_until(pilot, lambda: list((tmp_path / "downloads").glob("transcript-*.txt")))
         [written] = list((tmp_path / "downloads").glob("transcript-*.txt"))
         text = written.read_text()
         assert "Agent: Hi" in text and "You: Yo" in text
@@ -226,10 +221,7 @@ async def test_f7_sends_a_file(tmp_path: Path) -> None:
         assert isinstance(app.screen, FileDialog)
         app.screen.query_one("#file-path", Input).value = str(picture)
         await pilot.press("enter")
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if sent:
-                break
+        await wait_until(pilot, lambda: sent)
         assert sent == [(picture, "files")]
         assert "Sent cat.png" in screen_text(app)
 
@@ -249,10 +241,7 @@ async def test_f9_calls_an_rpc_method_and_shows_the_reply() -> None:
         await pilot.pause()
         assert isinstance(app.screen, RpcDialog)
         await pilot.press(*"get_weather", "tab", *"paris", "enter")
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if calls:
-                break
+        await wait_until(pilot, lambda: calls)
         await pilot.pause()
         assert calls == [("get_weather", "paris")]
         assert 'RPC get_weather → {"temp": 21}' in screen_text(app)
@@ -271,7 +260,7 @@ async def test_f10_ends_the_session_and_keeps_the_app() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f10")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: "Session ended." in screen_text(app))
         assert "Session ended." in screen_text(app)
         assert app.is_running
 
@@ -317,7 +306,7 @@ async def test_ctrl_l_focuses_the_chat_and_enter_sends() -> None:
         await pilot.press("ctrl+l")
         assert isinstance(app.focused, ChatInput)
         await pilot.press(*"hello agent", "enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: sent == ["hello agent"])
         assert sent == ["hello agent"]
         assert app.main.query_one(ChatInput).value == ""
 
@@ -326,7 +315,7 @@ async def test_chat_when_not_connected_keeps_the_text() -> None:
     app = make_app()
     async with app.run_test(notifications=True) as pilot:
         await pilot.press(*"hi", "enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: app.main.query_one(ChatInput).value == "hi")
         assert app.main.query_one(ChatInput).value == "hi"
         assert any("Not sent" in note for note in notes(app))
 
@@ -343,14 +332,14 @@ async def test_ctrl_y_switches_the_agent_to_text_mode_and_back() -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await emit(pilot, *agent_listening(), *agent_info())
         await pilot.press("ctrl+y")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: calls == [True])
         assert calls == [True]
         assert app.insight.text_mode
         text = screen_text(app)
         assert "mode   text only" in text
         assert "Text mode on: the agent answers in text only" in text
         await pilot.press("ctrl+y")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: calls == [True, False])
         assert calls == [True, False]
         assert "mode   voice" in screen_text(app)
         assert "Text mode off" in screen_text(app)
@@ -413,14 +402,14 @@ async def test_ctrl_t_and_ctrl_r_switch_the_camera_and_the_screen_share() -> Non
     app = make_app(session=session, video=video)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.press("ctrl+t")
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: video.wanted(SourceKind.CAMERA))
         assert video.wanted(SourceKind.CAMERA)
         assert "Camera on once connected." in notes(app)
         await pilot.press("ctrl+r")
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: video.wanted(SourceKind.SCREEN))
         assert video.wanted(SourceKind.SCREEN)
         await pilot.press("ctrl+t")
-        await pilot.pause(0.05)
+        await wait_until(pilot, lambda: not video.wanted(SourceKind.CAMERA))
         assert not video.wanted(SourceKind.CAMERA)
         assert "Camera off." in notes(app)
     await video.aclose()
@@ -440,7 +429,7 @@ async def test_palette_toggles_the_camera() -> None:
         await pilot.press(*"camera on")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await pilot.pause(0.1)
+        await wait_until(pilot, lambda: video.wanted(SourceKind.CAMERA))
         assert video.wanted(SourceKind.CAMERA)
     await video.aclose()
 

@@ -30,6 +30,7 @@ from agent_tui.session import (
 from .conftest import RecordingAudio, ScriptedSession, emit, make_app, notes
 from .events_factory import T0, agent_listening, agent_state, connected, disconnected
 from .screen_text import screen_text
+from .waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -77,10 +78,9 @@ async def test_agent_left_panel_and_retry() -> None:
         assert isinstance(app.screen, ErrorPanel)
         assert "The agent left" in screen_text(app)
         await pilot.press("r")  # retry: a new session (whose literal token is rejected: token panel)
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if app.current_problem is not None and app.current_problem.kind == "token":
-                break
+        await wait_until(
+            pilot, lambda: app.current_problem is not None and app.current_problem.kind == "token"
+        )
         assert app.current_problem is not None and app.current_problem.kind == "token"
 
 
@@ -89,10 +89,7 @@ def join_notices(app: AgentTuiApp) -> list[str]:
 
 
 async def wait_for_restart(pilot: object, session: ScriptedSession) -> None:
-    for _ in range(40):
-        await pilot.pause(0.05)  # type: ignore[attr-defined]
-        if session.starts:
-            break
+    await wait_until(pilot, lambda: session.starts)
     await pilot.pause()  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
 
@@ -262,10 +259,7 @@ async def test_files_from_the_agent_are_saved_and_announced(tmp_path: Path) -> N
                 attributes={},
             ),
         )
-        for _ in range(20):
-            await pilot.pause(0.05)
-            if (tmp_path / "downloads" / "report.pdf").exists():
-                break
+        await wait_until(pilot, (tmp_path / "downloads" / "report.pdf").exists)
         saved = tmp_path / "downloads" / "report.pdf"
         assert saved.read_bytes() == b"%PDF-1.4 hello"
         await pilot.pause()

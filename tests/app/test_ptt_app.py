@@ -15,6 +15,7 @@ from agent_tui.audio.controls import MicMode
 
 from .conftest import FakeClock, RecordingAudio, make_app
 from .screen_text import screen_text
+from .waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -103,7 +104,7 @@ async def test_hold_inferred_from_repeats_ends_after_the_timeout() -> None:
             await pilot.press("ctrl+space")
         assert "talk_end" not in audio.names()
         clock.advance(0.5)
-        await pilot.pause(0.3)  # the app's own timer fires and checks the injected clock
+        await wait_until(pilot, lambda: audio.names()[-1] == "talk_end")
         assert audio.names()[-1] == "talk_end"
 
 
