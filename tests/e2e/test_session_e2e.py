@@ -157,7 +157,11 @@ async def test_chat_round_trip_with_transcripts_interim_then_final(live: Live, a
         and e.message.kind is MessageKind.TRANSCRIPT
         and e.message.speaker is Speaker.USER
     ]
-    assert "what" in user_updates and "what time" in user_updates, user_updates
+    # Interim first, then final; each update a prefix of the final words. Not every interim: under load
+    # a newer stream of the segment can open before an older one's text arrives, and the newest owns it.
+    assert user_updates[-1] == "what time is it", user_updates
+    assert all("what time is it".startswith(text) for text in user_updates), user_updates
+    assert len({text for text in user_updates if text}) >= 2, f"no interim user text: {user_updates}"
     states = [e.state for e in events if isinstance(e, AgentStateChanged)]
     assert states[-3:] == [AgentState.THINKING, AgentState.SPEAKING, AgentState.LISTENING]
 
