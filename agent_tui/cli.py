@@ -314,7 +314,7 @@ _SETTING_DESTS = (
 )
 
 
-#: The explicit ways to get a token, as settings, in the order they win (see agent_tui.wiring.token_choice).
+#: The explicit ways to get a token, as settings, in the order they win (see agent_tui.token_choice).
 _TOKEN_WAYS = ("token", "token_endpoint", "sandbox_id")
 
 
@@ -376,9 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as error:
-        from agent_tui.session import SessionLibraryError
+        from agent_tui.session.errors import AgentTuiError
 
-        if isinstance(error, SessionLibraryError):
+        if isinstance(error, AgentTuiError):
             return _fail(str(error), exit_code_for(error))
         if debug:
             traceback.print_exc()
@@ -457,7 +457,7 @@ def _run_ui(settings: Settings) -> int | None:
     """Run the Textual app to its end; None when this build has no UI (Textual or the app missing)."""
     import asyncio
 
-    from agent_tui.wiring.session import run_ui
+    from agent_tui.session_setup import run_ui
 
     return asyncio.run(run_ui(settings))
 
@@ -473,7 +473,7 @@ class _Subcommand:
 
 
 SUBCOMMANDS: dict[str, _Subcommand] = {
-    DEMO_COMMAND: _Subcommand("agent_tui.demo.command", "add_arguments", "run", "demo"),
+    DEMO_COMMAND: _Subcommand("agent_tui.demo_command", "add_arguments", "run", "demo"),
     DEV_SERVER_COMMAND: _Subcommand("agent_tui.devserver.command", "add_arguments", "run", "devserver"),
     DEVICES_COMMAND: _Subcommand(
         "agent_tui.audio.devices_command", "add_devices_arguments", "run_devices", None
@@ -525,7 +525,7 @@ def _warn(message: str) -> None:
 
 
 def _redact(text: str) -> str:
-    from agent_tui.session import redact
+    from agent_tui.session.redact import redact
 
     return redact(text)
 

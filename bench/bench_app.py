@@ -36,13 +36,11 @@ from agent_tui.session import (
     ConnectionState,
     ConnectionStateChanged,
     LiteralTokenSource,
-    Message,
     MessageChanged,
-    MessageKind,
     Session,
     SessionOptions,
-    Speaker,
 )
+from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 
 class WigglingAudio:

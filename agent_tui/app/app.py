@@ -35,7 +35,7 @@ from agent_tui.session import (
     AgentFailure,
     AgentState,
     ConnectionState,
-    Conversation,
+    Session,
     SessionEvent,
     Speaker,
 )
@@ -128,7 +128,7 @@ class AgentTuiApp(App[int]):
 
     def __init__(
         self,
-        session: Conversation,
+        session: Session,
         *,
         audio: AudioControls | None,
         ui: UiSettings,

@@ -1,6 +1,6 @@
 """Agent insight in the TUI: tool calls inline, latency badges, the info panel, text mode, agent errors.
 
-The Session turns the agent's session stream into typed events (:class:`~agent_tui.session.InsightEvent`);
+The Session turns the agent's session stream into typed events (:mod:`agent_tui.session.insight_events`);
 this presenter turns them into what the user reads, so the app's controller only routes events here.
 
 Placement rules, chosen so the transcript reads top to bottom as the turn happened:
@@ -27,14 +27,13 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agent_tui.session import (
+from agent_tui.session import Session, SessionEvent
+from agent_tui.session.agent_session_client import AgentSessionError
+from agent_tui.session.insight_events import (
     AgentError,
     AgentFramework,
     AgentInfo,
-    AgentSessionError,
-    Conversation,
     LatencyStats,
-    SessionEvent,
     ToolCall,
     ToolResult,
     ToolUpdate,
@@ -135,7 +134,7 @@ class InsightHost(Protocol):
     """What the presenter needs of the app (a protocol, so this module does not import the app)."""
 
     @property
-    def session(self) -> Conversation: ...
+    def session(self) -> Session: ...
 
     @property
     def transcript(self) -> TranscriptView: ...
@@ -311,7 +310,7 @@ class InsightPresenter:
         """Ask the agent to answer in text only, or in voice again (ctrl+t, as in ``lk agent console``)."""
         on = not self._text_mode
         try:
-            await self._app.session.set_text_mode(on)
+            await self._app.session.insight.set_text_mode(on)
         except AgentSessionError as error:
             self._app.notify(f"Text mode is not available: {error}", severity="warning")
             return

@@ -12,8 +12,6 @@ import sys
 from dataclasses import asdict
 from typing import TextIO
 
-from agent_tui.exit_codes import exit_code_for
-
 from .controls import DeviceInfo
 from .devices import list_devices
 from .errors import AudioDeviceError
@@ -55,7 +53,7 @@ def run_devices(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
         devices = list_devices()
     except AudioDeviceError as error:
         print(f"agent-tui: {error}", file=err)
-        return exit_code_for(error)
+        return error.exit_code
     if getattr(args, "json", False):
         for device in devices:
             print(json.dumps(asdict(device)), file=out)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent_tui.session import SessionLibraryError
+from agent_tui.session.errors import AgentTuiError
 
 
-class AudioDeviceError(SessionLibraryError):
+class AudioDeviceError(AgentTuiError):
     """A device is missing, busy or unplugged, or PortAudio is not installed."""
 
 

@@ -28,17 +28,16 @@ from dataclasses import dataclass
 
 from agent_tui.config import RunEnd
 from agent_tui.exit_codes import ExitCode
-from agent_tui.session import (
-    AgentFailure,
+from agent_tui.session.agent_state import AgentFailure, AgentState
+from agent_tui.session.connection import ConnectionState
+from agent_tui.session.events import (
     AgentLeft,
-    AgentState,
     AgentStateChanged,
-    ConnectionState,
     ConnectionStateChanged,
     MessageChanged,
     SessionEvent,
-    Speaker,
 )
+from agent_tui.session.transcript import Speaker
 
 #: Agent states in which a sent message counts as answered once a reply was seen.
 _AT_REST = frozenset({AgentState.LISTENING, AgentState.IDLE})
@@ -124,10 +123,7 @@ class RunPolicy:
             case AgentLeft() if event.unexpected and self._started and not self._ending:
                 outcome = self._on_agent_left()
             case ConnectionStateChanged() if (
-                event.state is ConnectionState.DISCONNECTED
-                and not event.deliberate
-                and self._started
-                and not self._ending
+                event.state is ConnectionState.DISCONNECTED and self._started and not self._ending
             ):
                 reason = f" ({event.reason})" if event.reason else ""
                 outcome = Outcome(

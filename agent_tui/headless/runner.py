@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from agent_tui.config import ConfigError, Settings
 from agent_tui.exit_codes import ExitCode, exit_code_for
@@ -43,20 +43,13 @@ from agent_tui.headless.records import (
     to_record,
 )
 from agent_tui.headless.transcript_file import TranscriptFile
-from agent_tui.session import (
-    ConnectionState,
-    ConnectionStateChanged,
-    Conversation,
-    InsightEvent,
-    Message,
-    MessageChanged,
-    MessageKind,
-    SessionEvent,
-    SessionLibraryError,
-    Speaker,
-    TurnMetrics,
-    redact,
-)
+from agent_tui.session.agent_state import AgentState
+from agent_tui.session.connection import ConnectionState
+from agent_tui.session.errors import AgentTuiError
+from agent_tui.session.events import ConnectionStateChanged, EventBus, MessageChanged, SessionEvent
+from agent_tui.session.insight_events import InsightEvent, TurnMetrics
+from agent_tui.session.redact import redact
+from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 if TYPE_CHECKING:
     from agent_tui.audio.engine import AudioEngine
@@ -82,7 +75,40 @@ class Script:
         return not (self.sends or self.send_files or self.rpcs)
 
 
-SessionFactory = Callable[[Settings], Conversation]
+class HeadlessSession(Protocol):
+    """The part of :class:`~agent_tui.session.Session` the runner uses (tests pass a fake)."""
+
+    events: EventBus
+
+    @property
+    def agent_state(self) -> AgentState: ...
+
+    @property
+    def room_name(self) -> str | None: ...
+
+    @property
+    def server_url(self) -> str | None: ...
+
+    @property
+    def messages(self) -> list[Message]: ...
+
+    @property
+    def local_identity(self) -> str | None: ...
+
+    async def start(self, *, wait_for_agent: bool = True) -> None: ...
+
+    async def wait_for_agent(self) -> None: ...
+
+    async def end(self) -> None: ...
+
+    async def send_chat(self, text: str) -> Message: ...
+
+    async def perform_rpc(self, method: str, payload: str = "") -> str: ...
+
+    async def send_file(self, path: str | Path) -> str: ...
+
+
+SessionFactory = Callable[[Settings], HeadlessSession]
 
 
 class _Output:
@@ -194,7 +220,7 @@ async def run_headless(
                 if session_factory is not None:
                     session = session_factory(settings)
                 else:
-                    from agent_tui.wiring.session import open_conversation
+                    from agent_tui.session_setup import open_conversation
 
                     # Publishes --camera / --screen / --video-file once connected; failures are warnings.
                     conversation = await parts.enter_async_context(open_conversation(settings))
@@ -203,8 +229,7 @@ async def run_headless(
                         output.emit(RunWarning(message=audio.status.reason))
                     session = conversation.session
             except ConfigError as error:
-                code = exit_code_for(error)
-                return report(Outcome(code, _reason_for(code), str(error)))
+                return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
             outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
         return report(outcome)
     except Exception as error:  # a bug of ours: still one line, and the traceback only on request
@@ -252,7 +277,7 @@ class _Run:
 
     def __init__(
         self,
-        session: Conversation,
+        session: HeadlessSession,
         settings: Settings,
         script: Script,
         output: _Output,
@@ -310,7 +335,7 @@ class _Run:
             if outcome is not None:
                 self._finish(outcome)
             return
-        if isinstance(error, SessionLibraryError):
+        if isinstance(error, AgentTuiError):
             code = exit_code_for(error)
             self._finish(Outcome(code, _reason_for(code), str(error)))
             return
@@ -455,7 +480,7 @@ class _Run:
         """One RPC call; a failure is reported in its ``rpc`` record and the script goes on."""
         try:
             reply = await self._session.perform_rpc(method, payload)
-        except SessionLibraryError as error:
+        except AgentTuiError as error:
             self._output.emit(RpcResult(method=method, error=self._redact(str(error))))
             return
         self._output.emit(RpcResult(method=method, response=reply))
@@ -463,7 +488,7 @@ class _Run:
     async def _send_file(self, path: Path) -> None:
         try:
             stream_id = await self._session.send_file(path)
-        except (SessionLibraryError, OSError) as error:
+        except (AgentTuiError, OSError) as error:
             self._warn(f"Could not send {path}: {self._redact(str(error))}")
             return
         self._output.emit(FileSent(path=str(path), stream_id=stream_id))

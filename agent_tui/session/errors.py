@@ -1,20 +1,25 @@
-"""The library's error family, rooted in :class:`SessionLibraryError`.
+"""The core's error family.
 
 Every error carries one line that says what happened and what to do, and never a token or a secret:
-front ends print ``str(error)`` as it is. What a program does with one (agent-tui's exit codes, say) is
-the front end's business: :mod:`agent_tui.exit_codes` maps these classes to numbers.
+front ends print ``str(error)`` as it is. Each class knows its CLI exit code so the mapping lives in one
+place (:func:`exit_code_for`) instead of being re-derived by every front end.
 """
 
 from __future__ import annotations
 
-
-class SessionLibraryError(Exception):
-    """Root of every error the library raises on purpose; catch it to catch them all. A front end may
-    subclass it for its own one-line errors (a bad setting, a missing device)."""
+from typing import ClassVar
 
 
-class TokenSourceError(SessionLibraryError):
-    """The token could not be obtained or is unusable."""
+class AgentTuiError(Exception):
+    """Root of every error the core raises on purpose."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class TokenSourceError(AgentTuiError):
+    """The token could not be obtained or is unusable (exit code 3)."""
+
+    exit_code: ClassVar[int] = 3
 
 
 class TokenEndpointUnreachableError(TokenSourceError):
@@ -45,28 +50,43 @@ class TokenConfigError(TokenSourceError):
     """No way to get a token was configured, or the configuration is incomplete."""
 
 
-class SessionError(SessionLibraryError):
+class SessionError(AgentTuiError):
     """The session could not run to its end."""
 
 
 class ConnectionFailedError(SessionError):
-    """The LiveKit server is unreachable or the connection was lost for good."""
+    """The LiveKit server is unreachable or the connection was lost for good (exit code 4)."""
+
+    exit_code: ClassVar[int] = 4
 
 
 class AuthRejectedError(SessionError):
-    """The LiveKit server refused the token."""
+    """The LiveKit server refused the token (exit code 3)."""
+
+    exit_code: ClassVar[int] = 3
 
 
 class AgentTimeoutError(SessionError):
-    """The agent did not join, or did not finish initializing, within the timeout."""
+    """The agent did not join, or did not finish initializing, within the timeout (exit code 5)."""
+
+    exit_code: ClassVar[int] = 5
 
 
 class AgentLeftError(SessionError):
-    """The agent left the room while the session was running."""
+    """The agent left the room while the session was running (exit code 6)."""
+
+    exit_code: ClassVar[int] = 6
 
 
 class SessionStateError(SessionError):
     """A method was called in a state where it cannot work (for example ``send`` before ``start``)."""
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The CLI exit code documented for ``error``; 1 for anything we did not raise on purpose."""
+    if isinstance(error, AgentTuiError):
+        return error.exit_code
+    return 1
 
 
 class RpcCallError(SessionError):

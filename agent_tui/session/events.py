@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from agent_tui.session.agent_state import AgentFailure, AgentState
-from agent_tui.session.connection import ConnectionState
-from agent_tui.session.transcript import Message
+from .agent_state import AgentFailure, AgentState
+from .connection import ConnectionState
+from .transcript import Message
 
 if TYPE_CHECKING:
     from livekit import rtc
@@ -39,9 +39,6 @@ class ConnectionStateChanged(SessionEvent):
     state: ConnectionState
     previous: ConnectionState
     reason: str | None = None
-    #: True on the disconnect of a Session ended on purpose (:meth:`~agent_tui.session.Session.end`, or a
-    #: failed start undone); False when the connection was lost. Front ends branch on this, not on ``reason``.
-    deliberate: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

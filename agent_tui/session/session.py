@@ -23,7 +23,8 @@ from typing import Any, TypeVar
 from livekit import rtc
 from livekit.rtc.room import EventTypes
 
-from agent_tui.session.agent_state import (
+from .agent_insight import AgentInsight
+from .agent_state import (
     AGENT_STATE_ATTRIBUTE,
     PUBLISH_ON_BEHALF_ATTRIBUTE,
     AgentFailure,
@@ -31,11 +32,8 @@ from agent_tui.session.agent_state import (
     AgentState,
     AgentStateMachine,
 )
-from agent_tui.session.agent_stream.events import ChatHistory, ToolCall, ToolResult
-from agent_tui.session.agent_stream.history import ToolCallLedger, merge_history
-from agent_tui.session.agent_stream.insight import AgentInsight
-from agent_tui.session.connection import ConnectionState
-from agent_tui.session.errors import (
+from .connection import ConnectionState
+from .errors import (
     AgentLeftError,
     AgentTimeoutError,
     AuthRejectedError,
@@ -43,7 +41,7 @@ from agent_tui.session.errors import (
     RpcCallError,
     SessionStateError,
 )
-from agent_tui.session.events import (
+from .events import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
     AgentJoined,
@@ -56,12 +54,14 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionEvent,
 )
-from agent_tui.session.options import SessionOptions, generate_room_name
-from agent_tui.session.redact import redact
-from agent_tui.session.server_probe import ServerAnswer, probe_server
-from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
-from agent_tui.session.tokens.source import TokenSource
-from agent_tui.session.transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+from .history import ToolCallLedger, merge_history
+from .insight_events import ChatHistory, ToolCall, ToolResult
+from .options import SessionOptions, generate_room_name
+from .redact import redact
+from .server_probe import ServerAnswer, probe_server
+from .token_source import TokenSource
+from .token_types import ConnectionDetails, TokenRequest
+from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
 
 log = logging.getLogger(__name__)
 
@@ -123,12 +123,9 @@ class Session:
         microphone: rtc.AudioSource | None = None,
         preconnect_buffer: bool = True,
         agent_video: bool = True,
-        room_factory: Callable[[], rtc.Room] = rtc.Room,
     ) -> None:
         """``agent_video=False`` leaves the agent's video unsubscribed (nothing to show it on, so the
-        SDK should not receive and decode it); :meth:`set_agent_video_subscribed` changes it later.
-        ``room_factory`` makes the room each start connects (tests pass one to reach the room they drive)."""
-        self._room_factory = room_factory
+        SDK should not receive and decode it); :meth:`set_agent_video_subscribed` changes it later."""
         self._token_source = token_source
         self.options = options or SessionOptions()
         self._microphone = microphone
@@ -285,7 +282,7 @@ class Session:
                 await self._publish_microphone(self._microphone)
             self._scan_for_agent()
         except BaseException:
-            await self._teardown(reason="start failed", deliberate=True)
+            await self._teardown(reason="start failed")
             raise
         if wait_for_agent and details.dispatches_agent():
             await self.wait_for_agent()
@@ -313,19 +310,9 @@ class Session:
         if not self._started:
             return
         self._ending = True
-        await self._teardown(reason="ended", deliberate=True)
+        await self._teardown(reason="ended")
 
     # -- interact ---------------------------------------------------------------------------------------
-    def feed(self, event: SessionEvent) -> None:
-        """Take an agent-session event as if the agent's session stream had sent it: a
-        :class:`ChatHistory` as the answer to the history request (merged into the transcript), anything
-        else as a live event. The supported way to drive a Session's insight side in tests and replays."""
-        self.insight.feed(event)
-
-    async def set_text_mode(self, on: bool) -> None:
-        """Ask the agent to answer in text only (``on``) or by voice again, over its session stream."""
-        await self.insight.set_text_mode(on)
-
     async def send_chat(self, text: str) -> Message:
         """Send a chat message on ``lk.chat``; it appears at once in :attr:`messages` (local echo)."""
         room = self._require_room()
@@ -499,7 +486,7 @@ class Session:
         )
 
     async def _connect(self, details: ConnectionDetails) -> None:
-        room = self._room_factory()
+        room = rtc.Room()
         self._room = room
         self._wire(room)
         try:
@@ -535,7 +522,7 @@ class Session:
         self._mic_track = track
         self._update_agent(self._agent.set_mic_published(True))
 
-    async def _teardown(self, *, reason: str, deliberate: bool = False) -> None:
+    async def _teardown(self, *, reason: str) -> None:
         summary = self.insight.summary()
         if summary.client.count or summary.agent.count:
             self.events.emit(summary)
@@ -572,7 +559,7 @@ class Session:
         self._force_refetch = True
         self._started = False
         self._update_agent(self._agent.set_mic_published(False))
-        self._set_connection(ConnectionState.DISCONNECTED, reason=reason, deliberate=deliberate)
+        self._set_connection(ConnectionState.DISCONNECTED, reason=reason)
 
     def _start_agent_timer(self) -> None:
         loop = asyncio.get_running_loop()
@@ -995,16 +982,12 @@ class Session:
             )
         self._agent_changed.set()
 
-    def _set_connection(
-        self, state: ConnectionState, *, reason: str | None = None, deliberate: bool = False
-    ) -> None:
+    def _set_connection(self, state: ConnectionState, *, reason: str | None = None) -> None:
         previous = self._connection
         if state == previous:
             return
         self._connection = state
-        self.events.emit(
-            ConnectionStateChanged(state=state, previous=previous, reason=reason, deliberate=deliberate)
-        )
+        self.events.emit(ConnectionStateChanged(state=state, previous=previous, reason=reason))
         self._update_agent(self._agent.set_connection(state))
 
     def _emit_message(self, message: Message, *, new: bool) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent_tui.session import SessionLibraryError
+from agent_tui.session.errors import AgentTuiError
 
 
-class VideoError(SessionLibraryError):
+class VideoError(AgentTuiError):
     """Root of the video errors."""
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent_tui.session import Session, SessionEvent
-from agent_tui.session.agent_stream.events import (
+from agent_tui.session.insight_events import (
     AgentFramework,
     AgentInfo,
     ChatHistory,
@@ -85,4 +85,7 @@ def from_the_agent(session: Session, *events: SessionEvent) -> None:
     to the history request, anything else as a live event. The Session's own rules (the history merge,
     each tool call once) then decide what reaches the bus and so the app."""
     for event in events:
-        session.feed(event)
+        if isinstance(event, ChatHistory):
+            session.insight._emit(event)
+        else:
+            session.insight._on_event(event)

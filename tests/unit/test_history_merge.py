@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from agent_tui.session import LiteralTokenSource, Session, SessionEvent, SessionOptions
-from agent_tui.session.agent_stream.events import (
+from agent_tui.session.events import MessageChanged
+from agent_tui.session.history import HistoryEvent, ToolCallLedger, conversation_order, merge_history
+from agent_tui.session.insight_events import (
     AgentHandoffItem,
     ChatHistory,
     ChatItem,
@@ -15,13 +17,6 @@ from agent_tui.session.agent_stream.events import (
     ToolCall,
     ToolResult,
 )
-from agent_tui.session.agent_stream.history import (
-    HistoryEvent,
-    ToolCallLedger,
-    conversation_order,
-    merge_history,
-)
-from agent_tui.session.events import MessageChanged
 from agent_tui.session.transcript import Speaker, TranscriptAssembler
 
 USER = "user-1"
@@ -256,10 +251,10 @@ def test_the_session_emits_live_calls_and_the_historys_missing_parts_once(sessio
     seen: list[SessionEvent] = []
     session.events.subscribe(seen.append)
     live_call = ToolCall(call_id="call_1", name="get_time", arguments="{}")
-    session.feed(live_call)  # a live event from the agent's stream
-    session.feed(ChatHistory(items=tuple(time_turn())))  # the answer to the history request
-    session.feed(ToolResult(call_id="call_1", name="get_time", output="03:11", is_error=False))
-    session.feed(live_call)  # a repeat the codec would not send, dropped all the same
+    session.insight._on_event(live_call)  # a live event from the agent's stream
+    session.insight._emit(ChatHistory(items=tuple(time_turn())))  # the answer to the history request
+    session.insight._on_event(ToolResult(call_id="call_1", name="get_time", output="03:11", is_error=False))
+    session.insight._on_event(live_call)  # a repeat the codec would not send, dropped all the same
 
     kinds = [type(event).__name__ for event in seen]
     assert kinds == ["ToolCall", "ChatHistory", "MessageChanged", "ToolResult", "MessageChanged"]

@@ -6,7 +6,6 @@ import pytest
 from pydantic import SecretStr
 
 from agent_tui.config import ConfigError, Settings
-from agent_tui.exit_codes import exit_code_for
 from agent_tui.session import (
     CachingTokenSource,
     EndpointTokenSource,
@@ -14,8 +13,8 @@ from agent_tui.session import (
     LocalTokenSource,
     SandboxTokenSource,
 )
-from agent_tui.wiring.session import create_session, session_options
-from agent_tui.wiring.token_choice import NO_TOKEN_SOURCE, choose_token_source
+from agent_tui.session_setup import create_session, session_options
+from agent_tui.token_choice import NO_TOKEN_SOURCE, choose_token_source
 
 URL = "wss://lk.example"
 LOCAL = {"url": URL, "api_key": "APIkey", "api_secret": SecretStr("secret-value")}
@@ -48,7 +47,7 @@ def test_nothing_configured_lists_the_four_ways() -> None:
     with pytest.raises(ConfigError) as caught:
         chosen()
     assert str(caught.value) == NO_TOKEN_SOURCE
-    assert exit_code_for(caught.value) == 2
+    assert caught.value.exit_code == 2
 
 
 @pytest.mark.parametrize(

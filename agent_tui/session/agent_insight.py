@@ -20,18 +20,12 @@ from typing import Any
 
 from livekit import rtc
 
-from agent_tui.session.agent_stream.client import AgentSessionClient, AgentSessionError
-from agent_tui.session.agent_stream.codec import AGENT_SESSION_TOPIC
-from agent_tui.session.agent_stream.events import (
-    ChatHistory,
-    InsightState,
-    TextModeChanged,
-    TurnMetrics,
-    VoiceLatencySummary,
-)
-from agent_tui.session.events import SessionEvent, SessionWarning
-from agent_tui.session.redact import redact
-from agent_tui.session.voice_latency import VoiceLatencyMeter
+from .agent_session_client import AgentSessionClient, AgentSessionError
+from .agent_session_codec import AGENT_SESSION_TOPIC
+from .events import SessionEvent, SessionWarning
+from .insight_events import ChatHistory, InsightState, TextModeChanged, TurnMetrics, VoiceLatencySummary
+from .redact import redact
+from .voice_latency import VoiceLatencyMeter
 
 log = logging.getLogger(__name__)
 
@@ -176,14 +170,6 @@ class AgentInsight:
                 self._emit(
                     SessionWarning(message=f"Could not fetch the agent's history: {redact(str(error))}")
                 )
-
-    def feed(self, event: SessionEvent) -> None:
-        """Take ``event`` as the agent's session stream delivers it: a :class:`ChatHistory` as the answer to
-        the history request, anything else as a live event (folded into the state, then published)."""
-        if isinstance(event, ChatHistory):
-            self._emit(event)
-        else:
-            self._on_event(event)
 
     def _on_event(self, event: SessionEvent) -> None:
         self.state.apply(event)

@@ -31,7 +31,8 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from agent_tui.session.agent_stream.events import (
+from .events import MessageChanged
+from .insight_events import (
     ChatItem,
     ChatMessageItem,
     FunctionCallItem,
@@ -39,8 +40,7 @@ from agent_tui.session.agent_stream.events import (
     ToolCall,
     ToolResult,
 )
-from agent_tui.session.events import MessageChanged
-from agent_tui.session.transcript import Speaker, TranscriptAssembler
+from .transcript import Speaker, TranscriptAssembler
 
 HistoryEvent = MessageChanged | ToolCall | ToolResult
 
