@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import os
 import secrets
@@ -70,6 +71,13 @@ def _ephemeral_range() -> tuple[int, int]:
         return _EPHEMERAL_FALLBACK
 
 
+@functools.cache
+def _listening_ports() -> tuple[int, ...]:
+    """The ports :func:`free_port` picks from: 10000 and up, less the outgoing range (read once)."""
+    low, high = _ephemeral_range()
+    return tuple(port for port in range(10000, 65536) if not low <= port <= high)
+
+
 def free_port(kind: int = socket.SOCK_STREAM) -> int:
     """A port nobody holds on any address right now, outside the kernel's outgoing-port range.
 
@@ -77,8 +85,7 @@ def free_port(kind: int = socket.SOCK_STREAM) -> int:
     too; and a port outside the ephemeral range cannot be taken meanwhile by some client's connect()
     (a CI run saw exactly that: ``listen tcp :49219: bind: address already in use``).
     """
-    low, high = _ephemeral_range()
-    candidates = [port for port in range(10000, 65536) if not low <= port <= high]
+    candidates = _listening_ports()
     for _ in range(200):
         port = candidates[secrets.randbelow(len(candidates))]
         with socket.socket(socket.AF_INET, kind) as probe:
@@ -128,7 +135,7 @@ class LiveKitServerProcess:
         self._folder: Path | None = None
         self._process: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._output = ChildOutput(log_path, what="livekit-server", scrub=self._scrub)
+        self._output = self._new_output()
         self.started_in_s: float | None = None
 
     # -- addresses ------------------------------------------------------------------------------------
@@ -214,7 +221,7 @@ class LiveKitServerProcess:
                     raise
                 self._process = None
                 self._reader = None
-                self._output = ChildOutput(self.log_path, what="livekit-server", scrub=self._scrub)
+                self._output = self._new_output()
 
     async def _start_once(self) -> None:
         self._folder = Path(tempfile.mkdtemp(prefix="agent-tui-livekit-"))  # 0700
@@ -310,6 +317,10 @@ class LiveKitServerProcess:
                         f"{self._last_words()}"
                     )
                 await asyncio.sleep(0.05)
+
+    def _new_output(self) -> ChildOutput:
+        """The reader of one run's output: its log file (rewritten by a retried start) and its tail."""
+        return ChildOutput(self.log_path, what="livekit-server", scrub=self._scrub)
 
     def _scrub(self, line: str) -> str:
         """Tokens (livekit-server echoes a refused one whole) and our secret never reach the log."""
