@@ -74,12 +74,12 @@ def segment_scores(
     an echo that is not the sweep as bad pieces everywhere.
     """
     size, slack = round(segment_s * RATE), round(slack_s * RATE)
-    norm_received = received.astype(np.float64)
+    as_float = received.astype(np.float64)
     scores = []
     for start in range(0, len(sent) - size + 1, size):
         piece = sent[start : start + size].astype(np.float64)
         first = max(0, lag + start - slack)
-        around = norm_received[first : lag + start + size + slack]
+        around = as_float[first : lag + start + size + slack]
         if len(around) < size:
             scores.append(0.0)
             continue
