@@ -376,9 +376,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return ExitCode.INTERRUPTED
     except Exception as error:
-        from agent_tui.session.errors import AgentTuiError
+        from agent_tui.session import SessionLibraryError
 
-        if isinstance(error, AgentTuiError):
+        if isinstance(error, SessionLibraryError):
             return _fail(str(error), exit_code_for(error))
         if debug:
             traceback.print_exc()
@@ -525,7 +525,7 @@ def _warn(message: str) -> None:
 
 
 def _redact(text: str) -> str:
-    from agent_tui.session.redact import redact
+    from agent_tui.session import redact
 
     return redact(text)
 

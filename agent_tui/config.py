@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -46,7 +46,7 @@ from pydantic_settings import (
 from agent_tui import paths
 from agent_tui.app.settings import UiSettings
 from agent_tui.audio.settings import AudioSettings
-from agent_tui.session.errors import AgentTuiError
+from agent_tui.session import SessionLibraryError
 from agent_tui.video.settings import VideoSettings
 
 ENV_PREFIX = "AGENT_TUI_"
@@ -73,10 +73,8 @@ OutputFormat = Literal["text", "json"]
 PositiveSeconds = Annotated[float, Field(gt=0, allow_inf_nan=False)]
 
 
-class ConfigError(AgentTuiError):
+class ConfigError(SessionLibraryError):
     """A setting, an option or the config file is wrong (exit code 2); the message names which."""
-
-    exit_code: ClassVar[int] = 2
 
 
 def _livekit_alias(name: str) -> AliasChoices:

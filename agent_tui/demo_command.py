@@ -110,7 +110,7 @@ _T = TypeVar("_T")
 
 def redact(text: str, *values: str) -> str:
     """``text`` with credentials scrubbed (the session's own redaction, imported when needed)."""
-    from agent_tui.session.redact import redact as scrub
+    from agent_tui.session import redact as scrub
 
     return scrub(text, *values)
 
@@ -195,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         settings = _client_settings(args, url="ws://127.0.0.1:0", api_secret=secret)
     except ConfigError as error:
-        return _fail(str(error), error.exit_code)
+        return _fail(str(error), exit_code_for(error))
     return asyncio.run(_Demo(args, script, settings, secret, sys.stderr).run())
 
 
@@ -572,9 +572,9 @@ class _Demo:
     def _unexpected(self, error: Exception) -> int:
         """One line, as ``agent-tui`` does: the error's own code for agent-tui's errors (a session or
         configuration problem inside the UI), else an internal error with the traceback on request."""
-        from agent_tui.session.errors import AgentTuiError
+        from agent_tui.session import SessionLibraryError
 
-        if isinstance(error, AgentTuiError):
+        if isinstance(error, SessionLibraryError):
             return self._error(str(error), exit_code_for(error))
         if self._settings.log_level == "debug":
             text = "".join(traceback.format_exception(error))

@@ -7,6 +7,7 @@ imports nothing heavy at import time so that ``--help`` can show the table insta
 
 from __future__ import annotations
 
+import functools
 from enum import IntEnum
 
 
@@ -41,15 +42,38 @@ def exit_code_table() -> str:
 
 
 def exit_code_for(error: BaseException) -> int:
-    """The documented exit code for ``error``.
-
-    The core's errors (and :class:`~agent_tui.config.ConfigError`, which is one of them) carry their own
-    code; the interrupt is 130 as a shell would report it; anything else is a bug of ours, hence 1.
+    """The documented exit code for ``error``: the entry of :func:`_codes_by_error` for the nearest class
+    in its hierarchy; the interrupt is 130 as a shell would report it; anything else is a bug of ours: 1.
     """
     if isinstance(error, KeyboardInterrupt):
         return ExitCode.INTERRUPTED
     if isinstance(error, SystemExit):
         return error.code if isinstance(error.code, int) else ExitCode.INTERNAL_ERROR
-    from agent_tui.session.errors import exit_code_for as core_exit_code_for
+    codes = _codes_by_error()
+    for cls in type(error).__mro__:
+        if cls in codes:
+            return codes[cls]
+    return ExitCode.INTERNAL_ERROR
 
-    return core_exit_code_for(error)
+
+@functools.cache
+def _codes_by_error() -> dict[type[BaseException], ExitCode]:
+    """The one table from error classes to exit codes (the Session library knows nothing of exit codes).
+    Built on first use: importing the error classes would slow ``--help``."""
+    from agent_tui.config import ConfigError
+    from agent_tui.session import (
+        AgentLeftError,
+        AgentTimeoutError,
+        AuthRejectedError,
+        ConnectionFailedError,
+        TokenSourceError,
+    )
+
+    return {
+        ConfigError: ExitCode.USAGE_ERROR,
+        TokenSourceError: ExitCode.AUTH_ERROR,
+        AuthRejectedError: ExitCode.AUTH_ERROR,
+        ConnectionFailedError: ExitCode.CONNECTION_ERROR,
+        AgentTimeoutError: ExitCode.AGENT_TIMEOUT,
+        AgentLeftError: ExitCode.AGENT_LEFT,
+    }

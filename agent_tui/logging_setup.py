@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from agent_tui.session.redact import redact
+from agent_tui.session import redact
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: The rtc SDK's logger; its Rust side forwards records here.

@@ -36,11 +36,13 @@ from agent_tui.session import (
     ConnectionState,
     ConnectionStateChanged,
     LiteralTokenSource,
+    Message,
     MessageChanged,
+    MessageKind,
     Session,
     SessionOptions,
+    Speaker,
 )
-from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 
 class WigglingAudio:

@@ -1,6 +1,6 @@
 """Agent insight in the TUI: tool calls inline, latency badges, the info panel, text mode, agent errors.
 
-The Session turns the agent's session stream into typed events (:mod:`agent_tui.session.insight_events`);
+The Session turns the agent's session stream into typed events (:mod:`agent_tui.session.agent_stream.events`);
 this presenter turns them into what the user reads, so the app's controller only routes events here.
 
 Placement rules, chosen so the transcript reads top to bottom as the turn happened:
@@ -27,13 +27,14 @@ import itertools
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from agent_tui.session import Session, SessionEvent
-from agent_tui.session.agent_session_client import AgentSessionError
-from agent_tui.session.insight_events import (
+from agent_tui.session import (
     AgentError,
     AgentFramework,
     AgentInfo,
+    AgentSessionError,
     LatencyStats,
+    Session,
+    SessionEvent,
     ToolCall,
     ToolResult,
     ToolUpdate,

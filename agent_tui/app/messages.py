@@ -24,11 +24,11 @@ from agent_tui.session import (
     AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
+    InsightEvent,
     MessageChanged,
     SessionEvent,
     SessionWarning,
 )
-from agent_tui.session.insight_events import InsightEvent
 
 log = logging.getLogger(__name__)
 

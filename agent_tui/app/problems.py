@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from agent_tui.audio.errors import AudioDeviceError
+from agent_tui.exit_codes import ExitCode, exit_code_for
 from agent_tui.session import (
     AgentFailure,
     AgentLeftError,
@@ -18,7 +19,6 @@ from agent_tui.session import (
     ConnectionFailedError,
     SessionError,
     TokenSourceError,
-    exit_code_for,
 )
 
 
@@ -79,7 +79,7 @@ def problem_for_failure(failure: AgentFailure) -> Problem:
         AgentFailure.LEFT: "The agent left",
     }[failure]
     hint = f"{failure.hint[0].upper()}{failure.hint[1:]}."
-    code = AgentLeftError.exit_code if failure is AgentFailure.LEFT else AgentTimeoutError.exit_code
+    code = ExitCode.AGENT_LEFT if failure is AgentFailure.LEFT else ExitCode.AGENT_TIMEOUT
     return Problem(title, failure.value, hint, True, code, "agent")
 
 
@@ -90,7 +90,7 @@ def problem_for_connection_lost(reason: str | None) -> Problem:
         f"The connection to the LiveKit server was lost{detail}.",
         "Check the network and that the server is running, then reconnect. The transcript is kept.",
         True,
-        ConnectionFailedError.exit_code,
+        ExitCode.CONNECTION_ERROR,
         "connection",
     )
 
@@ -105,4 +105,4 @@ def problem_for_audio(reason: str) -> Problem:
         if portaudio
         else "Plug in a microphone and speakers (or pick others with F4); meanwhile you can chat by text."
     )
-    return Problem(title, reason, hint, False, AudioDeviceError.exit_code, "audio", survivable=True)
+    return Problem(title, reason, hint, False, ExitCode.INTERNAL_ERROR, "audio", survivable=True)

@@ -12,6 +12,8 @@ import sys
 from dataclasses import asdict
 from typing import TextIO
 
+from agent_tui.exit_codes import exit_code_for
+
 from .controls import DeviceInfo
 from .devices import list_devices
 from .errors import AudioDeviceError
@@ -53,7 +55,7 @@ def run_devices(args: argparse.Namespace, *, out: TextIO | None = None, err: Tex
         devices = list_devices()
     except AudioDeviceError as error:
         print(f"agent-tui: {error}", file=err)
-        return error.exit_code
+        return exit_code_for(error)
     if getattr(args, "json", False):
         for device in devices:
             print(json.dumps(asdict(device)), file=out)

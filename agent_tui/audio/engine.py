@@ -42,19 +42,20 @@ import numpy as np
 import numpy.typing as npt
 from livekit import rtc
 
-from agent_tui.session.agent_state import AgentState
-from agent_tui.session.connection import ConnectionState
-from agent_tui.session.errors import RpcCallError, SessionError
-from agent_tui.session.events import (
+from agent_tui.session import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
     AgentJoined,
+    AgentState,
     AgentStateChanged,
+    ConnectionState,
     ConnectionStateChanged,
+    RpcCallError,
+    SessionError,
     SessionEvent,
     SessionWarning,
+    TextModeChanged,
 )
-from agent_tui.session.insight_events import TextModeChanged
 
 from . import devices as device_lookup
 from .capture import DeviceCapture
@@ -82,7 +83,7 @@ from .settings import AudioSettings
 from .wav_io import WavWriter, load_wav
 
 if TYPE_CHECKING:
-    from agent_tui.session.session import Session
+    from agent_tui.session import Session
 
 log = logging.getLogger(__name__)
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent_tui.session.errors import AgentTuiError
+from agent_tui.session import SessionLibraryError
 
 
-class AudioDeviceError(AgentTuiError):
+class AudioDeviceError(SessionLibraryError):
     """A device is missing, busy or unplugged, or PortAudio is not installed."""
 
 

@@ -27,7 +27,7 @@ e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
 =====================  ======================================================================================
 
 Version 2 added what the agent's session stream (``lk.agent.session``, livekit-agents 1.8+) says, with
-the fields of :mod:`agent_tui.session.insight_events`: ``agent_session_state``, ``user_state``,
+the fields of :mod:`agent_tui.session.agent_stream.events`: ``agent_session_state``, ``user_state``,
 ``user_transcript`` (final ones), ``conversation_item``, ``turn_metrics`` (``metrics``: ``end_of_turn_ms``,
 ``llm_ttft_ms``, ``tts_ttfb_ms``, ``e2e_ms``, …), ``tool_call`` (``name``, ``arguments``, ``call_id``,
 ``from_history``), ``tool_result`` (``name``, ``output``, ``is_error``, ``call_id``, ``from_history``),

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
-from agent_tui.session.events import SessionEvent
-from agent_tui.session.insight_events import TurnMetrics, VoiceLatency
+from agent_tui.session import SessionEvent, TurnMetrics, VoiceLatency
 
 COLUMNS = (
     "ts",

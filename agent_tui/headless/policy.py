@@ -28,16 +28,17 @@ from dataclasses import dataclass
 
 from agent_tui.config import RunEnd
 from agent_tui.exit_codes import ExitCode
-from agent_tui.session.agent_state import AgentFailure, AgentState
-from agent_tui.session.connection import ConnectionState
-from agent_tui.session.events import (
+from agent_tui.session import (
+    AgentFailure,
     AgentLeft,
+    AgentState,
     AgentStateChanged,
+    ConnectionState,
     ConnectionStateChanged,
     MessageChanged,
     SessionEvent,
+    Speaker,
 )
-from agent_tui.session.transcript import Speaker
 
 #: Agent states in which a sent message counts as answered once a reply was seen.
 _AT_REST = frozenset({AgentState.LISTENING, AgentState.IDLE})

@@ -17,16 +17,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from agent_tui.session.events import (
+from agent_tui.session import (
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
     ConnectionStateChanged,
+    InsightEvent,
     MessageChanged,
     SessionEvent,
     SessionWarning,
+    UserTranscript,
 )
-from agent_tui.session.insight_events import InsightEvent, UserTranscript
 
 #: Bumped when a field is removed or changes meaning; adding a type or a field does not bump it.
 SCHEMA_VERSION = 2

@@ -43,13 +43,21 @@ from agent_tui.headless.records import (
     to_record,
 )
 from agent_tui.headless.transcript_file import TranscriptFile
-from agent_tui.session.agent_state import AgentState
-from agent_tui.session.connection import ConnectionState
-from agent_tui.session.errors import AgentTuiError
-from agent_tui.session.events import ConnectionStateChanged, EventBus, MessageChanged, SessionEvent
-from agent_tui.session.insight_events import InsightEvent, TurnMetrics
-from agent_tui.session.redact import redact
-from agent_tui.session.transcript import Message, MessageKind, Speaker
+from agent_tui.session import (
+    AgentState,
+    ConnectionState,
+    ConnectionStateChanged,
+    EventBus,
+    InsightEvent,
+    Message,
+    MessageChanged,
+    MessageKind,
+    SessionEvent,
+    SessionLibraryError,
+    Speaker,
+    TurnMetrics,
+    redact,
+)
 
 if TYPE_CHECKING:
     from agent_tui.audio.engine import AudioEngine
@@ -229,7 +237,8 @@ async def run_headless(
                         output.emit(RunWarning(message=audio.status.reason))
                     session = conversation.session
             except ConfigError as error:
-                return report(Outcome(error.exit_code, _reason_for(error.exit_code), str(error)))
+                code = exit_code_for(error)
+                return report(Outcome(code, _reason_for(code), str(error)))
             outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
         return report(outcome)
     except Exception as error:  # a bug of ours: still one line, and the traceback only on request
@@ -335,7 +344,7 @@ class _Run:
             if outcome is not None:
                 self._finish(outcome)
             return
-        if isinstance(error, AgentTuiError):
+        if isinstance(error, SessionLibraryError):
             code = exit_code_for(error)
             self._finish(Outcome(code, _reason_for(code), str(error)))
             return
@@ -480,7 +489,7 @@ class _Run:
         """One RPC call; a failure is reported in its ``rpc`` record and the script goes on."""
         try:
             reply = await self._session.perform_rpc(method, payload)
-        except AgentTuiError as error:
+        except SessionLibraryError as error:
             self._output.emit(RpcResult(method=method, error=self._redact(str(error))))
             return
         self._output.emit(RpcResult(method=method, response=reply))
@@ -488,7 +497,7 @@ class _Run:
     async def _send_file(self, path: Path) -> None:
         try:
             stream_id = await self._session.send_file(path)
-        except (AgentTuiError, OSError) as error:
+        except (SessionLibraryError, OSError) as error:
             self._warn(f"Could not send {path}: {self._redact(str(error))}")
             return
         self._output.emit(FileSent(path=str(path), stream_id=stream_id))

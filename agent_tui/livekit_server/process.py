@@ -36,7 +36,7 @@ from typing import Any, Final
 import httpx
 
 from agent_tui.child_output import ChildOutput
-from agent_tui.session.redact import redact
+from agent_tui.session import redact
 
 from .binary import find_livekit_server
 from .network import pick_node_ip

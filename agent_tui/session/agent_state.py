@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from .connection import ConnectionState
+from agent_tui.session.connection import ConnectionState
 
 #: The participant attribute livekit-agents writes on every state change.
 AGENT_STATE_ATTRIBUTE = "lk.agent.state"

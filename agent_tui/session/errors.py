@@ -1,25 +1,20 @@
-"""The core's error family.
+"""The library's error family, rooted in :class:`SessionLibraryError`.
 
 Every error carries one line that says what happened and what to do, and never a token or a secret:
-front ends print ``str(error)`` as it is. Each class knows its CLI exit code so the mapping lives in one
-place (:func:`exit_code_for`) instead of being re-derived by every front end.
+front ends print ``str(error)`` as it is. What a program does with one (agent-tui's exit codes, say) is
+the front end's business: :mod:`agent_tui.exit_codes` maps these classes to numbers.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+
+class SessionLibraryError(Exception):
+    """Root of every error the library raises on purpose; catch it to catch them all. A front end may
+    subclass it for its own one-line errors (a bad setting, a missing device)."""
 
 
-class AgentTuiError(Exception):
-    """Root of every error the core raises on purpose."""
-
-    exit_code: ClassVar[int] = 1
-
-
-class TokenSourceError(AgentTuiError):
-    """The token could not be obtained or is unusable (exit code 3)."""
-
-    exit_code: ClassVar[int] = 3
+class TokenSourceError(SessionLibraryError):
+    """The token could not be obtained or is unusable."""
 
 
 class TokenEndpointUnreachableError(TokenSourceError):
@@ -50,43 +45,28 @@ class TokenConfigError(TokenSourceError):
     """No way to get a token was configured, or the configuration is incomplete."""
 
 
-class SessionError(AgentTuiError):
+class SessionError(SessionLibraryError):
     """The session could not run to its end."""
 
 
 class ConnectionFailedError(SessionError):
-    """The LiveKit server is unreachable or the connection was lost for good (exit code 4)."""
-
-    exit_code: ClassVar[int] = 4
+    """The LiveKit server is unreachable or the connection was lost for good."""
 
 
 class AuthRejectedError(SessionError):
-    """The LiveKit server refused the token (exit code 3)."""
-
-    exit_code: ClassVar[int] = 3
+    """The LiveKit server refused the token."""
 
 
 class AgentTimeoutError(SessionError):
-    """The agent did not join, or did not finish initializing, within the timeout (exit code 5)."""
-
-    exit_code: ClassVar[int] = 5
+    """The agent did not join, or did not finish initializing, within the timeout."""
 
 
 class AgentLeftError(SessionError):
-    """The agent left the room while the session was running (exit code 6)."""
-
-    exit_code: ClassVar[int] = 6
+    """The agent left the room while the session was running."""
 
 
 class SessionStateError(SessionError):
     """A method was called in a state where it cannot work (for example ``send`` before ``start``)."""
-
-
-def exit_code_for(error: BaseException) -> int:
-    """The CLI exit code documented for ``error``; 1 for anything we did not raise on purpose."""
-    if isinstance(error, AgentTuiError):
-        return error.exit_code
-    return 1
 
 
 class RpcCallError(SessionError):

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .agent_state import AgentFailure, AgentState
-from .connection import ConnectionState
-from .transcript import Message
+from agent_tui.session.agent_state import AgentFailure, AgentState
+from agent_tui.session.connection import ConnectionState
+from agent_tui.session.transcript import Message
 
 if TYPE_CHECKING:
     from livekit import rtc

@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 from livekit import rtc
 from livekit.rtc.room import EventTypes
 
-from .agent_insight import AgentInsight
-from .agent_state import (
+from agent_tui.session.agent_state import (
     AGENT_STATE_ATTRIBUTE,
     PUBLISH_ON_BEHALF_ATTRIBUTE,
     AgentFailure,
@@ -32,8 +31,11 @@ from .agent_state import (
     AgentState,
     AgentStateMachine,
 )
-from .connection import ConnectionState
-from .errors import (
+from agent_tui.session.agent_stream.events import ChatHistory, ToolCall, ToolResult
+from agent_tui.session.agent_stream.history import ToolCallLedger, merge_history
+from agent_tui.session.agent_stream.insight import AgentInsight
+from agent_tui.session.connection import ConnectionState
+from agent_tui.session.errors import (
     AgentLeftError,
     AgentTimeoutError,
     AuthRejectedError,
@@ -41,7 +43,7 @@ from .errors import (
     RpcCallError,
     SessionStateError,
 )
-from .events import (
+from agent_tui.session.events import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
     AgentJoined,
@@ -54,14 +56,12 @@ from .events import (
     MessageChanged,
     SessionEvent,
 )
-from .history import ToolCallLedger, merge_history
-from .insight_events import ChatHistory, ToolCall, ToolResult
-from .options import SessionOptions, generate_room_name
-from .redact import redact
-from .server_probe import ServerAnswer, probe_server
-from .token_source import TokenSource
-from .token_types import ConnectionDetails, TokenRequest
-from .transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+from agent_tui.session.options import SessionOptions, generate_room_name
+from agent_tui.session.redact import redact
+from agent_tui.session.server_probe import ServerAnswer, probe_server
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.source import TokenSource
+from agent_tui.session.transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
 
 log = logging.getLogger(__name__)
 

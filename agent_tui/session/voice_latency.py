@@ -45,7 +45,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .insight_events import LatencyStats, VoiceLatency, VoiceLatencySummary
+from agent_tui.session.agent_stream.events import LatencyStats, VoiceLatency, VoiceLatencySummary
 
 SOURCE_VAD = "vad"
 SOURCE_PTT = "ptt"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from agent_tui.session.errors import AgentTuiError
+from agent_tui.session import SessionLibraryError
 
 
-class VideoError(AgentTuiError):
+class VideoError(SessionLibraryError):
     """Root of the video errors."""
 
 

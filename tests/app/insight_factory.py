@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent_tui.session import Session, SessionEvent
-from agent_tui.session.insight_events import (
+from agent_tui.session.agent_stream.events import (
     AgentFramework,
     AgentInfo,
     ChatHistory,

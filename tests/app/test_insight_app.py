@@ -16,7 +16,7 @@ from agent_tui.app.transcript_export import format_transcript
 from agent_tui.app.widgets.insight_panel import InsightPanel, excerpt, framework_label
 from agent_tui.app.widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 from agent_tui.session import AgentJoined
-from agent_tui.session.insight_events import (
+from agent_tui.session.agent_stream.events import (
     AgentError,
     AgentFramework,
     ChatHistory,

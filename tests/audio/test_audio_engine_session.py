@@ -26,11 +26,11 @@ from agent_tui.audio.engine import AudioEngine
 from agent_tui.audio.preconnect import TOPIC
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.audio.wav_io import read_wav
-from agent_tui.session.errors import AgentTuiError
+from agent_tui.session.errors import SessionLibraryError
 from agent_tui.session.events import SessionEvent, SessionWarning
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.session import Session
-from agent_tui.session.token_source import LiteralTokenSource
+from agent_tui.session.tokens.source import LiteralTokenSource
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -256,7 +256,7 @@ async def test_push_to_talk_outlives_a_restart_of_the_session(tmp_path: Path) ->
     try:
         first = session.insight.latency
         assert first.push_to_talk
-        with pytest.raises(AgentTuiError):
+        with pytest.raises(SessionLibraryError):
             await session.start()  # fails at once (no real token), and ends as a failed start does
         assert session.insight.latency is not first and session.insight.latency.push_to_talk
     finally:

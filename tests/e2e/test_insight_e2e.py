@@ -55,7 +55,7 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
-from agent_tui.session.insight_events import (
+from agent_tui.session.agent_stream.events import (
     AgentFramework,
     AgentInfo,
     ChatHistory,

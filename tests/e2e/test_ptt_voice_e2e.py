@@ -52,8 +52,8 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
+from agent_tui.session.agent_stream.events import ToolCall, VoiceLatency
 from agent_tui.session.events import SessionWarning
-from agent_tui.session.insight_events import ToolCall, VoiceLatency
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from livekit.protocol.agent_pb import agent_session as pb
 
-from agent_tui.session.agent_session_client import (
+from agent_tui.session.agent_stream.client import (
     AgentSessionClient,
     AgentSessionClosedError,
     AgentSessionError,
@@ -27,14 +27,14 @@ from agent_tui.session.agent_session_client import (
     AgentSessionSendError,
     AgentSessionTimeoutError,
 )
-from agent_tui.session.agent_session_codec import build_ping, build_run_input
-from agent_tui.session.events import SessionEvent
-from agent_tui.session.insight_events import (
+from agent_tui.session.agent_stream.codec import build_ping, build_run_input
+from agent_tui.session.agent_stream.events import (
     AgentError,
     AgentSessionStateChanged,
     ChatMessageItem,
     FunctionCallItem,
 )
+from agent_tui.session.events import SessionEvent
 
 Answer = Callable[[pb.SessionRequest], pb.SessionResponse | None]
 

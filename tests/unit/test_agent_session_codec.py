@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from livekit.protocol.agent_pb import agent_session as pb
 
-from agent_tui.session.agent_session_codec import (
+from agent_tui.session.agent_stream.codec import (
     AgentSessionDecoder,
     Decoded,
     build_get_agent_info,
@@ -31,7 +31,7 @@ from agent_tui.session.agent_session_codec import (
     build_run_input,
     build_update_io,
 )
-from agent_tui.session.insight_events import (
+from agent_tui.session.agent_stream.events import (
     AgentConfigUpdateItem,
     AgentDebug,
     AgentError,

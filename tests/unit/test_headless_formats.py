@@ -25,6 +25,7 @@ from agent_tui.headless.records import (
 from agent_tui.headless.runner import _Output
 from agent_tui.headless.transcript_file import TranscriptFile
 from agent_tui.session.agent_state import AgentFailure, AgentState
+from agent_tui.session.agent_stream.events import ToolCall, ToolResult
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.events import (
     AgentAttributesChanged,
@@ -37,7 +38,6 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionWarning,
 )
-from agent_tui.session.insight_events import ToolCall, ToolResult
 from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 AT = 1_700_000_000.25  # 2023-11-14T22:13:20.250Z

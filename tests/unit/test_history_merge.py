@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from agent_tui.session import LiteralTokenSource, Session, SessionEvent, SessionOptions
-from agent_tui.session.events import MessageChanged
-from agent_tui.session.history import HistoryEvent, ToolCallLedger, conversation_order, merge_history
-from agent_tui.session.insight_events import (
+from agent_tui.session.agent_stream.events import (
     AgentHandoffItem,
     ChatHistory,
     ChatItem,
@@ -17,6 +15,13 @@ from agent_tui.session.insight_events import (
     ToolCall,
     ToolResult,
 )
+from agent_tui.session.agent_stream.history import (
+    HistoryEvent,
+    ToolCallLedger,
+    conversation_order,
+    merge_history,
+)
+from agent_tui.session.events import MessageChanged
 from agent_tui.session.transcript import Speaker, TranscriptAssembler
 
 USER = "user-1"

@@ -7,7 +7,7 @@ import jwt
 import pytest
 
 from agent_tui.session.errors import TokenInvalidError
-from agent_tui.session.jwt_claims import (
+from agent_tui.session.tokens.jwt_claims import (
     check_not_expired,
     decode_claims,
     expires_at,

@@ -6,8 +6,8 @@ import jwt
 import pytest
 
 from agent_tui.session.errors import TokenEndpointHTTPError, TokenInvalidError
-from agent_tui.session.token_cache import CachingTokenSource, cached
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.cache import CachingTokenSource, cached
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
 
 KEY = "a-test-signing-key-that-is-long-enough-0123456789"
 NBF = 1_000_000.0

@@ -6,6 +6,7 @@ import pytest
 from pydantic import SecretStr
 
 from agent_tui.config import ConfigError, Settings
+from agent_tui.exit_codes import exit_code_for
 from agent_tui.session import (
     CachingTokenSource,
     EndpointTokenSource,
@@ -47,7 +48,7 @@ def test_nothing_configured_lists_the_four_ways() -> None:
     with pytest.raises(ConfigError) as caught:
         chosen()
     assert str(caught.value) == NO_TOKEN_SOURCE
-    assert caught.value.exit_code == 2
+    assert exit_code_for(caught.value) == 2
 
 
 @pytest.mark.parametrize(

@@ -24,9 +24,9 @@ from agent_tui.session.errors import (
     TokenResponseError,
     TokenSourceError,
 )
-from agent_tui.session.token_cache import CachingTokenSource
-from agent_tui.session.token_endpoint import EndpointTokenSource, SandboxTokenSource
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.cache import CachingTokenSource
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.endpoint import EndpointTokenSource, SandboxTokenSource
 
 pytestmark = pytest.mark.timeout(30)
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from livekit import api
 
-from agent_tui.session.token_excerpt import excerpt
+from agent_tui.session.tokens.excerpt import excerpt
 
 
 def test_one_printable_line() -> None:

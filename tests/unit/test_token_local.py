@@ -7,8 +7,8 @@ import pytest
 from livekit import api
 
 from agent_tui.session.errors import TokenConfigError
-from agent_tui.session.token_local import LocalTokenSource
-from agent_tui.session.token_types import TokenRequest
+from agent_tui.session.tokens.details import TokenRequest
+from agent_tui.session.tokens.local import LocalTokenSource
 
 URL = "ws://127.0.0.1:7880"
 KEY = "APIdevkey123"

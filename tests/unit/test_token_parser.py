@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agent_tui.session.errors import TokenInvalidError, TokenResponseError
-from agent_tui.session.token_endpoint import parse_token_response
-from agent_tui.session.token_types import ConnectionDetails
+from agent_tui.session.tokens.details import ConnectionDetails
+from agent_tui.session.tokens.endpoint import parse_token_response
 
 KEY = "a-test-signing-key-that-is-long-enough-0123456789"
 NOW = 1_800_000_000.0

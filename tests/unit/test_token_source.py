@@ -6,8 +6,8 @@ import pytest
 from livekit import api
 
 from agent_tui.session.errors import TokenConfigError, TokenInvalidError, TokenResponseError
-from agent_tui.session.token_source import CustomTokenSource, LiteralTokenSource, TokenSource
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.source import CustomTokenSource, LiteralTokenSource, TokenSource
 
 SECRET = "a-test-signing-key-that-is-long-enough-0123456789"
 

@@ -8,7 +8,7 @@ import pytest
 from livekit import api
 
 from agent_tui.session.errors import TokenConfigError, TokenInvalidError, TokenResponseError
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest, check_usable
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest, check_usable
 
 KEY = "a-test-signing-key-that-is-long-enough-0123456789"
 

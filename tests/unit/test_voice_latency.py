@@ -7,7 +7,7 @@ import tracemalloc
 
 import pytest
 
-from agent_tui.session.insight_events import VoiceLatency
+from agent_tui.session.agent_stream.events import VoiceLatency
 from agent_tui.session.voice_latency import (
     VoiceLatencyConfig,
     VoiceLatencyMeter,

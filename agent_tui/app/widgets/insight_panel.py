@@ -12,7 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from agent_tui.session.insight_events import AgentFramework, AgentInfo
+from agent_tui.session import AgentFramework, AgentInfo
 
 #: Characters of the instructions shown: enough to recognise the prompt, not to read it (it can be pages).
 INSTRUCTIONS_EXCERPT = 120

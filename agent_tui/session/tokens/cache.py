@@ -8,9 +8,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from agent_tui.session.jwt_claims import is_token_fresh
-from agent_tui.session.token_source import TokenSource
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.jwt_claims import is_token_fresh
+from agent_tui.session.tokens.source import TokenSource
 
 
 @dataclass(frozen=True)

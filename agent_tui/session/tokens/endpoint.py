@@ -28,8 +28,8 @@ from agent_tui.session.errors import (
     TokenResponseError,
 )
 from agent_tui.session.redact import REDACTED
-from agent_tui.session.token_excerpt import excerpt
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest, check_usable
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest, check_usable
+from agent_tui.session.tokens.excerpt import excerpt
 
 DEFAULT_SANDBOX_BASE_URL = "https://cloud-api.livekit.io"
 SANDBOX_PATH = "/api/v2/sandbox/connection-details"
@@ -193,7 +193,7 @@ class _Reply:
 class EndpointTokenSource:
     """A user's token server speaking the standard endpoint format (JS ``TokenSource.endpoint``).
 
-    It does not cache by itself; wrap it in :class:`~agent_tui.session.token_cache.CachingTokenSource` to
+    It does not cache by itself; wrap it in :class:`~agent_tui.session.tokens.cache.CachingTokenSource` to
     get the JS behaviour. Redirects are not followed: a redirected POST may lose its body or carry our
     headers to another host, so we name the new location instead and let the user point at it.
     """

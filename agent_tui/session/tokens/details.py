@@ -6,9 +6,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from agent_tui.session import jwt_claims
 from agent_tui.session.errors import TokenSourceError
-from agent_tui.session.token_excerpt import excerpt
+from agent_tui.session.tokens import jwt_claims
+from agent_tui.session.tokens.excerpt import excerpt
 
 
 class _FrozenAttributes(Mapping[str, str]):

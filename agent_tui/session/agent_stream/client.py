@@ -26,7 +26,7 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from .agent_session_codec import (
+from agent_tui.session.agent_stream.codec import (
     AgentSessionDecoder,
     Decoded,
     Response,
@@ -39,9 +39,15 @@ from .agent_session_codec import (
     build_run_input,
     build_update_io,
 )
-from .errors import AgentTuiError
-from .events import SessionEvent
-from .insight_events import AgentFramework, AgentInfo, ChatHistory, SessionStateSnapshot, SessionUsage
+from agent_tui.session.agent_stream.events import (
+    AgentFramework,
+    AgentInfo,
+    ChatHistory,
+    SessionStateSnapshot,
+    SessionUsage,
+)
+from agent_tui.session.errors import SessionLibraryError
+from agent_tui.session.events import SessionEvent
 
 #: livekit-agents' RemoteSession default: long enough for ``run_input``, which waits for the whole turn.
 DEFAULT_REQUEST_TIMEOUT = 60.0
@@ -51,7 +57,7 @@ RequestBuilder = Callable[[str], bytes]
 _PayloadT = TypeVar("_PayloadT")
 
 
-class AgentSessionError(AgentTuiError):
+class AgentSessionError(SessionLibraryError):
     """A request on the agent's session stream did not get a usable answer (the session itself goes on)."""
 
 

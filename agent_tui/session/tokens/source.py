@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 from agent_tui.session.errors import TokenConfigError, TokenResponseError
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest, check_usable
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest, check_usable
 
 
 @runtime_checkable
@@ -73,7 +73,7 @@ CustomProvider = Callable[[TokenRequest], Awaitable[ConnectionDetails]]
 class CustomTokenSource:
     """Whatever async function the application supplies (Kotlin ``fromCustom``, JS ``TokenSource.custom``).
 
-    It does not cache by itself; wrap it in :class:`~agent_tui.session.token_cache.CachingTokenSource` to
+    It does not cache by itself; wrap it in :class:`~agent_tui.session.tokens.cache.CachingTokenSource` to
     get the JS behaviour. Its result is checked like a server's reply, because a custom function is in
     effect a token server living in-process.
     """

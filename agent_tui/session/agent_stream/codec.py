@@ -32,7 +32,7 @@ from google.protobuf.message import Message as ProtoMessage
 from google.protobuf.timestamp_pb2 import Timestamp
 from livekit.protocol.agent_pb import agent_session as pb
 
-from .insight_events import (
+from agent_tui.session.agent_stream.events import (
     UNKNOWN,
     AgentConfigUpdateItem,
     AgentDebug,

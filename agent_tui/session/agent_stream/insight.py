@@ -20,12 +20,18 @@ from typing import Any
 
 from livekit import rtc
 
-from .agent_session_client import AgentSessionClient, AgentSessionError
-from .agent_session_codec import AGENT_SESSION_TOPIC
-from .events import SessionEvent, SessionWarning
-from .insight_events import ChatHistory, InsightState, TextModeChanged, TurnMetrics, VoiceLatencySummary
-from .redact import redact
-from .voice_latency import VoiceLatencyMeter
+from agent_tui.session.agent_stream.client import AgentSessionClient, AgentSessionError
+from agent_tui.session.agent_stream.codec import AGENT_SESSION_TOPIC
+from agent_tui.session.agent_stream.events import (
+    ChatHistory,
+    InsightState,
+    TextModeChanged,
+    TurnMetrics,
+    VoiceLatencySummary,
+)
+from agent_tui.session.events import SessionEvent, SessionWarning
+from agent_tui.session.redact import redact
+from agent_tui.session.voice_latency import VoiceLatencyMeter
 
 log = logging.getLogger(__name__)
 

@@ -31,8 +31,7 @@ import math
 from collections import OrderedDict
 from collections.abc import Iterable
 
-from .events import MessageChanged
-from .insight_events import (
+from agent_tui.session.agent_stream.events import (
     ChatItem,
     ChatMessageItem,
     FunctionCallItem,
@@ -40,7 +39,8 @@ from .insight_events import (
     ToolCall,
     ToolResult,
 )
-from .transcript import Speaker, TranscriptAssembler
+from agent_tui.session.events import MessageChanged
+from agent_tui.session.transcript import Speaker, TranscriptAssembler
 
 HistoryEvent = MessageChanged | ToolCall | ToolResult
 

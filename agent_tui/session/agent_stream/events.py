@@ -26,7 +26,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from .events import SessionEvent
+from agent_tui.session.events import SessionEvent
 
 UNKNOWN = "unknown"
 

@@ -17,7 +17,7 @@ from datetime import timedelta
 from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
 
 from agent_tui.session.errors import TokenConfigError
-from agent_tui.session.token_types import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
 
 URL_ENV = "LIVEKIT_URL"
 API_KEY_ENV = "LIVEKIT_API_KEY"
