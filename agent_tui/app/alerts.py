@@ -20,9 +20,6 @@ from .widgets.banner import BannerNote
 
 #: How long a warning (a problem the conversation survives) stays on screen, in seconds.
 WARNING_TIMEOUT = 10.0
-#: Connection-state reasons that mean "we ended it on purpose" (see Session._teardown callers).
-_DELIBERATE_REASONS = frozenset({"ended", "start failed"})
-
 CONNECTING = BannerNote("Connecting to the LiveKit server…")
 NOT_CONNECTED = BannerNote("Not connected — F5 to retry.", "error")
 ENDING = BannerNote("Ending the session… (press again to leave at once)")
@@ -34,7 +31,7 @@ DISCONNECTED = BannerNote("✖ Disconnected — F5 to reconnect.", "error")
 
 def ended_on_purpose(event: ConnectionStateChanged, *, ending: bool) -> bool:
     """A disconnect we asked for (end, quit, a failed start) rather than a lost connection."""
-    return ending or event.reason in _DELIBERATE_REASONS
+    return ending or event.deliberate
 
 
 def banner_for_connection(event: ConnectionStateChanged, *, ending: bool) -> BannerNote | None:

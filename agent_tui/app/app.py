@@ -35,7 +35,7 @@ from agent_tui.session import (
     AgentFailure,
     AgentState,
     ConnectionState,
-    Session,
+    Conversation,
     SessionEvent,
     Speaker,
 )
@@ -128,7 +128,7 @@ class AgentTuiApp(App[int]):
 
     def __init__(
         self,
-        session: Session,
+        session: Conversation,
         *,
         audio: AudioControls | None,
         ui: UiSettings,

@@ -1,6 +1,6 @@
 """Agent insight in the TUI: tool calls inline, latency badges, the info panel, text mode, agent errors.
 
-The Session turns the agent's session stream into typed events (:mod:`agent_tui.session.agent_stream.events`);
+The Session turns the agent's session stream into typed events (:class:`~agent_tui.session.InsightEvent`);
 this presenter turns them into what the user reads, so the app's controller only routes events here.
 
 Placement rules, chosen so the transcript reads top to bottom as the turn happened:
@@ -32,8 +32,8 @@ from agent_tui.session import (
     AgentFramework,
     AgentInfo,
     AgentSessionError,
+    Conversation,
     LatencyStats,
-    Session,
     SessionEvent,
     ToolCall,
     ToolResult,
@@ -135,7 +135,7 @@ class InsightHost(Protocol):
     """What the presenter needs of the app (a protocol, so this module does not import the app)."""
 
     @property
-    def session(self) -> Session: ...
+    def session(self) -> Conversation: ...
 
     @property
     def transcript(self) -> TranscriptView: ...
@@ -311,7 +311,7 @@ class InsightPresenter:
         """Ask the agent to answer in text only, or in voice again (ctrl+t, as in ``lk agent console``)."""
         on = not self._text_mode
         try:
-            await self._app.session.insight.set_text_mode(on)
+            await self._app.session.set_text_mode(on)
         except AgentSessionError as error:
             self._app.notify(f"Text mode is not available: {error}", severity="warning")
             return

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
-from agent_tui.session import Session
+from agent_tui.session import Conversation
 
 from .screens.device_picker import DeviceChoice, DevicePicker
 from .talk import TalkControl
@@ -49,7 +49,7 @@ class MicControl:
     def __init__(
         self,
         audio: AudioControls | None,
-        session: Session,
+        session: Conversation,
         talk: TalkControl,
         *,
         notify: Callable[..., Any],

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from agent_tui.audio.controls import AudioControls
-from agent_tui.session import Session
+from agent_tui.session import Conversation
 from agent_tui.video.controller import VideoController
 
 from .app import END_TIMEOUT, AgentTuiApp
@@ -29,7 +29,7 @@ def _driver_class() -> Any:
 
 
 async def run_app(
-    session: Session,
+    session: Conversation,
     *,
     audio: AudioControls | None,
     ui: UiSettings,

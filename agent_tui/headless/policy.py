@@ -124,7 +124,10 @@ class RunPolicy:
             case AgentLeft() if event.unexpected and self._started and not self._ending:
                 outcome = self._on_agent_left()
             case ConnectionStateChanged() if (
-                event.state is ConnectionState.DISCONNECTED and self._started and not self._ending
+                event.state is ConnectionState.DISCONNECTED
+                and not event.deliberate
+                and self._started
+                and not self._ending
             ):
                 reason = f" ({event.reason})" if event.reason else ""
                 outcome = Outcome(

@@ -24,7 +24,7 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from agent_tui.config import ConfigError, Settings
 from agent_tui.exit_codes import ExitCode, exit_code_for
@@ -44,10 +44,9 @@ from agent_tui.headless.records import (
 )
 from agent_tui.headless.transcript_file import TranscriptFile
 from agent_tui.session import (
-    AgentState,
     ConnectionState,
     ConnectionStateChanged,
-    EventBus,
+    Conversation,
     InsightEvent,
     Message,
     MessageChanged,
@@ -83,40 +82,7 @@ class Script:
         return not (self.sends or self.send_files or self.rpcs)
 
 
-class HeadlessSession(Protocol):
-    """The part of :class:`~agent_tui.session.Session` the runner uses (tests pass a fake)."""
-
-    events: EventBus
-
-    @property
-    def agent_state(self) -> AgentState: ...
-
-    @property
-    def room_name(self) -> str | None: ...
-
-    @property
-    def server_url(self) -> str | None: ...
-
-    @property
-    def messages(self) -> list[Message]: ...
-
-    @property
-    def local_identity(self) -> str | None: ...
-
-    async def start(self, *, wait_for_agent: bool = True) -> None: ...
-
-    async def wait_for_agent(self) -> None: ...
-
-    async def end(self) -> None: ...
-
-    async def send_chat(self, text: str) -> Message: ...
-
-    async def perform_rpc(self, method: str, payload: str = "") -> str: ...
-
-    async def send_file(self, path: str | Path) -> str: ...
-
-
-SessionFactory = Callable[[Settings], HeadlessSession]
+SessionFactory = Callable[[Settings], Conversation]
 
 
 class _Output:
@@ -286,7 +252,7 @@ class _Run:
 
     def __init__(
         self,
-        session: HeadlessSession,
+        session: Conversation,
         settings: Settings,
         script: Script,
         output: _Output,

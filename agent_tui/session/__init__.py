@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 _SURFACE: dict[str, tuple[str, ...]] = {
     "session": ("Session",),
     "options": ("SessionOptions",),
+    "conversation": ("Conversation",),
     "connection": ("ConnectionState",),
     "agent_state": ("AgentFailure", "AgentSnapshot", "AgentState"),
     "transcript": ("Message", "MessageKind", "Speaker"),
@@ -120,6 +121,7 @@ if TYPE_CHECKING:
     from .agent_stream.events import VoiceLatency as VoiceLatency
     from .agent_stream.events import VoiceLatencySummary as VoiceLatencySummary
     from .connection import ConnectionState as ConnectionState
+    from .conversation import Conversation as Conversation
     from .errors import AgentLeftError as AgentLeftError
     from .errors import AgentTimeoutError as AgentTimeoutError
     from .errors import AuthRejectedError as AuthRejectedError

@@ -39,6 +39,9 @@ class ConnectionStateChanged(SessionEvent):
     state: ConnectionState
     previous: ConnectionState
     reason: str | None = None
+    #: True on the disconnect of a Session ended on purpose (:meth:`~agent_tui.session.Session.end`, or a
+    #: failed start undone); False when the connection was lost. Front ends branch on this, not on ``reason``.
+    deliberate: bool = False
 
 
 @dataclass(frozen=True, kw_only=True)

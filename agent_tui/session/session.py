@@ -123,9 +123,12 @@ class Session:
         microphone: rtc.AudioSource | None = None,
         preconnect_buffer: bool = True,
         agent_video: bool = True,
+        room_factory: Callable[[], rtc.Room] = rtc.Room,
     ) -> None:
         """``agent_video=False`` leaves the agent's video unsubscribed (nothing to show it on, so the
-        SDK should not receive and decode it); :meth:`set_agent_video_subscribed` changes it later."""
+        SDK should not receive and decode it); :meth:`set_agent_video_subscribed` changes it later.
+        ``room_factory`` makes the room each start connects (tests pass one to reach the room they drive)."""
+        self._room_factory = room_factory
         self._token_source = token_source
         self.options = options or SessionOptions()
         self._microphone = microphone
@@ -282,7 +285,7 @@ class Session:
                 await self._publish_microphone(self._microphone)
             self._scan_for_agent()
         except BaseException:
-            await self._teardown(reason="start failed")
+            await self._teardown(reason="start failed", deliberate=True)
             raise
         if wait_for_agent and details.dispatches_agent():
             await self.wait_for_agent()
@@ -310,9 +313,19 @@ class Session:
         if not self._started:
             return
         self._ending = True
-        await self._teardown(reason="ended")
+        await self._teardown(reason="ended", deliberate=True)
 
     # -- interact ---------------------------------------------------------------------------------------
+    def feed(self, event: SessionEvent) -> None:
+        """Take an agent-session event as if the agent's session stream had sent it: a
+        :class:`ChatHistory` as the answer to the history request (merged into the transcript), anything
+        else as a live event. The supported way to drive a Session's insight side in tests and replays."""
+        self.insight.feed(event)
+
+    async def set_text_mode(self, on: bool) -> None:
+        """Ask the agent to answer in text only (``on``) or by voice again, over its session stream."""
+        await self.insight.set_text_mode(on)
+
     async def send_chat(self, text: str) -> Message:
         """Send a chat message on ``lk.chat``; it appears at once in :attr:`messages` (local echo)."""
         room = self._require_room()
@@ -486,7 +499,7 @@ class Session:
         )
 
     async def _connect(self, details: ConnectionDetails) -> None:
-        room = rtc.Room()
+        room = self._room_factory()
         self._room = room
         self._wire(room)
         try:
@@ -522,7 +535,7 @@ class Session:
         self._mic_track = track
         self._update_agent(self._agent.set_mic_published(True))
 
-    async def _teardown(self, *, reason: str) -> None:
+    async def _teardown(self, *, reason: str, deliberate: bool = False) -> None:
         summary = self.insight.summary()
         if summary.client.count or summary.agent.count:
             self.events.emit(summary)
@@ -559,7 +572,7 @@ class Session:
         self._force_refetch = True
         self._started = False
         self._update_agent(self._agent.set_mic_published(False))
-        self._set_connection(ConnectionState.DISCONNECTED, reason=reason)
+        self._set_connection(ConnectionState.DISCONNECTED, reason=reason, deliberate=deliberate)
 
     def _start_agent_timer(self) -> None:
         loop = asyncio.get_running_loop()
@@ -982,12 +995,16 @@ class Session:
             )
         self._agent_changed.set()
 
-    def _set_connection(self, state: ConnectionState, *, reason: str | None = None) -> None:
+    def _set_connection(
+        self, state: ConnectionState, *, reason: str | None = None, deliberate: bool = False
+    ) -> None:
         previous = self._connection
         if state == previous:
             return
         self._connection = state
-        self.events.emit(ConnectionStateChanged(state=state, previous=previous, reason=reason))
+        self.events.emit(
+            ConnectionStateChanged(state=state, previous=previous, reason=reason, deliberate=deliberate)
+        )
         self._update_agent(self._agent.set_connection(state))
 
     def _emit_message(self, message: Message, *, new: bool) -> None:

@@ -168,7 +168,7 @@ class ScriptedSession(Session):
         self.ends += 1
         if self._up:
             self._up = False
-            self.events.emit(disconnected("ended"))
+            self.events.emit(disconnected("ended", deliberate=True))
 
     async def send_chat(self, text: str) -> Message:
         self.sent.append(text)

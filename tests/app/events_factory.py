@@ -25,11 +25,15 @@ def connected() -> list[object]:
     ]
 
 
-def disconnected(reason: str, *, at: float | None = None) -> ConnectionStateChanged:
-    """The connection ends (``reason`` "ended" when we end it; anything else is the connection lost)."""
+def disconnected(reason: str, *, deliberate: bool = False, at: float | None = None) -> ConnectionStateChanged:
+    """The connection ends: ``deliberate`` when we end it (as ``Session.end`` says), else it was lost."""
     times = {} if at is None else {"at": at}
     return ConnectionStateChanged(
-        state=ConnectionState.DISCONNECTED, previous=ConnectionState.CONNECTED, reason=reason, **times
+        state=ConnectionState.DISCONNECTED,
+        previous=ConnectionState.CONNECTED,
+        reason=reason,
+        deliberate=deliberate,
+        **times,
     )
 
 

@@ -85,7 +85,4 @@ def from_the_agent(session: Session, *events: SessionEvent) -> None:
     to the history request, anything else as a live event. The Session's own rules (the history merge,
     each tool call once) then decide what reaches the bus and so the app."""
     for event in events:
-        if isinstance(event, ChatHistory):
-            session.insight._emit(event)
-        else:
-            session.insight._on_event(event)
+        session.feed(event)

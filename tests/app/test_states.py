@@ -88,7 +88,7 @@ async def test_every_connection_state_in_the_header(state: ConnectionState) -> N
                 ConnectionStateChanged(state=state, previous=ConnectionState.CONNECTED, reason="signal lost")
             )
         if state is ConnectionState.DISCONNECTED:
-            events.append(disconnected("ended"))
+            events.append(disconnected("ended", deliberate=True))
         await emit(pilot, *events)
         header = app.main.query_one(HeaderBar)
         assert header.query_one("#header-connection").has_class(f"-{state.value}")

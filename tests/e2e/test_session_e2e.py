@@ -47,7 +47,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 AGENT_NAME = "stand-in"
 
 
-def session_for(server: LiveServer, **options: object) -> Session:
+def session_for(server: LiveServer, *, rooms: list[rtc.Room] | None = None, **options: object) -> Session:
+    """A Session for ``server``; each room it connects is appended to ``rooms`` (tests that drive one)."""
     source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
     values: dict[str, object] = {
         "agent_name": AGENT_NAME,
@@ -55,7 +56,14 @@ def session_for(server: LiveServer, **options: object) -> Session:
         "participant_identity": "user-1",
     }
     values.update(options)
-    return Session(source, SessionOptions(**values))  # type: ignore[arg-type]
+
+    def room() -> rtc.Room:
+        made = rtc.Room()
+        if rooms is not None:
+            rooms.append(made)
+        return made
+
+    return Session(source, SessionOptions(**values), room_factory=room)  # type: ignore[arg-type]
 
 
 def record(session: Session) -> list[SessionEvent]:
@@ -94,15 +102,18 @@ class Live:
 
     session: Session
     events: list[SessionEvent]
+    #: The rooms the session connected (through its ``room_factory``), the last one current.
+    rooms: list[rtc.Room]
 
 
 @pytest.fixture
 async def live(server: LiveServer, agent: StandInAgent, connect: Connector) -> AsyncIterator[Live]:
-    session = session_for(server)
+    rooms: list[rtc.Room] = []
+    session = session_for(server, rooms=rooms)
     events = record(session)
     try:
         await started(session, agent, connect)
-        yield Live(session, events)
+        yield Live(session, events, rooms)
     finally:
         await session.end()
 
@@ -127,6 +138,8 @@ async def test_start_follows_the_agent_to_listening(
         await session.end()
     assert session.connection_state is ConnectionState.DISCONNECTED
     assert session.agent_state is AgentState.DISCONNECTED
+    last = [e for e in events if isinstance(e, ConnectionStateChanged)][-1]
+    assert last.state is ConnectionState.DISCONNECTED and last.deliberate
 
 
 async def test_chat_round_trip_with_transcripts_interim_then_final(live: Live, agent: StandInAgent) -> None:
@@ -227,8 +240,7 @@ async def test_signal_drop_resumes_without_losing_messages(live: Live, agent: St
     session, events = live.session, live.events
     await session.send_chat("before")
     await wait_until(lambda: len(agent.chats) == 1, what="first chat")
-    room = session._room
-    assert room is not None
+    room = live.rooms[-1]
     await room.simulate_scenario(rtc.SimulateScenarioKind.SIMULATE_SIGNAL_RECONNECT)
     await asyncio.sleep(0.5)
     await session.send_chat("after")
@@ -342,7 +354,6 @@ async def test_end_cleans_up_and_a_new_start_gets_a_new_room(
     await session.end()
     await session.end()  # idempotent
     await asyncio.sleep(0.2)
-    assert session._tasks == set()
     # The dev server runs in this process too; its own tasks (closing the empty room) are not ours.
     leftover = {
         t

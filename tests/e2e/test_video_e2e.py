@@ -234,7 +234,10 @@ async def test_the_avatar_workers_video_is_the_agents_and_closing_unsubscribes(
     from agent_tui.session import AgentVideoTrackChanged
 
     agent = await connect("agent-1", kind="agent", attributes={"lk.agent.state": "listening"})
-    session = Session(LiteralTokenSource(server.url, server.token("user")), SessionOptions())
+    room = rtc.Room()
+    session = Session(
+        LiteralTokenSource(server.url, server.token("user")), SessionOptions(), room_factory=lambda: room
+    )
     changes: list[AgentVideoTrackChanged] = []
     session.events.subscribe(lambda e: changes.append(e) if isinstance(e, AgentVideoTrackChanged) else None)
     await session.start(wait_for_agent=False)
@@ -250,7 +253,7 @@ async def test_the_avatar_workers_video_is_the_agents_and_closing_unsubscribes(
         assert changes[-1].participant_identity == "avatar-1"
         session.set_agent_video_subscribed(False)
         assert session.agent_video_track is None and changes[-1].track is None
-        remote = session._room.remote_participants["avatar-1"]  # type: ignore[union-attr]
+        remote = room.remote_participants["avatar-1"]
         await wait_until(
             lambda: not any(p.subscribed for p in remote.track_publications.values()),
             what="the video to be unsubscribed",

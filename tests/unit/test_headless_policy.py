@@ -37,9 +37,14 @@ def said(
     )
 
 
-def dropped(reason: str = "disconnected by the server (ROOM_DELETED)") -> ConnectionStateChanged:
+def dropped(
+    reason: str = "disconnected by the server (ROOM_DELETED)", *, deliberate: bool = False
+) -> ConnectionStateChanged:
     return ConnectionStateChanged(
-        state=ConnectionState.DISCONNECTED, previous=ConnectionState.CONNECTED, reason=reason
+        state=ConnectionState.DISCONNECTED,
+        previous=ConnectionState.CONNECTED,
+        reason=reason,
+        deliberate=deliberate,
     )
 
 
@@ -132,7 +137,7 @@ def test_agent_leaving_because_we_ended_is_not_an_outcome() -> None:
     policy = started("idle")
     policy.ending()
     assert policy.observe(AgentLeft(identity="agent-1", unexpected=True)) is None
-    assert policy.observe(dropped("ended")) is None
+    assert policy.observe(dropped("ended", deliberate=True)) is None
 
 
 @pytest.mark.parametrize("exit_when", ["idle", "agent-left", "over", "never"])
@@ -145,7 +150,7 @@ def test_connection_lost_for_good_is_4_whatever_the_policy(exit_when: RunEnd) ->
 
 def test_events_before_start_returned_are_left_to_the_start_error() -> None:
     policy = RunPolicy(exit_when="idle")
-    assert policy.observe(dropped("start failed")) is None
+    assert policy.observe(dropped("start failed", deliberate=True)) is None
     assert policy.observe(AgentLeft(identity="a", unexpected=True)) is None
     assert policy.observe(state(AgentState.FAILED, AgentFailure.DID_NOT_JOIN)) is None
 

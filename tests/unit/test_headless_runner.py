@@ -7,7 +7,6 @@ import io
 import json
 import os
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,19 +14,13 @@ from typing import Any
 import pytest
 
 from agent_tui.config import ConfigError, Settings
-from agent_tui.headless.runner import HeadlessSession, Script, run_headless
+from agent_tui.headless.runner import Script, run_headless
+from agent_tui.session import Conversation
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
-from agent_tui.session.errors import AgentTimeoutError, AuthRejectedError, ConnectionFailedError, RpcCallError
-from agent_tui.session.events import (
-    AgentJoined,
-    AgentLeft,
-    AgentStateChanged,
-    ConnectionStateChanged,
-    EventBus,
-    MessageChanged,
-)
-from agent_tui.session.transcript import Message, MessageKind, Speaker
+from agent_tui.session.errors import AgentTimeoutError, AuthRejectedError, ConnectionFailedError
+from agent_tui.session.testing import FakeConversation
+from agent_tui.session.transcript import Message
 
 SECRET = "AnApiSecretThatMustNeverBePrinted-42"
 
@@ -39,153 +32,13 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-class FakeSession:
-    """Speaks the Session's event protocol; the agent answers each chat unless told otherwise.
-
-    ``behaviour`` decides what the agent does with a chat: "answer" (think, speak, a final transcript,
-    listen), "silent" (nothing), "leave" (it leaves the room), "drop" (the server drops us).
-    """
-
-    def __init__(self, *, behaviour: str = "answer", start_error: BaseException | None = None,
-                 greeting: bool = False) -> None:  # fmt: skip
-        self.events = EventBus()
-        self.behaviour = behaviour
-        self.start_error = start_error
-        self.greeting = greeting
-        self.calls: list[tuple[str, Any]] = []
-        self.ended = False
-        self._state = AgentState.DISCONNECTED
-        self._connection = ConnectionState.DISCONNECTED
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._counter = 0
-
-    # -- state -----------------------------------------------------------------------------------------
-    @property
-    def agent_state(self) -> AgentState:
-        return self._state
-
-    @property
-    def room_name(self) -> str | None:
-        return "room-1"
-
-    @property
-    def server_url(self) -> str | None:
-        return "ws://127.0.0.1:7880"
-
-    @property
-    def messages(self) -> list[Message]:
-        return []
-
-    @property
-    def local_identity(self) -> str | None:
-        return "me"
-
-    def set_connection(self, new: ConnectionState, reason: str | None = None) -> None:
-        previous, self._connection = self._connection, new
-        self.events.emit(ConnectionStateChanged(state=new, previous=previous, reason=reason))
-
-    def set_agent(self, new: AgentState, failure: AgentFailure | None = None) -> None:
-        previous, self._state = self._state, new
-        self.events.emit(AgentStateChanged(state=new, previous=previous, failure=failure))
-
-    def say(self, speaker: Speaker, text: str, *, kind: MessageKind = MessageKind.TRANSCRIPT,
-            final: bool = True, message_id: str | None = None) -> None:  # fmt: skip
-        self._counter += 1
-        message = Message(
-            id=message_id or f"m{self._counter}",
-            speaker=speaker,
-            kind=kind,
-            text=text,
-            first_seen=time.time(),
-            final=final,
-            participant_identity="me" if speaker is Speaker.USER else "agent-1",
-        )
-        self.events.emit(MessageChanged(message=message, new=True))
-
-    # -- life cycle ------------------------------------------------------------------------------------
-    async def start(self, *, wait_for_agent: bool = True) -> None:
-        self.calls.append(("start", None))
-        self.set_connection(ConnectionState.CONNECTING)
-        self.set_agent(AgentState.CONNECTING)
-        await asyncio.sleep(0)
-        if self.start_error is not None:
-            self.set_connection(ConnectionState.DISCONNECTED, "start failed")
-            raise self.start_error
-        self.set_connection(ConnectionState.CONNECTED)
-        self.events.emit(AgentJoined(identity="agent-1", name="bot", attributes={}))
-        if self.greeting:
-            self.set_agent(AgentState.SPEAKING)
-            self._spawn(self._greet())
-        else:
-            self.set_agent(AgentState.LISTENING)
-
-    async def _greet(self) -> None:
-        await asyncio.sleep(0.02)
-        self.say(Speaker.AGENT, "Welcome!")
-        self.set_agent(AgentState.LISTENING)
-
-    async def wait_for_agent(self) -> None:
-        self.calls.append(("wait_for_agent", self._state.value))
-
-    async def end(self) -> None:
-        self.calls.append(("end", None))
-        self.ended = True
-        for task in self._tasks:
-            task.cancel()
-        if self._connection is not ConnectionState.DISCONNECTED:
-            self.set_connection(ConnectionState.DISCONNECTED, "ended")
-            self.set_agent(AgentState.DISCONNECTED)
-
-    # -- interact --------------------------------------------------------------------------------------
-    async def send_chat(self, text: str) -> Message:
-        self.calls.append(("send_chat", (text, self._state.value)))
-        self.say(Speaker.USER, text, kind=MessageKind.CHAT)
-        self._spawn(self._react(text))
-        return Message(
-            id="x", speaker=Speaker.USER, kind=MessageKind.CHAT, text=text, first_seen=0, final=True,
-            participant_identity="me",
-        )  # fmt: skip
-
-    async def _react(self, text: str) -> None:
-        await asyncio.sleep(0.01)
-        if self.behaviour == "answer":
-            self.set_agent(AgentState.THINKING)
-            await asyncio.sleep(0.01)
-            self.set_agent(AgentState.SPEAKING)
-            self.say(Speaker.AGENT, f"answer to {text}", final=False, message_id=f"a-{text}")
-            await asyncio.sleep(0.01)
-            self.say(Speaker.AGENT, f"answer to {text}", message_id=f"a-{text}")
-            self.say(Speaker.AGENT, f"answer to {text}", message_id=f"a-{text}")  # the same final twice
-            self.set_agent(AgentState.LISTENING)
-        elif self.behaviour == "leave":
-            self.events.emit(AgentLeft(identity="agent-1", unexpected=True))
-            self.set_agent(AgentState.FAILED, AgentFailure.LEFT)
-        elif self.behaviour == "drop":
-            self.set_connection(ConnectionState.DISCONNECTED, "disconnected by the server (ROOM_DELETED)")
-        elif self.behaviour == "crash":
-            raise AssertionError("unreachable")
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def perform_rpc(self, method: str, payload: str = "") -> str:
-        self.calls.append(("perform_rpc", (method, payload)))
-        if method == "fail":
-            raise RpcCallError(method=method, code=1500, detail="application error")
-        return f"{method}:{payload}"
-
-    async def send_file(self, path: str | Path) -> str:
-        self.calls.append(("send_file", str(path)))
-        return "stream-1"
-
-
-def factory(session: FakeSession) -> Callable[[Settings], HeadlessSession]:
+def factory(session: FakeConversation) -> Callable[[Settings], Conversation]:
     return lambda settings: session
 
 
-async def run(session: FakeSession, script: Script | None = None, **settings: Any) -> tuple[int, str, str]:
+async def run(
+    session: FakeConversation, script: Script | None = None, **settings: Any
+) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     code = await run_headless(
         Settings(**{"ui": False, "answer_timeout": 2.0, **settings}),
@@ -203,7 +56,7 @@ def bodies(out: str) -> list[str]:
 
 
 async def test_sends_in_order_each_after_the_previous_answer_then_exits_0() -> None:
-    session = FakeSession()
+    session = FakeConversation()
     code, out, err = await run(session, Script(sends=("one", "two")))
     assert (code, err) == (0, "")
     said = [line for line in bodies(out) if line.startswith(("you", "agent:"))]
@@ -215,7 +68,7 @@ async def test_sends_in_order_each_after_the_previous_answer_then_exits_0() -> N
 
 
 async def test_first_send_waits_for_the_greeting_to_finish() -> None:
-    session = FakeSession(greeting=True)
+    session = FakeConversation(greeting=True)
     code, out, _ = await run(session, Script(sends=("hi",)))
     assert code == 0
     said = [line for line in bodies(out) if line.startswith(("you", "agent:"))]
@@ -223,7 +76,7 @@ async def test_first_send_waits_for_the_greeting_to_finish() -> None:
 
 
 async def test_json_output_is_versioned_and_complete() -> None:
-    session = FakeSession()
+    session = FakeConversation()
     code, out, _ = await run(
         session, Script(sends=("one",)), output="json", url="wss://lk.example", agent="bot"
     )
@@ -250,7 +103,7 @@ async def test_json_output_is_versioned_and_complete() -> None:
 
 async def test_transcript_file_gets_every_final_message(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
-    code, _, _ = await run(FakeSession(), Script(sends=("one", "two")), transcript=path)
+    code, _, _ = await run(FakeConversation(), Script(sends=("one", "two")), transcript=path)
     assert code == 0
     records = [json.loads(line) for line in path.read_text().splitlines()]
     assert {r["type"] for r in records} == {"message"}
@@ -258,7 +111,7 @@ async def test_transcript_file_gets_every_final_message(tmp_path: Path) -> None:
 
 
 async def test_unopenable_transcript_is_exit_2(tmp_path: Path) -> None:
-    session = FakeSession()
+    session = FakeConversation()
     code, out, err = await run(session, transcript=tmp_path / "no-such-dir" / "t.jsonl", output="json")
     assert code == 2
     assert err.startswith("agent-tui: Cannot open the transcript file") and err.count("\n") == 1
@@ -267,7 +120,7 @@ async def test_unopenable_transcript_is_exit_2(tmp_path: Path) -> None:
 
 
 async def test_no_answer_warns_and_goes_on() -> None:
-    session = FakeSession(behaviour="silent")
+    session = FakeConversation(behaviour="silent")
     code, out, _ = await run(session, Script(sends=("one", "two")), answer_timeout=0.1)
     assert code == 0
     warnings = [line for line in bodies(out) if line.startswith("warning:")]
@@ -281,7 +134,7 @@ async def test_no_answer_warns_and_goes_on() -> None:
 async def test_script_order_rpc_then_files_then_sends(tmp_path: Path) -> None:
     file = tmp_path / "f.txt"
     file.write_text("x")
-    session = FakeSession()
+    session = FakeConversation()
     script = Script(sends=("hi",), send_files=(file,), rpcs=(("echo", "p=1"), ("fail", "")))
     code, out, _ = await run(session, script)
     assert code == 0
@@ -296,7 +149,7 @@ async def test_script_order_rpc_then_files_then_sends(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("exit_when", "expected"), [(None, 6), ("idle", 6), ("agent-left", 0)])
 async def test_agent_leaving(exit_when: str | None, expected: int) -> None:
-    session = FakeSession(behaviour="leave")
+    session = FakeConversation(behaviour="leave")
     code, out, err = await run(session, Script(sends=("bye",)), exit_when=exit_when)
     assert code == expected
     if expected == 6:
@@ -308,7 +161,7 @@ async def test_agent_leaving(exit_when: str | None, expected: int) -> None:
 
 
 async def test_connection_lost_is_exit_4() -> None:
-    session = FakeSession(behaviour="drop")
+    session = FakeConversation(behaviour="drop")
     code, out, err = await run(session, Script(sends=("x",)), output="json")
     assert code == 4
     assert err.startswith(
@@ -329,7 +182,7 @@ async def test_connection_lost_is_exit_4() -> None:
     ],
 )
 async def test_start_errors_map_to_their_exit_codes(error: Exception, code: int) -> None:
-    session = FakeSession(start_error=error)
+    session = FakeConversation(start_error=error)
     result, out, err = await run(session, Script(sends=("x",)), output="json")
     assert result == code
     assert err == f"agent-tui: {error}\n"
@@ -341,7 +194,7 @@ async def test_start_errors_map_to_their_exit_codes(error: Exception, code: int)
 
 
 async def test_agent_timeout_after_start_is_exit_5() -> None:
-    session = FakeSession()
+    session = FakeConversation()
 
     async def start(*, wait_for_agent: bool = True) -> None:
         session.set_connection(ConnectionState.CONNECTING)
@@ -360,7 +213,7 @@ async def test_agent_timeout_after_start_is_exit_5() -> None:
 
 
 async def test_factory_config_error_is_exit_2() -> None:
-    def failing(settings: Settings) -> HeadlessSession:
+    def failing(settings: Settings) -> Conversation:
         raise ConfigError("No way to get a token is configured.")
 
     out, err = io.StringIO(), io.StringIO()
@@ -370,7 +223,7 @@ async def test_factory_config_error_is_exit_2() -> None:
 
 
 async def test_unexpected_exception_is_exit_1_without_traceback_unless_debug() -> None:
-    class Broken(FakeSession):
+    class Broken(FakeConversation):
         async def send_chat(self, text: str) -> Message:
             raise RuntimeError(f"boom with {SECRET}")
 
@@ -391,7 +244,7 @@ async def test_secrets_never_reach_stdout_or_stderr() -> None:
     error = ConnectionFailedError(f"server said: bad secret {SECRET} for token {token}")
     for output in ("text", "json"):
         code, out, err = await run(
-            FakeSession(start_error=error), api_secret=SECRET, token=token, output=output
+            FakeConversation(start_error=error), api_secret=SECRET, token=token, output=output
         )
         assert code == 4
         assert SECRET not in out + err
@@ -400,7 +253,7 @@ async def test_secrets_never_reach_stdout_or_stderr() -> None:
 
 @pytest.mark.parametrize(("sig", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 async def test_signals_end_the_session_cleanly(sig: signal.Signals, expected: int) -> None:
-    session = FakeSession()
+    session = FakeConversation()
     asyncio.get_running_loop().call_later(0.1, os.kill, os.getpid(), sig)
     code, out, err = await run(session)  # no script: runs until interrupted
     assert code == expected
@@ -412,7 +265,7 @@ async def test_signals_end_the_session_cleanly(sig: signal.Signals, expected: in
 
 
 async def test_exit_when_never_outlives_the_agent_leaving() -> None:
-    session = FakeSession(behaviour="leave")
+    session = FakeConversation(behaviour="leave")
     asyncio.get_running_loop().call_later(0.3, os.kill, os.getpid(), signal.SIGTERM)
     code, out, _ = await run(session, Script(sends=("bye",)), exit_when="never", answer_timeout=0.05)
     assert code == 143
@@ -429,7 +282,7 @@ async def test_a_closed_stdout_does_not_stop_the_run(tmp_path: Path) -> None:
         Script(sends=("one",)),
         stdout=out,
         stderr=err,
-        session_factory=factory(FakeSession()),
+        session_factory=factory(FakeConversation()),
     )
     assert code == 0
     assert len(path.read_text().splitlines()) == 2

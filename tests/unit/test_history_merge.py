@@ -256,10 +256,10 @@ def test_the_session_emits_live_calls_and_the_historys_missing_parts_once(sessio
     seen: list[SessionEvent] = []
     session.events.subscribe(seen.append)
     live_call = ToolCall(call_id="call_1", name="get_time", arguments="{}")
-    session.insight._on_event(live_call)  # a live event from the agent's stream
-    session.insight._emit(ChatHistory(items=tuple(time_turn())))  # the answer to the history request
-    session.insight._on_event(ToolResult(call_id="call_1", name="get_time", output="03:11", is_error=False))
-    session.insight._on_event(live_call)  # a repeat the codec would not send, dropped all the same
+    session.feed(live_call)  # a live event from the agent's stream
+    session.feed(ChatHistory(items=tuple(time_turn())))  # the answer to the history request
+    session.feed(ToolResult(call_id="call_1", name="get_time", output="03:11", is_error=False))
+    session.feed(live_call)  # a repeat the codec would not send, dropped all the same
 
     kinds = [type(event).__name__ for event in seen]
     assert kinds == ["ToolCall", "ChatHistory", "MessageChanged", "ToolResult", "MessageChanged"]

@@ -177,6 +177,14 @@ class AgentInsight:
                     SessionWarning(message=f"Could not fetch the agent's history: {redact(str(error))}")
                 )
 
+    def feed(self, event: SessionEvent) -> None:
+        """Take ``event`` as the agent's session stream delivers it: a :class:`ChatHistory` as the answer to
+        the history request, anything else as a live event (folded into the state, then published)."""
+        if isinstance(event, ChatHistory):
+            self._emit(event)
+        else:
+            self._on_event(event)
+
     def _on_event(self, event: SessionEvent) -> None:
         self.state.apply(event)
         if isinstance(event, TurnMetrics) and event.e2e_ms is not None:
