@@ -4,6 +4,11 @@
 import React, { useEffect, useMemo } from "react";
 import { createRoot } from "react-dom/client";
 import { TokenSource } from "livekit-client";
+// livekit-client's own protocol package (a dependency of it, pinned by the lock): components-js has no
+// text-mode API, so the page asks the agent's session host itself, as a web front end would.
+import { AgentSession } from "@livekit/protocol";
+
+const { AgentSessionMessage, SessionRequest, SessionRequest_UpdateIO } = AgentSession;
 import { SessionProvider, useAgent, useSession, useSessionMessages } from "@livekit/components-react";
 
 const emit = (event) => window.__event(JSON.stringify(event));
@@ -25,6 +30,8 @@ function Recorder({ session }) {
       messages: messages.map((m) => ({
         id: m.id, type: m.type, local: Boolean(m.from && m.from.isLocal), from: m.from && m.from.identity,
         text: m.message,
+        // chat messages are whole; a transcription is final once its stream says lk.transcription_final
+        final: m.type === "chatMessage" || (m.attributes || {})["lk.transcription_final"] === "true",
       })),
     });
   }, [messages]);
@@ -64,6 +71,49 @@ window.sessionApp = {
   async send(text) {
     const message = await window.__sessionSend(text);
     return { id: message.id };
+  },
+  // Text mode on/off as agent-tui's Session asks for it (update_io on lk.agent.session: input and output
+  // audio both off, transcription left alone); resolves once the agent's session host answered.
+  async textMode(on) {
+    const room = window.__session.room;
+    const agent = [...room.remoteParticipants.values()].find((p) => p.isAgent);
+    if (!agent) throw new Error("no agent in the room");
+    if (!window.__sessionAnswers) {
+      window.__sessionAnswers = new Map();
+      room.registerByteStreamHandler("lk.agent.session", async (reader) => {
+        const chunks = await reader.readAll();
+        const bytes = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
+        let at = 0;
+        for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.byteLength; }
+        const message = AgentSessionMessage.fromBinary(bytes);
+        if (message.message.case !== "response") return;
+        const answer = window.__sessionAnswers.get(message.message.value.requestId);
+        if (answer) answer(message.message.value);
+      });
+    }
+    // The host may not be listening yet when the agent first shows up: ask again until it answers.
+    for (let attempt = 0; attempt < 15; attempt++) {
+      const requestId = `js-${Date.now()}-${attempt}`;
+      const answered = new Promise((resolve) => window.__sessionAnswers.set(requestId, resolve));
+      const request = new AgentSessionMessage({ message: { case: "request", value: new SessionRequest({
+        requestId,
+        request: { case: "updateIo", value: new SessionRequest_UpdateIO({
+          input: { audioEnabled: !on }, output: { audioEnabled: !on },
+        }) },
+      }) } });
+      const writer = await room.localParticipant.streamBytes({
+        name: `AS_${requestId}`, topic: "lk.agent.session", destinationIdentities: [agent.identity],
+      });
+      await writer.write(request.toBinary());
+      await writer.close();
+      const response = await Promise.race([answered, new Promise((r) => setTimeout(() => r(null), 1000))]);
+      window.__sessionAnswers.delete(requestId);
+      if (response) {
+        if (response.error) throw new Error(`update_io: ${response.error}`);
+        return response.response.case;
+      }
+    }
+    throw new Error("the agent's session host did not answer update_io");
   },
   async end() {
     await window.__session.end();
