@@ -314,7 +314,7 @@ _SETTING_DESTS = (
 )
 
 
-#: The explicit ways to get a token, as settings, in the order they win (see agent_tui.token_choice).
+#: The explicit ways to get a token, as settings, in the order they win (see agent_tui.wiring.token_choice).
 _TOKEN_WAYS = ("token", "token_endpoint", "sandbox_id")
 
 
@@ -457,7 +457,7 @@ def _run_ui(settings: Settings) -> int | None:
     """Run the Textual app to its end; None when this build has no UI (Textual or the app missing)."""
     import asyncio
 
-    from agent_tui.session_setup import run_ui
+    from agent_tui.wiring.session import run_ui
 
     return asyncio.run(run_ui(settings))
 
@@ -473,7 +473,7 @@ class _Subcommand:
 
 
 SUBCOMMANDS: dict[str, _Subcommand] = {
-    DEMO_COMMAND: _Subcommand("agent_tui.demo_command", "add_arguments", "run", "demo"),
+    DEMO_COMMAND: _Subcommand("agent_tui.demo.command", "add_arguments", "run", "demo"),
     DEV_SERVER_COMMAND: _Subcommand("agent_tui.devserver.command", "add_arguments", "run", "devserver"),
     DEVICES_COMMAND: _Subcommand(
         "agent_tui.audio.devices_command", "add_devices_arguments", "run_devices", None

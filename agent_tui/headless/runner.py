@@ -194,7 +194,7 @@ async def run_headless(
                 if session_factory is not None:
                     session = session_factory(settings)
                 else:
-                    from agent_tui.session_setup import open_conversation
+                    from agent_tui.wiring.session import open_conversation
 
                     # Publishes --camera / --screen / --video-file once connected; failures are warnings.
                     conversation = await parts.enter_async_context(open_conversation(settings))

@@ -242,7 +242,7 @@ def test_a_way_given_on_the_command_line_beats_a_token_in_the_environment(
 ) -> None:
     from agent_tui.config import load_settings
     from agent_tui.session import CachingTokenSource
-    from agent_tui.token_choice import choose_token_source
+    from agent_tui.wiring.token_choice import choose_token_source
 
     monkeypatch.setenv("LIVEKIT_TOKEN", "eyJ.stale")
     monkeypatch.setenv("LIVEKIT_URL", "wss://lk.example")

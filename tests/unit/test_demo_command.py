@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui import cli, demo_command
+from agent_tui import cli
 from agent_tui.audio.controls import MicMode
 from agent_tui.demo import ENV_LIFELINE
+from agent_tui.demo import command as demo_command
 from agent_tui.demo.supervisor import describe_status, last_message, worker_environment
 from agent_tui.livekit_server import LiveKitServerProcess
 from agent_tui.livekit_server.binary import BUILD_HINT
-from agent_tui.token_choice import choose_token_source
+from agent_tui.wiring.token_choice import choose_token_source
 
 
 def parse(*argv: str) -> argparse.Namespace:

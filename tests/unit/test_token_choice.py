@@ -14,8 +14,8 @@ from agent_tui.session import (
     LocalTokenSource,
     SandboxTokenSource,
 )
-from agent_tui.session_setup import create_session, session_options
-from agent_tui.token_choice import NO_TOKEN_SOURCE, choose_token_source
+from agent_tui.wiring.session import create_session, session_options
+from agent_tui.wiring.token_choice import NO_TOKEN_SOURCE, choose_token_source
 
 URL = "wss://lk.example"
 LOCAL = {"url": URL, "api_key": "APIkey", "api_secret": SecretStr("secret-value")}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from agent_tui.config import Settings
-from agent_tui.token_choice import choose_token_source
+from agent_tui.wiring.token_choice import choose_token_source
 
 __all__ = [
     "Conversation",

@@ -492,7 +492,7 @@ class _Demo:
         # The settings were validated before anything started; only the server's port was unknown then.
         settings = self._settings.model_copy(update={"url": self._url})
         if settings.ui and self._script.empty:
-            from agent_tui.session_setup import run_ui
+            from agent_tui.wiring.session import run_ui
 
             code = await run_ui(settings)
             if code is not None:
