@@ -16,7 +16,7 @@ from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.events import EventBus
 from agent_tui.session.options import SessionOptions
-from agent_tui.session.transcript import Message
+from agent_tui.session.transcript import CHAT_TOPIC, Message
 
 if TYPE_CHECKING:
     from livekit import rtc
@@ -69,7 +69,7 @@ class Conversation(Protocol):
 
     async def perform_rpc(self, method: str, payload: str = "") -> str: ...
 
-    async def send_file(self, path: str | Path) -> str: ...
+    async def send_file(self, path: str | Path, *, topic: str = CHAT_TOPIC) -> str: ...
 
     def receive_byte_streams(self, topic: str) -> None: ...
 

@@ -25,7 +25,7 @@ from agent_tui.session.events import (
     SessionEvent,
 )
 from agent_tui.session.options import SessionOptions
-from agent_tui.session.transcript import Message, MessageKind, Speaker
+from agent_tui.session.transcript import CHAT_TOPIC, Message, MessageKind, Speaker
 
 if TYPE_CHECKING:
     from livekit import rtc
@@ -209,8 +209,8 @@ class FakeConversation:
             raise RpcCallError(method=method, code=1500, detail="application error")
         return f"{method}:{payload}"
 
-    async def send_file(self, path: str | Path) -> str:
-        self.calls.append(("send_file", str(path)))
+    async def send_file(self, path: str | Path, *, topic: str = CHAT_TOPIC) -> str:
+        self.calls.append(("send_file", (str(path), topic)))
         return "stream-1"
 
     def receive_byte_streams(self, topic: str) -> None:

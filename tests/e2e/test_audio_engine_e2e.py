@@ -24,9 +24,9 @@ from agent_tui.audio.controls import MicMode
 from agent_tui.audio.engine import AudioEngine
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.audio.wav_io import read_wav
+from agent_tui.session import LiteralTokenSource
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.session import Session
-from agent_tui.session.token_source import LiteralTokenSource
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

@@ -35,8 +35,14 @@ def isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def no_ui(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The terminal UI as absent, whatever this build contains."""
-    monkeypatch.setitem(sys.modules, "agent_tui.app", None)
+    """This build as one without its terminal UI, as when Textual is missing: the app's runner cannot be
+    imported, while its settings (plain pydantic, no Textual) still load as they do then. Hiding the whole
+    ``agent_tui.app`` package instead made the tests depend on the order they ran in: the config loader
+    imports the settings, so a lone run failed where a full run had already loaded them."""
+    import agent_tui.app as app_package
+
+    monkeypatch.setitem(sys.modules, "agent_tui.app.runner", None)
+    monkeypatch.delitem(vars(app_package), "run_app", raising=False)  # its lazy-import cache
 
 
 def child_env(**extra: str) -> dict[str, str]:
