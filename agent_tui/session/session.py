@@ -329,12 +329,13 @@ class Session:
     async def send_chat(self, text: str) -> Message:
         """Send a chat message on ``lk.chat``; it appears at once in :attr:`messages` (local echo)."""
         room = self._require_room()
+        sent_at = time.time()  # before the send: a fast reply may arrive while it is being written
         info = await room.local_participant.send_text(text, topic=CHAT_TOPIC)
         message, new = self._transcript.chat(
             message_id=info.stream_id,
             participant_identity=room.local_participant.identity,
             text=text,
-            now=time.time(),
+            now=sent_at,
         )
         self._emit_message(message, new=new)
         return message

@@ -232,7 +232,7 @@ class TranscriptAssembler:
         )
         if existing is not None:  # another participant reused the id: keep both
             message = replace(message, id=self._unused_id(message_id, participant_identity))
-        return self._store(message), True
+        return self._store(message, in_time_order=True), True
 
     def history(
         self, *, message_id: str, speaker: Speaker, participant_identity: str, text: str, first_seen: float
@@ -290,8 +290,23 @@ class TranscriptAssembler:
             candidate = f"{participant_identity}/{wanted}#{count}"
         return candidate
 
-    def _store(self, message: Message) -> Message:
-        self._messages[message.id] = message
+    def _store(self, message: Message, *, in_time_order: bool = False) -> Message:
+        """Keep ``message``: in place if it is known, else last — or, with ``in_time_order``, before the
+        messages first seen after it. A chat we send is stored when its send returns, and a fast reply can
+        arrive before that; its ``first_seen`` (taken before the send) puts the question above its answer,
+        as components-js's useSessionMessages lists them."""
+        later = 0
+        if in_time_order and message.id not in self._messages:
+            for stored in reversed(self._messages.values()):
+                if stored.first_seen <= message.first_seen:
+                    break
+                later += 1
+        if later:
+            items = list(self._messages.items())
+            items.insert(len(items) - later, (message.id, message))
+            self._messages = dict(items)
+        else:
+            self._messages[message.id] = message
         if self._max_messages is not None and len(self._messages) > self._max_messages:
             oldest = next(iter(self._messages))
             del self._messages[oldest]

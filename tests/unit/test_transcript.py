@@ -119,6 +119,21 @@ def test_chat_echo_and_received_chat_and_edit() -> None:
     assert [m.text for m in t.messages] == ["hello", "hi there!"]
 
 
+def test_a_sent_chat_goes_above_a_reply_that_arrived_while_it_was_being_sent() -> None:
+    t = TranscriptAssembler(USER)
+    t.chat(message_id="c0", participant_identity=AGENT, text="welcome", now=1)
+    # The question was sent at 2; its send returned only after the agent's reply (first seen at 3) came in.
+    t.transcription_opened(stream_id="S1", participant_identity=AGENT, attributes=final(False, "SG_a"), now=3)
+    t.transcription_chunk(stream_id="S1", text="It is noon.")
+    question, new = t.chat(message_id="c1", participant_identity=USER, text="what time is it?", now=2)
+    assert new and question.first_seen == 2
+    assert [m.text for m in t.messages] == ["welcome", "what time is it?", "It is noon."]
+    edited, new = t.chat(message_id="c1", participant_identity=USER, text="what time is it now?", now=4)
+    assert not new and [m.text for m in t.messages] == ["welcome", "what time is it now?", "It is noon."]
+    later, _ = t.chat(message_id="c2", participant_identity=USER, text="thanks", now=5)
+    assert t.messages[-1] == later
+
+
 def test_chat_id_reused_by_another_sender_is_kept_apart() -> None:
     t = TranscriptAssembler(USER)
     t.chat(message_id="same", participant_identity=USER, text="mine", now=1)
