@@ -129,7 +129,11 @@ def test_a_sent_chat_goes_above_a_reply_that_arrived_while_it_was_being_sent() -
     assert new and question.first_seen == 2
     assert [m.text for m in t.messages] == ["welcome", "what time is it?", "It is noon."]
     edited, new = t.chat(message_id="c1", participant_identity=USER, text="what time is it now?", now=4)
-    assert not new and [m.text for m in t.messages] == ["welcome", "what time is it now?", "It is noon."]
+    assert (
+        not new
+        and edited.first_seen == 2
+        and [m.text for m in t.messages] == ["welcome", "what time is it now?", "It is noon."]
+    )
     later, _ = t.chat(message_id="c2", participant_identity=USER, text="thanks", now=5)
     assert t.messages[-1] == later
 
