@@ -15,9 +15,9 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Coroutine, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import Any, Final, Protocol
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.rtcdatachannel import RTCDataChannel
@@ -58,9 +58,6 @@ from .negotiation import OfferedSection, offered_sections, stream_msid, with_msi
 from .signal_link import SignalLink, SignalSocket
 from .tracks import PublishedTrack, Subscription
 
-if TYPE_CHECKING:
-    from .room import Room
-
 _log = logging.getLogger(__name__)
 
 _MIME_TYPES = {TrackType.AUDIO: "audio/opus", TrackType.VIDEO: "video/VP8"}
@@ -68,10 +65,36 @@ _MIME_TYPES = {TrackType.AUDIO: "audio/opus", TrackType.VIDEO: "video/VP8"}
 MAX_QUEUED_REQUESTS: Final = 200
 
 
+class RoomHost(Protocol):
+    """What a participant needs of the room it is in (:class:`~agent_tui.devserver.room.Room` is one).
+
+    Declared here, beside the participant, so the room depends on the participant and not the other way
+    round: the two modules used to import each other.
+    """
+
+    name: str
+
+    def spawn(self, coroutine: Coroutine[Any, Any, None]) -> None: ...
+
+    async def remove(self, participant: Participant, reason: DisconnectReason, *, notify: bool) -> None: ...
+
+    def broadcast(self, participant: Participant) -> None: ...
+
+    def find_track(self, track_sid: str) -> PublishedTrack | None: ...
+
+    def route_data(self, sender: Participant, label: str, packet: DataPacket) -> None: ...
+
+    def track_published(self, publisher: Participant, published: PublishedTrack) -> None: ...
+
+    def track_subscribed(self, published: PublishedTrack) -> None: ...
+
+    def track_unpublished(self, publisher: Participant, published: PublishedTrack) -> None: ...
+
+
 class Participant:
     """A joined client; created by :meth:`Room.join`, removed by :meth:`Room.remove`."""
 
-    def __init__(self, room: Room, grant: ParticipantGrant, join: JoinRequest) -> None:
+    def __init__(self, room: RoomHost, grant: ParticipantGrant, join: JoinRequest) -> None:
         self.room = room
         self.grant = grant
         self.sid = new_sid(PARTICIPANT_PREFIX)
