@@ -8,7 +8,7 @@ until the first of: the policy decides the run is over, the driver fails, or SIG
 The session is always ended and the transcript closed before the exit code is returned.
 
 Errors are reported once: one line on stderr (``agent-tui: …``), plus an ``error`` record on stdout in
-JSON mode. Both pass through :func:`~agent_tui.session.redact.redact` with the run's own secrets, so a
+JSON mode. Both pass through :func:`~agent_tui.session.redaction.redact` with the run's own secrets, so a
 token or an API secret cannot reach the output even through a message that quotes one.
 """
 

@@ -87,7 +87,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "tokens.endpoint": ("EndpointTokenSource", "SandboxTokenSource"),
     "tokens.local": ("LocalTokenSource",),
     "tokens.details": ("ConnectionDetails", "TokenRequest"),
-    "redact": ("redact",),
+    "redaction": ("redact",),
 }
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ if TYPE_CHECKING:
     from .events import SessionEvent as SessionEvent
     from .events import SessionWarning as SessionWarning
     from .options import SessionOptions as SessionOptions
-    from .redact import redact as redact
+    from .redaction import redact as redact
     from .session import Session as Session
     from .tokens.cache import CachingTokenSource as CachingTokenSource
     from .tokens.details import ConnectionDetails as ConnectionDetails

@@ -57,7 +57,7 @@ from agent_tui.session.events import (
     SessionEvent,
 )
 from agent_tui.session.options import SessionOptions, generate_room_name
-from agent_tui.session.redact import redact
+from agent_tui.session.redaction import redact
 from agent_tui.session.server_probe import ServerAnswer, probe_server
 from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
 from agent_tui.session.tokens.source import TokenSource

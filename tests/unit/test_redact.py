@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from livekit import api
 
-from agent_tui.session.redact import redact
+from agent_tui.session.redaction import redact
 
 
 def test_jwt_bearer_query_and_named_secrets_are_removed() -> None:

@@ -87,3 +87,13 @@ def test_a_light_module_does_not_load_the_rtc_sdk() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+def test_no_public_name_is_also_a_submodule() -> None:
+    # Importing agent_tui.session.X sets the package's attribute X to that module, so a public name that
+    # is also a submodule's name means the function one moment and the module the next, depending on what
+    # was imported first (``redact`` did this: 'module' object is not callable, in some test orders only).
+    submodules = {
+        path.stem for path in LIBRARY.iterdir() if path.suffix == ".py" or (path / "__init__.py").exists()
+    }
+    assert sorted(set(library.__all__) & submodules) == []

@@ -30,7 +30,7 @@ from agent_tui.session.agent_stream.events import (
     VoiceLatencySummary,
 )
 from agent_tui.session.events import SessionEvent, SessionWarning
-from agent_tui.session.redact import redact
+from agent_tui.session.redaction import redact
 from agent_tui.session.voice_latency import VoiceLatencyMeter
 
 log = logging.getLogger(__name__)

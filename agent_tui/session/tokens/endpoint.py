@@ -27,7 +27,7 @@ from agent_tui.session.errors import (
     TokenEndpointUnreachableError,
     TokenResponseError,
 )
-from agent_tui.session.redact import REDACTED
+from agent_tui.session.redaction import REDACTED
 from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest, check_usable
 from agent_tui.session.tokens.excerpt import excerpt
 

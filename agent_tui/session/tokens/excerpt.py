@@ -2,7 +2,7 @@
 
 A failing token server's body is the best clue a user gets, but it may echo what it was sent (API keys in
 headers) or what it minted (a token), and it may be a whole HTML page. Messages are printed and logged as
-they are, so the quote is scrubbed by :func:`~agent_tui.session.redact.redact`, put on one printable line
+they are, so the quote is scrubbed by :func:`~agent_tui.session.redaction.redact`, put on one printable line
 and cut short.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agent_tui.session.redact import REDACTED, redact
+from agent_tui.session.redaction import REDACTED, redact
 
 
 def excerpt(text: str, *, limit: int = 120, secrets: Iterable[str] = ()) -> str:
