@@ -16,7 +16,7 @@ The TOML file uses the setting names at its top level (``agent_timeout = 30``). 
 (``AGENT_TUI_ATTRIBUTES='{"role": "tester"}'``) or one variable per key (``AGENT_TUI_ATTRIBUTES__ROLE``).
 Tables merge key by key across the layers (``--attribute`` adds to the file's ``[attributes]``; the
 higher layer wins for a key both set).
-Groups of settings (``[tui]`` for the terminal UI, ``[audio]``, ``[video]``) are nested models: TOML
+Groups of settings (``[app]`` for the terminal app, ``[audio]``, ``[video]``) are nested models: TOML
 tables in the file, ``AGENT_TUI_TUI__THEME``-style variables in the environment.
 """
 
@@ -44,7 +44,7 @@ from pydantic_settings import (
 )
 
 from agent_tui import paths
-from agent_tui.app.settings import UiSettings
+from agent_tui.app.settings import AppSettings
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.session import SessionLibraryError
 from agent_tui.video.settings import VideoSettings
@@ -136,7 +136,7 @@ class Settings(BaseSettings):
     log_level: LogLevel = "warning"
 
     # -- groups ----------------------------------------------------------------------------------------
-    tui: UiSettings = Field(default_factory=UiSettings)
+    app: AppSettings = Field(default_factory=AppSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
 
@@ -276,8 +276,11 @@ def resolve_config_file(explicit: Path | None) -> tuple[Path, bool]:
     return paths.default_config_file(), False
 
 
-def read_config_file(path: Path, *, required: bool) -> dict[str, Any]:
-    """The file's top-level table, with unknown keys rejected; {} when an optional file is absent."""
+def read_config_file(
+    path: Path, *, required: bool, on_warning: Callable[[str], None] | None = None
+) -> dict[str, Any]:
+    """The file's top-level table, with unknown keys rejected and renamed ones read under their new
+    names (``on_warning`` hears of those); {} when an optional file is absent."""
     try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
@@ -299,8 +302,43 @@ def read_config_file(path: Path, *, required: bool) -> dict[str, Any]:
         raise ConfigError(f"The config file {path} is not UTF-8 text — save it as UTF-8 TOML.") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"The config file {path} is not valid TOML: {error}.") from None
+    data = _with_current_names(data, origin=str(path), on_warning=on_warning)
     check_config_keys(data, origin=str(path))
     return data
+
+
+#: Settings that were renamed: the old name still works in a config file and an environment variable,
+#: with a warning that says what to write instead.
+RENAMED_SETTINGS = {"tui": "app"}
+
+
+def _with_current_names(
+    data: dict[str, Any], *, origin: str, on_warning: Callable[[str], None] | None
+) -> dict[str, Any]:
+    """``data`` with old setting names replaced by the current ones, each replacement warned about."""
+    for old, new in RENAMED_SETTINGS.items():
+        if old not in data:
+            continue
+        if new in data:
+            raise ConfigError(
+                f"{origin} has both [{old}] and [{new}] — [{old}] is the old name; merge it into [{new}]."
+            )
+        if on_warning is not None:
+            on_warning(
+                f"[{old}] in {origin} is now called [{new}] — rename the table (it is read as [{new}])."
+            )
+        data = {(new if key == old else key): value for key, value in data.items()}
+    return data
+
+
+def renamed_variable_warnings(environ: Mapping[str, str]) -> list[str]:
+    """One warning per environment variable still using an old setting name (those are not read)."""
+    warnings = []
+    for old, new in RENAMED_SETTINGS.items():
+        old_prefix, new_prefix = f"{ENV_PREFIX}{old.upper()}__", f"{ENV_PREFIX}{new.upper()}__"
+        for name in sorted(n for n in environ if n.upper().startswith(old_prefix)):
+            warnings.append(f"{name} is not read — the setting is now {new_prefix}{name[len(old_prefix) :]}.")
+    return warnings
 
 
 def check_config_keys(data: Mapping[Any, Any], *, origin: str) -> None:
@@ -346,7 +384,10 @@ def load_settings(
     a value of the wrong type in any layer.
     """
     path, required = resolve_config_file(config_file)
-    file_values = read_config_file(path, required=required)
+    file_values = read_config_file(path, required=required, on_warning=on_warning)
+    if on_warning is not None:
+        for warning in renamed_variable_warnings(os.environ):
+            on_warning(warning)
     if on_warning is not None and file_values:
         warning = secret_file_warning(path, file_values)
         if warning is not None:

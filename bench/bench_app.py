@@ -110,10 +110,10 @@ def _events(count: int) -> list[object]:
 
 
 async def _app_cpu(seconds: float) -> float:
-    from agent_tui.app import AgentTuiApp, UiSettings
+    from agent_tui.app import AgentTuiApp, AppSettings
 
     session = _session()
-    app = AgentTuiApp(session, audio=WigglingAudio(), ui=UiSettings(), autostart=False)
+    app = AgentTuiApp(session, audio=WigglingAudio(), app_settings=AppSettings(), autostart=False)
     async with app.run_test(size=(120, 36)) as pilot:
         events = _events(int(seconds * 4))
         await pilot.pause()
@@ -142,10 +142,12 @@ async def _headless_cpu(seconds: float) -> float:
 
 def _child_app() -> None:
     """Runs in the pty: the real app with the key-release driver, never starting the session."""
-    from agent_tui.app import AgentTuiApp, UiSettings
+    from agent_tui.app import AgentTuiApp, AppSettings
     from agent_tui.app.key_release import KeyReleaseDriver
 
-    app = AgentTuiApp(_session(), audio=None, ui=UiSettings(), autostart=False, driver_class=KeyReleaseDriver)
+    app = AgentTuiApp(
+        _session(), audio=None, app_settings=AppSettings(), autostart=False, driver_class=KeyReleaseDriver
+    )
     app.run()
 
 

@@ -137,7 +137,7 @@ def timed_encoder(
 async def app_cpu(seconds: float, *, video: bool, graphics: str = "halfblock") -> PanelRun:
     """The app with the panel drawing with ``graphics``: CPU, frames drawn, encoding times."""
     sys.path.insert(0, str(REPO))
-    from agent_tui.app import AgentTuiApp, UiSettings
+    from agent_tui.app import AgentTuiApp, AppSettings
     from agent_tui.app.widgets import video_panel
     from agent_tui.session import AgentVideoTrackChanged, LiteralTokenSource, Session, SessionOptions
     from agent_tui.video.cell_pixels import FALLBACK_CELL
@@ -147,7 +147,7 @@ async def app_cpu(seconds: float, *, video: bool, graphics: str = "halfblock") -
     app = AgentTuiApp(
         session,
         audio=None,
-        ui=UiSettings(),
+        app_settings=AppSettings(),
         video_settings=VideoSettings(graphics=graphics),
         cell_pixels=FALLBACK_CELL,
         autostart=False,

@@ -1,9 +1,9 @@
 """agent_tui.app — the Textual front end over the Session.
 
-``run_app(session, audio=..., ui=...)`` runs it to the end and returns the process exit code; tests build
-:class:`AgentTuiApp` directly with ``autostart=False`` and feed real session events.
+``run_app(session, audio=..., app_settings=...)`` runs it to the end and returns the process exit code;
+tests build :class:`AgentTuiApp` directly with ``autostart=False`` and feed real session events.
 
-Names are imported on first use (PEP 562) so that the config loader can read :class:`UiSettings`
+Names are imported on first use (PEP 562) so that the config loader can read :class:`AppSettings`
 without loading Textual.
 """
 
@@ -16,21 +16,21 @@ if TYPE_CHECKING:
     from .app import AgentTuiApp
     from .messages import SessionStartFailed
     from .runner import run_app
-    from .settings import PttMethodSetting, UiSettings
+    from .settings import AppSettings, PttMethodSetting
 
 _EXPORTS = {
     "AgentTuiApp": "app",
     "SessionStartFailed": "messages",
     "run_app": "runner",
     "PttMethodSetting": "settings",
-    "UiSettings": "settings",
+    "AppSettings": "settings",
 }
 
 __all__ = [
     "AgentTuiApp",
+    "AppSettings",
     "PttMethodSetting",
     "SessionStartFailed",
-    "UiSettings",
     "run_app",
 ]
 

@@ -80,7 +80,7 @@ from .ptt import PushToTalk
 from .screens.dialogs import FileDialog, FileRequest, RpcDialog, RpcRequest
 from .screens.help import HelpScreen
 from .screens.main import MainScreen
-from .settings import PttMethodSetting, UiSettings
+from .settings import AppSettings, PttMethodSetting
 from .talk import TalkControl
 from .transcript_export import format_transcript, write_transcript
 from .widgets.agent_state import AgentStateIndicator
@@ -131,7 +131,7 @@ class AgentTuiApp(App[int]):
         session: Conversation,
         *,
         audio: AudioControls | None,
-        ui: UiSettings,
+        app_settings: AppSettings,
         transcript_path: Path | None = None,
         text_only_reason: str | None = None,
         video: VideoController | None = None,
@@ -146,16 +146,16 @@ class AgentTuiApp(App[int]):
         super().__init__(driver_class=driver_class)
         self.session = session
         self.audio = audio
-        self.ui = ui
+        self.app_settings = app_settings
         self.transcript_path = transcript_path
         self._text_only_reason = text_only_reason
         self._autostart = autostart
         self._animations = animate
         self._clock = clock
         self._clock_format = clock_format
-        self._user_keymap = ui.effective_keymap()
+        self._user_keymap = app_settings.effective_keymap()
         self._release_supported = False
-        self._talk = TalkControl(self, ui, self._user_keymap, clock)
+        self._talk = TalkControl(self, app_settings, self._user_keymap, clock)
         self._mic = MicControl(
             audio, session, self._talk, notify=self.notify, text_only_reason=text_only_reason
         )
@@ -272,13 +272,13 @@ class AgentTuiApp(App[int]):
         )
         return (
             f"{key} — {self.ptt.method.label}; {support}. Set ptt_method = "
-            f"auto | release | repeat | toggle and ptt_key in [tui]. Esc cancels a turn."
+            f"auto | release | repeat | toggle and ptt_key in [app]. Esc cancels a turn."
         )
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def get_default_screen(self) -> MainScreen:
         self._main = MainScreen(
-            max_transcript_lines=self.ui.max_transcript_lines,
+            max_transcript_lines=self.app_settings.max_transcript_lines,
             clock_format=self._clock_format,
             graphics=self.video_graphics,
             cell=self.cell_pixels,
@@ -287,10 +287,10 @@ class AgentTuiApp(App[int]):
 
     def on_mount(self) -> None:
         # The theme is set before the first paint; the rest waits for the main screen (on_ready).
-        if self.ui.theme in self.available_themes:
-            self.theme = self.ui.theme
+        if self.app_settings.theme in self.available_themes:
+            self.theme = self.app_settings.theme
         else:
-            self.notify(f"Unknown theme {self.ui.theme!r}; using {self.theme}.", severity="warning")
+            self.notify(f"Unknown theme {self.app_settings.theme!r}; using {self.theme}.", severity="warning")
 
     def on_ready(self) -> None:
         unknown = unknown_binding_ids(self._user_keymap)
@@ -305,13 +305,13 @@ class AgentTuiApp(App[int]):
         chat = self.main.query_one("#chat", ChatInput)
         if not self._animations:
             chat.cursor_blink = False
-        for topic in self.ui.file_topics:
+        for topic in self.app_settings.file_topics:
             self.session.receive_byte_streams(topic)
         self.mic_changed()
         self._update_video_panel()
         self.run_worker(self._talk.pump(), group="talk", exit_on_error=False)
         if self._animations:
-            self.set_interval(1 / self.ui.refresh_hz, self.refresh_now, name="refresh")
+            self.set_interval(1 / self.app_settings.refresh_hz, self.refresh_now, name="refresh")
         chat.focus()
         if self._text_only_reason:
             self._show_problem(problem_for_audio(self._text_only_reason))
@@ -457,13 +457,13 @@ class AgentTuiApp(App[int]):
 
     @shown_safely
     def on_file_received(self, message: FileReceived) -> None:
-        if message.event.topic in self.ui.file_topics:
+        if message.event.topic in self.app_settings.file_topics:
             self._save_file(message.event.name, message.event.data, message.event.mime_type)
 
     @work(group="files", exit_on_error=False)
     async def _save_file(self, name: str, data: bytes, mime_type: str) -> None:
         try:
-            path = await asyncio.to_thread(save_download, self.ui.downloads_dir, name, data)
+            path = await asyncio.to_thread(save_download, self.app_settings.downloads_dir, name, data)
         except OSError as error:
             self.add_notice(f"Could not save {name!r} from the agent: {error.strerror or error}.", error=True)
             return
@@ -606,14 +606,14 @@ class AgentTuiApp(App[int]):
 
     def on_kitty_flags_reported(self, message: KittyFlagsReported) -> None:
         self._release_supported = message.reports_event_types
-        self._talk.apply_method(self.ui.ptt_method, release_supported=self._release_supported)
+        self._talk.apply_method(self.app_settings.ptt_method, release_supported=self._release_supported)
 
     def on_app_blur(self) -> None:
         self._talk.focus_lost()
 
     def set_ptt_method(self, setting: PttMethodSetting) -> None:
         """Change the push-to-talk method while running (tests and the palette)."""
-        self.ui = self.ui.model_copy(update={"ptt_method": setting})
+        self.app_settings = self.app_settings.model_copy(update={"ptt_method": setting})
         self._talk.apply_method(setting, release_supported=self._release_supported)
 
     def check_ptt(self) -> None:
@@ -655,7 +655,7 @@ class AgentTuiApp(App[int]):
 
     @work(group="files", exit_on_error=False)
     async def action_send_file(self) -> None:
-        topic = self.ui.file_topics[0] if self.ui.file_topics else "files"
+        topic = self.app_settings.file_topics[0] if self.app_settings.file_topics else "files"
         request: FileRequest | None = await self.push_screen_wait(FileDialog(topic=topic))
         if request is None:
             return
@@ -690,7 +690,9 @@ class AgentTuiApp(App[int]):
 
     @work(group="export", exit_on_error=False)
     async def action_export_transcript(self) -> None:
-        path = self.transcript_path or self.ui.downloads_dir / time.strftime("transcript-%Y%m%d-%H%M%S.txt")
+        path = self.transcript_path or self.app_settings.downloads_dir / time.strftime(
+            "transcript-%Y%m%d-%H%M%S.txt"
+        )
         try:
             written = await self._write_transcript(path)
         except OSError as error:

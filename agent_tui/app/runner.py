@@ -14,7 +14,7 @@ from agent_tui.session import Conversation
 from agent_tui.video.controller import VideoController
 
 from .app import END_TIMEOUT, AgentTuiApp
-from .settings import UiSettings
+from .settings import AppSettings
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def run_app(
     session: Conversation,
     *,
     audio: AudioControls | None,
-    ui: UiSettings,
+    app_settings: AppSettings,
     transcript_path: Path | None = None,
     text_only_reason: str | None = None,
     video: VideoController | None = None,
@@ -45,7 +45,7 @@ async def run_app(
     app = AgentTuiApp(
         session,
         audio=audio,
-        ui=ui,
+        app_settings=app_settings,
         transcript_path=transcript_path,
         text_only_reason=text_only_reason,
         video=video,

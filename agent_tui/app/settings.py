@@ -1,6 +1,6 @@
 """The app's own settings, as one typed model.
 
-The CLI's config file gains a ``[tui]`` table parsed into :class:`UiSettings`; keeping the model here (and
+The CLI's config file gains a ``[app]`` table parsed into :class:`AppSettings`; keeping the model here (and
 free of file or environment access) lets the app be constructed and tested with plain values while the
 config module owns where the values come from.
 """
@@ -24,7 +24,7 @@ class PttMethodSetting(StrEnum):
     TOGGLE = "toggle"  # press to open, press again to close
 
 
-class UiSettings(BaseModel):
+class AppSettings(BaseModel):
     """Everything about the terminal front end that a user may configure."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

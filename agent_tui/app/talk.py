@@ -16,7 +16,7 @@ from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 
 from .actions import base_key, keys_for
 from .ptt import PttAction, PttMethod, PushToTalk, resolve_method
-from .settings import PttMethodSetting, UiSettings
+from .settings import AppSettings, PttMethodSetting
 
 #: Held keys repeat: one hint per this many seconds, not one per repeat.
 HINT_INTERVAL = 3.0
@@ -40,15 +40,15 @@ class TalkControl:
     """Owned by the app, which forwards its key events here; see the module docstring."""
 
     def __init__(
-        self, host: TalkHost, ui: UiSettings, keymap: dict[str, str], clock: Callable[[], float]
+        self, host: TalkHost, settings: AppSettings, keymap: dict[str, str], clock: Callable[[], float]
     ) -> None:
         self._host = host
         self._keymap = keymap
         self._clock = clock
         self.ptt = PushToTalk(
-            resolve_method(ui.ptt_method, release_supported=False),
-            release_timeout=ui.ptt_release_timeout_ms / 1000,
-            repeat_delay=ui.ptt_repeat_delay_ms / 1000,
+            resolve_method(settings.ptt_method, release_supported=False),
+            release_timeout=settings.ptt_release_timeout_ms / 1000,
+            repeat_delay=settings.ptt_repeat_delay_ms / 1000,
         )
         self._queue: asyncio.Queue[PttAction] = asyncio.Queue()
         self._timer: Any = None

@@ -145,7 +145,7 @@ async def run_ui(settings: Settings) -> int | None:
         return await run_app(
             parts.session,
             audio=audio if audio is not None and not text_only else None,
-            ui=settings.tui,
+            app_settings=settings.app,
             transcript_path=settings.transcript,
             text_only_reason=audio.status.reason if audio is not None and text_only else None,
             video=parts.video,

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui.app import AgentTuiApp, UiSettings
+from agent_tui.app import AgentTuiApp, AppSettings
 from agent_tui.audio.controls import AudioStatus, DeviceInfo, Level, MicMode
 from agent_tui.audio.errors import AudioDeviceError
 from agent_tui.session import (
@@ -193,16 +193,16 @@ def make_app(
     *,
     session: Session | None = None,
     audio: RecordingAudio | None = None,
-    ui: UiSettings | None = None,
+    app_settings: AppSettings | None = None,
     clock: FakeClock | None = None,
     tmp_path: Path | None = None,
     **kwargs: object,
 ) -> AgentTuiApp:
-    settings = ui or UiSettings(downloads_dir=(tmp_path or Path("/nonexistent")) / "downloads")
+    settings = app_settings or AppSettings(downloads_dir=(tmp_path or Path("/nonexistent")) / "downloads")
     return AgentTuiApp(
         session or make_session(),
         audio=audio,
-        ui=settings,
+        app_settings=settings,
         autostart=False,
         animate=False,
         clock=clock or FakeClock(),

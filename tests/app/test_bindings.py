@@ -8,7 +8,7 @@ import pytest
 from textual.command import CommandPalette
 from textual.widgets import Input, OptionList
 
-from agent_tui.app import UiSettings
+from agent_tui.app import AppSettings
 from agent_tui.app.actions import BOUND_ACTIONS
 from agent_tui.app.screens.device_picker import DevicePicker
 from agent_tui.app.screens.dialogs import FileDialog, RpcDialog
@@ -86,7 +86,7 @@ async def test_quit_writes_the_transcript_file(tmp_path: Path) -> None:
 async def test_f3_switches_to_push_to_talk_and_ctrl_space_talks(audio: RecordingAudio) -> None:
     from agent_tui.app.settings import PttMethodSetting
 
-    app = make_app(audio=audio, ui=UiSettings(ptt_method=PttMethodSetting.TOGGLE))
+    app = make_app(audio=audio, app_settings=AppSettings(ptt_method=PttMethodSetting.TOGGLE))
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("ctrl+space")  # open mic: a hint, no gate
         assert "talk_start" not in audio.names()
@@ -346,7 +346,7 @@ async def test_ctrl_y_switches_the_agent_to_text_mode_and_back() -> None:
 
 
 async def test_keymap_remaps_by_binding_id(audio: RecordingAudio) -> None:
-    app = make_app(audio=audio, ui=UiSettings(keymap={"mute": "f12"}, ptt_key="f11"))
+    app = make_app(audio=audio, app_settings=AppSettings(keymap={"mute": "f12"}, ptt_key="f11"))
     async with app.run_test() as pilot:
         await pilot.press("f2")
         assert not audio.status.muted
@@ -356,7 +356,7 @@ async def test_keymap_remaps_by_binding_id(audio: RecordingAudio) -> None:
 
 
 async def test_unknown_keymap_ids_are_reported_not_fatal() -> None:
-    app = make_app(ui=UiSettings(keymap={"mutte": "f12"}))
+    app = make_app(app_settings=AppSettings(keymap={"mutte": "f12"}))
     async with app.run_test(notifications=True) as pilot:
         await pilot.pause()
         assert any("mutte" in note for note in notes(app))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from textual import events
 
-from agent_tui.app import UiSettings
+from agent_tui.app import AppSettings
 from agent_tui.app.key_release import KeyRelease, KeyRepeat, KittyFlagsReported
 from agent_tui.app.ptt import PttMethod
 from agent_tui.app.settings import PttMethodSetting
@@ -92,7 +92,9 @@ async def test_hold_inferred_from_repeats_ends_after_the_timeout() -> None:
     audio = ptt_audio()
     clock = FakeClock()
     app = make_app(
-        audio=audio, clock=clock, ui=UiSettings(ptt_release_timeout_ms=100, ptt_repeat_delay_ms=150)
+        audio=audio,
+        clock=clock,
+        app_settings=AppSettings(ptt_release_timeout_ms=100, ptt_repeat_delay_ms=150),
     )
     async with app.run_test() as pilot:
         await pilot.press("ctrl+space")
@@ -111,7 +113,7 @@ async def test_hold_inferred_from_repeats_ends_after_the_timeout() -> None:
 async def test_toggle_method_from_settings() -> None:
     audio = ptt_audio()
     clock = FakeClock()
-    app = make_app(audio=audio, clock=clock, ui=UiSettings(ptt_method=PttMethodSetting.TOGGLE))
+    app = make_app(audio=audio, clock=clock, app_settings=AppSettings(ptt_method=PttMethodSetting.TOGGLE))
     async with app.run_test() as pilot:
         app.post_message(KittyFlagsReported(27))  # toggle stays toggle even with releases
         await pilot.press("ctrl+space")
@@ -153,7 +155,7 @@ async def test_losing_focus_ends_a_hold() -> None:
 async def test_legacy_ctrl_space_name_also_talks() -> None:
     """Terminals without the kitty protocol send NUL for ctrl+space, which Textual names ctrl+@."""
     audio = ptt_audio()
-    app = make_app(audio=audio, ui=UiSettings(ptt_key="ctrl+space,ctrl+@"))
+    app = make_app(audio=audio, app_settings=AppSettings(ptt_key="ctrl+space,ctrl+@"))
     async with app.run_test() as pilot:
         await pilot.press("ctrl+@")
         await pilot.pause()

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from agent_tui.app import UiSettings
+from agent_tui.app import AppSettings
 from agent_tui.audio.controls import MicMode
 from agent_tui.session import (
     AgentAttributesChanged,
@@ -116,7 +116,7 @@ def test_main_push_to_talk_muted(snap_compare: Any) -> None:
 
 def test_main_push_to_talk_talking(snap_compare: Any) -> None:
     audio = RecordingAudio(mode=MicMode.PUSH_TO_TALK)
-    app = make_app(audio=audio, clock=FakeClock(), ui=UiSettings(ptt_method="toggle"))
+    app = make_app(audio=audio, clock=FakeClock(), app_settings=AppSettings(ptt_method="toggle"))
     assert snap_compare(app, terminal_size=SIZE, press=["ctrl+space", "_"], run_before=driven(conversation()))
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from agent_tui.app import UiSettings
+from agent_tui.app import AppSettings
 from agent_tui.app.transcript_export import format_transcript
 from agent_tui.app.widgets.transcript_view import EntryKind, TranscriptView
 from agent_tui.app.widgets.transcript_wrap import wrap_cells
@@ -87,7 +87,7 @@ async def test_words_of_a_cancelled_turn_are_struck_through_and_say_so() -> None
 
 
 async def test_ten_thousand_messages_stay_responsive_and_bounded() -> None:
-    app = make_app(ui=UiSettings(max_transcript_lines=2000))
+    app = make_app(app_settings=AppSettings(max_transcript_lines=2000))
     async with app.run_test(size=(120, 40)) as pilot:
         view = app.main.query_one(TranscriptView)
         started = time.perf_counter()

@@ -422,25 +422,25 @@ def fake_app(monkeypatch: pytest.MonkeyPatch, calls: list[dict[str, object]]) ->
     """An ``agent_tui.app`` with the real one's entry point shape, recording how it was called."""
     fake = types.ModuleType("agent_tui.app")
 
-    class UiSettings:
+    class AppSettings:
         pass
 
     async def run_app(
         session: object,
         *,
         audio: object,
-        ui: object,
+        app_settings: object,
         transcript_path: object = None,
         text_only_reason: object = None,
         video: object = None,
     ) -> int:
         calls.append(
-            {"session": session, "audio": audio, "ui": ui, "transcript_path": transcript_path,
-             "text_only_reason": text_only_reason, "video": video}
+            {"session": session, "audio": audio, "app_settings": app_settings,
+             "transcript_path": transcript_path, "text_only_reason": text_only_reason, "video": video}
         )  # fmt: skip
         return 7
 
-    fake.UiSettings = UiSettings  # type: ignore[attr-defined]
+    fake.AppSettings = AppSettings  # type: ignore[attr-defined]
     fake.run_app = run_app  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "agent_tui.app", fake)
 

@@ -255,7 +255,7 @@ def test_values_are_normalised(tmp_path: Path) -> None:
 
 def test_the_help_screens_keymap_example_is_a_valid_config_file(tmp_path: Path) -> None:
     loaded = load_settings({}, config_file=write(tmp_path / "keys.toml", KEYMAP_EXAMPLE + "\n"))
-    assert loaded.tui.keymap == {"mute": "f2,ctrl+g"}
+    assert loaded.app.keymap == {"mute": "f2,ctrl+g"}
 
 
 def test_missing_explicit_file_is_an_error_but_a_missing_default_is_not(tmp_path: Path) -> None:
@@ -398,3 +398,25 @@ def test_any_file_bytes_give_settings_or_a_config_error(content: bytes) -> None:
         path.write_bytes(content)
         with contextlib.suppress(ConfigError):
             load_settings({}, config_file=path)
+
+
+def test_the_old_tui_table_is_read_as_app_with_a_warning(tmp_path: Path) -> None:
+    warnings: list[str] = []
+    path = write(tmp_path / "old.toml", '[tui]\ntheme = "nord"\n')
+    loaded = load_settings({}, config_file=path, on_warning=warnings.append)
+    assert loaded.app.theme == "nord"
+    assert len(warnings) == 1 and "[tui]" in warnings[0] and "[app]" in warnings[0] and str(path) in warnings[0]
+
+    both = write(tmp_path / "both.toml", '[tui]\ntheme = "nord"\n[app]\ntheme = "dracula"\n')
+    with pytest.raises(ConfigError, match=r"both \[tui\] and \[app\]"):
+        load_settings({}, config_file=both)
+
+
+def test_an_old_tui_variable_is_named_with_its_new_name(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENT_TUI_TUI__THEME", "nord")
+    warnings: list[str] = []
+    loaded = load_settings({}, on_warning=warnings.append)
+    assert loaded.app.theme != "nord"  # not read: the warning says what to set instead
+    assert warnings == ["AGENT_TUI_TUI__THEME is not read — the setting is now AGENT_TUI_APP__THEME."]

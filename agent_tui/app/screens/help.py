@@ -28,7 +28,7 @@ def bindings_table(keymap: dict[str, str]) -> Table:
 
 
 #: Shown as the remapping example; a test loads it as a config file, so it cannot drift from the schema.
-KEYMAP_EXAMPLE = '[tui.keymap]\nmute = "f2,ctrl+g"'
+KEYMAP_EXAMPLE = '[app.keymap]\nmute = "f2,ctrl+g"'
 
 
 class HelpScreen(ModalScreen[None]):
