@@ -405,7 +405,8 @@ def test_the_old_tui_table_is_read_as_app_with_a_warning(tmp_path: Path) -> None
     path = write(tmp_path / "old.toml", '[tui]\ntheme = "nord"\n')
     loaded = load_settings({}, config_file=path, on_warning=warnings.append)
     assert loaded.app.theme == "nord"
-    assert len(warnings) == 1 and "[tui]" in warnings[0] and "[app]" in warnings[0] and str(path) in warnings[0]
+    (warning,) = warnings
+    assert "[tui]" in warning and "[app]" in warning and str(path) in warning
 
     both = write(tmp_path / "both.toml", '[tui]\ntheme = "nord"\n[app]\ntheme = "dracula"\n')
     with pytest.raises(ConfigError, match=r"both \[tui\] and \[app\]"):
