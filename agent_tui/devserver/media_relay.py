@@ -1,11 +1,16 @@
 """Fan-out of one published track's frames to its subscribers.
 
-aiortc hands the server decoded frames of each published track and encodes whatever a sender track
+aiortc hands the server decoded frames of each published track and sends whatever a sender track
 yields, so a relay is: one pump task reading the published track for as long as it lives, and one
 :class:`RelayedTrack` per subscriber that the subscriber's RTP sender reads. The pump always reads,
-subscribers or not: an unread aiortc track queues frames without bound. Each subscriber has a short
-queue that drops its oldest frame when the subscriber falls behind, so one slow peer never delays the
-others or grows memory; 100 ms of audio is plenty of slack on a machine and keeps added latency low.
+subscribers or not: an unread aiortc track queues frames without bound. Audio is encoded once, in the
+pump, and every subscriber gets the same Opus packets (see :mod:`.opus_packets` for why); video frames
+go out decoded, since each subscriber's encoder must answer its own keyframe requests.
+
+Each subscriber has a bounded queue that drops its oldest item when the subscriber falls behind, so
+one slow peer never delays the others or grows memory. Audio gets half a second: a sender that was held
+up by a busy loop catches up at once (packets are only packetized), and a late packet is heard while a
+dropped one is not. Video gets five frames: an old picture is worth less than a new one.
 """
 
 from __future__ import annotations
@@ -17,12 +22,17 @@ from collections import deque
 from typing import Any, TypeAlias
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from av import AudioFrame
 from av.frame import Frame
 from av.packet import Packet
 
+from .opus_packets import OpusPackets
+
 _log = logging.getLogger(__name__)
 
-_SUBSCRIBER_QUEUE_FRAMES = 5
+_SUBSCRIBER_QUEUE = {"audio": 25, "video": 5}
+PROBE_DROPS = 0
+PROBE_PUSHES = 0  # 20 ms packets; frames at up to 30 per second
 
 # What aiortc tracks yield: decoded frames (or encoded packets for pass-through tracks).
 MediaFrame: TypeAlias = "Frame | Packet[Any]"
@@ -35,7 +45,7 @@ class RelayedTrack(MediaStreamTrack):
         super().__init__()
         self.kind = kind
         self._relay = relay
-        self._frames: deque[MediaFrame] = deque(maxlen=_SUBSCRIBER_QUEUE_FRAMES)
+        self._frames: deque[MediaFrame] = deque(maxlen=_SUBSCRIBER_QUEUE.get(kind, 5))
         self._ready = asyncio.Event()
 
     def push(self, frame: MediaFrame) -> None:
@@ -68,6 +78,7 @@ class TrackRelay:
         self.kind = source.kind
         self._source = source
         self._subscribers: set[RelayedTrack] = set()
+        self._opus = OpusPackets() if self.kind == "audio" else None
         self._pump = asyncio.create_task(self._run(), name=f"devserver-relay-{track_sid}")
 
     def subscribe(self) -> RelayedTrack:
@@ -97,8 +108,14 @@ class TrackRelay:
         try:
             while True:
                 frame = await self._source.recv()
-                for track in self._subscribers:
-                    track.push(frame)
+                if not self._subscribers:
+                    continue
+                sent: list[MediaFrame] = [frame]
+                if self._opus is not None and isinstance(frame, AudioFrame):
+                    sent = list(self._opus.encode(frame))
+                for item in sent:
+                    for track in self._subscribers:
+                        track.push(item)
         except MediaStreamError:
             _log.debug("published track %s ended", self.track_sid)
         finally:
