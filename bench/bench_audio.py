@@ -206,7 +206,7 @@ async def duplex_engine(seconds: float, *, aec: bool) -> dict[str, float]:
     engine = AudioEngine(settings)
     await engine.start()
     voice = AgentVoice()
-    engine._switch_track(voice.track)  # what a Session's AgentAudioTrackChanged does
+    engine.play(voice.track)  # what the session bridge does on AgentAudioTrackChanged
     await asyncio.sleep(1.0)
     playback = engine._playback
     assert playback is not None, engine.status.warning

@@ -6,10 +6,18 @@ Use::
     await engine.start()                       # opens devices or WAVs; never raises for audio problems
     session = Session(tokens, options, microphone=engine.source,
                       preconnect_buffer=engine.preconnect_enabled)
-    engine.attach(session)                     # before session.start(): plays the agent, PTT RPCs, …
+    bridge = SessionAudioBridge(engine, session)
+    bridge.attach()                            # before session.start(): plays the agent, PTT RPCs, …
     await session.start()
     ...
+    await bridge.aclose()
     await engine.aclose()
+
+The engine knows nothing of the Session: :class:`~.session_bridge.SessionAudioBridge` is the one place the
+two meet. It drives the engine through :meth:`AudioEngine.play`, :meth:`~AudioEngine.flush_playback`,
+:meth:`~AudioEngine.set_text_mode`, :meth:`~AudioEngine.listener_arrived` and the pre-connect buffer, and
+hears from it as its :class:`EngineObserver` (mute, mode, the talk key, each frame sent and played,
+warnings).
 
 Threads and hand-offs (the rule: audio threads never touch event-loop objects):
 
@@ -20,12 +28,13 @@ Threads and hand-offs (the rule: audio threads never touch event-loop objects):
   a timer of its own, so no latency can build up there and the device clock paces the track.
 - ``rtc.AudioStream`` of the agent's track (loop) → :class:`JitterBuffer` → output callback (PortAudio
   thread), which also copies what it played into a ring the capture pump feeds to the echo canceller.
-- everything else (session events, RPCs, files, the watchdog) is on the loop; blocking PortAudio calls
+- everything else (the observer's calls, files, the watchdog) is on the loop; blocking PortAudio calls
   (opening, closing) and file I/O run in worker threads.
 
 Failure policy: any audio problem at start or later (PortAudio missing, device missing, busy or unplugged,
-unreadable WAV) becomes one line in :attr:`AudioStatus.reason` or ``warning``, a status notification and,
-once attached, a ``SessionWarning`` on the session's event bus; the conversation goes on text-only.
+unreadable WAV) becomes one line in :attr:`AudioStatus.reason` or ``warning``, a status notification and
+a call of the observer's ``warning`` (the bridge makes it a ``SessionWarning``); the conversation goes on
+text-only.
 """
 
 from __future__ import annotations
@@ -34,28 +43,12 @@ import asyncio
 import contextlib
 import logging
 import time
-from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 from livekit import rtc
-
-from agent_tui.session import (
-    AgentAttributesChanged,
-    AgentAudioTrackChanged,
-    AgentJoined,
-    AgentState,
-    AgentStateChanged,
-    ConnectionState,
-    ConnectionStateChanged,
-    RpcCallError,
-    SessionError,
-    SessionEvent,
-    SessionWarning,
-    TextModeChanged,
-)
 
 from . import devices as device_lookup
 from .capture import DeviceCapture
@@ -63,27 +56,16 @@ from .controls import AudioStats, AudioStatus, DeviceInfo, Level, MicMode
 from .errors import AudioDeviceError
 from .frame_slicer import FrameSlicer
 from .gate import MicGate
-from .levels import FrameRms, LevelMeter
+from .levels import LevelMeter
 from .playback import DevicePlayback
-from .preconnect import MIME_TYPE as PRECONNECT_MIME_TYPE
-from .preconnect import PAYLOAD_SAMPLE_RATE, STREAM_NAME, TOPIC, PreConnectBuffer, stream_attributes
+from .preconnect import PreConnectBuffer
 from .processing import AudioProcessor, PooledFrame, estimate_delay_ms
-from .push_to_talk import (
-    TURN_RPC_REGISTER_WAIT,
-    TURN_RPC_RETRY_INTERVAL,
-    TURN_RPC_TIMEOUT,
-    TurnMethod,
-    TurnRpcOutcome,
-    TurnRpcSupport,
-)
 from .recorder import ConversationRecorder, recording_path
 from .resampling import StreamResampler
 from .ring_buffer import Int16Array
 from .settings import AudioSettings
+from .tasks import AudioTasks
 from .wav_io import WavWriter, load_wav
-
-if TYPE_CHECKING:
-    from agent_tui.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -92,13 +74,55 @@ LATENCY_WINDOW = 8192
 #: Watchdog period and how many silent periods mean "the device stopped".
 WATCHDOG_PERIOD = 0.5
 WATCHDOG_STALLS = 4
-#: Longest wait for the agent to subscribe to the microphone before the pre-connect buffer is given up.
-SUBSCRIBE_TIMEOUT_MARGIN = 10.0
 #: Frames of the agent's audio from the FFI: 20 ms halves the per-frame FFI events (the dominant CPU cost
 #: of the rtc SDK) against 10 ms, for at most 10 ms more playback latency, well inside the jitter buffer.
 PLAYBACK_FRAME_MS = 20
 #: Keep at most this much played audio waiting for the echo canceller (the capture pump lagged).
 RENDER_BACKLOG_FRAMES = 10
+
+
+class EngineObserver(Protocol):
+    """What the engine tells whoever links it to a conversation (:mod:`.session_bridge`).
+
+    All on the event loop. :meth:`microphone_frame` and :meth:`agent_frame` run once per frame (every 10 ms
+    sent, every 20 ms played), so they must stay cheap; they get the frame's samples, which are only valid
+    during the call.
+    """
+
+    @property
+    def turn_rpcs(self) -> bool | None:
+        """Whether the agent answers the push-to-talk turn RPCs (None: not known yet), for the status."""
+        ...
+
+    def muted_changed(self, muted: bool) -> None: ...
+
+    def mode_changed(self, mode: MicMode, *, turn_abandoned: bool) -> None:
+        """The gate's mode changed; ``turn_abandoned``: a push-to-talk turn was under way and ends unsent."""
+        ...
+
+    async def talk_started(self) -> None:
+        """The talk key opened the gate (the turn interface: ``start_turn``)."""
+        ...
+
+    async def talk_ended(self) -> None:
+        """The talk key closed the gate (``end_turn``)."""
+        ...
+
+    async def talk_cancelled(self) -> None:
+        """The turn was aborted (``cancel_turn``)."""
+        ...
+
+    def microphone_frame(self, samples: Int16Array, now: float) -> None:
+        """A frame as sent on the track (after the gate), at loop time ``now``."""
+        ...
+
+    def agent_frame(self, samples: Int16Array, now: float) -> None:
+        """A frame of the agent's track as it arrived, at loop time ``now``."""
+        ...
+
+    def warning(self, message: str) -> None:
+        """One line for the user (already logged)."""
+        ...
 
 
 class AudioEngine:
@@ -111,11 +135,9 @@ class AudioEngine:
         self._gate = MicGate(self.settings.mode)
         self._aec_wanted = self.settings.aec
         self._input_meter = LevelMeter()
-        self._mic_rms = FrameRms()
         self._text_mode = False
-        self._agent_rms = FrameRms()
         self._output_meter = LevelMeter()
-        self._turns = TurnRpcSupport()
+        self._observer: EngineObserver | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._started = False
         self._closed = False
@@ -145,17 +167,13 @@ class AudioEngine:
 
         self._preconnect: PreConnectBuffer | None = None
         self._preconnect_sent: float | None = None
-        self._session: Session | None = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._session_changed = asyncio.Event()
-        self._mute_applied_to: object | None = None
 
         self._input_name: str | None = None
         self._output_name: str | None = None
         self._reason: str | None = None
         self._warning: str | None = None
         self._status_listeners: list[Callable[[AudioStatus], object]] = []
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks = AudioTasks(log)
         self._input_task: asyncio.Task[None] | None = None
         self._watchdog_task: asyncio.Task[None] | None = None
 
@@ -191,6 +209,49 @@ class AudioEngine:
         """Loop time of :meth:`start`: sample 0 of the output WAV and of the recording."""
         return self._t0
 
+    @property
+    def preconnect(self) -> PreConnectBuffer | None:
+        """What the microphone recorded before anyone listened (None: no pre-connect buffer)."""
+        return self._preconnect
+
+    def preconnect_delivered(self, seconds: float) -> None:
+        """The pre-connect buffer (``seconds`` of audio) reached the agent: for :meth:`stats`."""
+        self._preconnect_sent = seconds
+
+    def listener_arrived(self) -> None:
+        """Someone listens to the published microphone: a WAV input that waits for a listener starts."""
+        self._wav_go.set()
+
+    def set_observer(self, observer: EngineObserver | None) -> None:
+        """Who hears of mute, mode, the talk key, frames and warnings (the session bridge), or nobody."""
+        self._observer = observer
+
+    def play(self, track: rtc.RemoteAudioTrack | None) -> None:
+        """Play ``track`` (the agent's) from now on, instead of any other; None stops playing."""
+        self._switch_track(track)
+
+    def flush_playback(self) -> None:
+        """Drop what is queued to play (the agent was interrupted): it must not keep talking."""
+        if self._playback is not None:
+            self._playback.jitter.request_flush()
+
+    def set_text_mode(self, on: bool) -> None:
+        """In text mode the agent's audio is metered and recorded but not played; what is queued goes."""
+        self._text_mode = on
+        if on:
+            self.flush_playback()
+
+    def warn(self, message: str) -> None:
+        """One line for the user: logged, to the observer (the UI, JSONL) and as a status change."""
+        log.warning("%s", message)
+        if self._observer is not None:
+            self._observer.warning(message)
+        self._notify_status()
+
+    def refresh_status(self) -> None:
+        """Tell the status listeners again (what the observer contributes, ``turn_rpcs``, changed)."""
+        self._notify_status()
+
     async def wait_input_done(self) -> None:
         """Until the whole ``--input-wav`` has been sent (never returns for a device)."""
         await self._input_done.wait()
@@ -222,8 +283,6 @@ class AudioEngine:
         if self._playback is not None:
             self._playback.start()
         self._ensure_tasks()
-        if self._session is not None and self._source is not None:
-            self._spawn(self._watch_microphone(self._session))
         self._notify_status()
 
     def _ensure_tasks(self) -> None:
@@ -245,40 +304,15 @@ class AudioEngine:
         ):
             self._watchdog_task = self._spawn(self._watchdog(), name="audio-watchdog")
 
-    def attach(self, session: Session) -> None:
-        """Follow ``session``: play its agent's track, flush on interruption, send the pre-connect buffer,
-        mirror mute on the published track, use the turn RPCs. Call before ``session.start()``."""
-        if self._session is session:
-            return
-        self.detach()
-        self._session = session
-        self._unsubscribe = session.events.subscribe(self._on_session_event)
-        self._turns.agent_joined(session.agent_attributes)
-        # The mode may have been set before (``--push-to-talk``): the latency meter must know it too.
-        session.set_push_to_talk(self._gate.mode is MicMode.PUSH_TO_TALK)
-        if session.agent_audio_track is not None:
-            self._switch_track(session.agent_audio_track)
-        if self._source is not None and self._loop is not None:
-            self._spawn(self._watch_microphone(session))
-
-    def detach(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = None
-        self._session = None
-        self._switch_track(None)
-
     async def aclose(self) -> None:
         """Stop everything, close devices and files (the recording is finalised); safe to call twice."""
         if self._closed:
             return
         self._closed = True
-        self.detach()
+        self._observer = None
         track_task = self._track_task
-        self._track_task = None
-        tasks = [*self._tasks, *([track_task] if track_task is not None else [])]
-        for task in tasks:
-            task.cancel()
+        self._switch_track(None)  # cancels the track's task
+        tasks = [*self._tasks.cancel(), *([track_task] if track_task is not None else [])]
         await asyncio.gather(*tasks, return_exceptions=True)
         await self._close_devices(self._capture, self._playback)
         self._capture = None
@@ -307,7 +341,7 @@ class AudioEngine:
             talking=self._gate.talking,
             aec=processor is not None and processor.echo_cancellation,
             warning=self._warning,
-            turn_rpcs=self._turns.supported,
+            turn_rpcs=self._observer.turn_rpcs if self._observer is not None else None,
         )
 
     def input_level(self) -> Level:
@@ -318,42 +352,34 @@ class AudioEngine:
 
     def set_muted(self, muted: bool) -> None:
         self._gate.set_muted(muted)
-        if self._session is not None:
-            self._session.set_microphone_muted(muted)
+        if self._observer is not None:
+            self._observer.muted_changed(muted)
         self._notify_status()
 
     def set_mode(self, mode: MicMode) -> None:
         was_talking = self._gate.talking
         self._gate.set_mode(mode)
-        if self._session is not None:
-            self._session.set_push_to_talk(mode is MicMode.PUSH_TO_TALK)
-        if was_talking and self._loop is not None:
-            self._spawn(self._cancel_turn())
+        if self._observer is not None:
+            self._observer.mode_changed(mode, turn_abandoned=was_talking)
         self._notify_status()
 
     async def talk_start(self) -> None:
         if self._gate.talk_start():
             self._notify_status()
-            session = self._session
-            if session is not None and self._loop is not None:
-                session.insight.latency.user_turn_started(self._loop.time())
-                session.user_turn_started()
-            await self._start_turn()
+            if self._observer is not None:
+                await self._observer.talk_started()
 
     async def talk_end(self) -> None:
         if self._gate.talk_end():
             self._notify_status()
-            if self._session is not None and self._loop is not None:
-                # With push-to-talk the user's turn ends at the key release, not at a VAD decision.
-                self._session.insight.latency.user_turn_ended(self._loop.time())
-            await self._turn_rpc(TurnMethod.END)
+            if self._observer is not None:
+                await self._observer.talk_ended()
 
     async def talk_cancel(self) -> None:
         if self._gate.talk_end():
             self._notify_status()
-            if self._session is not None:
-                self._session.insight.latency.user_turn_cancelled()
-            await self._cancel_turn()
+            if self._observer is not None:
+                await self._observer.talk_cancelled()
 
     def set_aec(self, enabled: bool) -> None:
         self._aec_wanted = enabled
@@ -653,12 +679,9 @@ class AudioEngine:
             preconnect.append(samples)
         if self._recorder is not None:
             self._recorder.add_user(samples, self._require_loop().time())
-        session = self._session
-        if session is not None:
-            # What the agent will hear (after the gate): the latency meter's end-of-speech detector.
-            latency = session.insight.latency.mic_frame(self._require_loop().time(), self._mic_rms(samples))
-            if latency is not None:
-                session.events.emit(latency)
+        observer = self._observer
+        if observer is not None:
+            observer.microphone_frame(samples, self._require_loop().time())
         source = self._source
         if source is None:
             return
@@ -721,11 +744,9 @@ class AudioEngine:
                 if playback is not None and not self._text_mode:
                     playback.jitter.push(samples)
                 now = loop.time()
-                session = self._session
-                if session is not None:
-                    latency = session.insight.latency.agent_frame(now, self._agent_rms(samples))
-                    if latency is not None:
-                        session.events.emit(latency)
+                observer = self._observer
+                if observer is not None:
+                    observer.agent_frame(samples, now)
                 if self._output_writer is not None:
                     self._write_output(samples, now)
                 if self._recorder is not None:
@@ -749,166 +770,6 @@ class AudioEngine:
             self._output_written += gap
         writer.write(samples)
         self._output_written += len(samples)
-
-    def _flush_playback(self) -> None:
-        if self._playback is not None:
-            self._playback.jitter.request_flush()
-
-    # -- session side (loop) --------------------------------------------------------------------------------
-    def _on_session_event(self, event: SessionEvent) -> None:
-        self._session_changed.set()
-        session = self._session
-        if isinstance(event, TextModeChanged):
-            # The agent stops voicing new replies, but one already playing goes on: silence it here.
-            self._text_mode = event.on
-            if event.on:
-                self._flush_playback()
-        if isinstance(event, AgentAudioTrackChanged):
-            self._switch_track(event.track)
-        elif isinstance(event, AgentStateChanged):
-            if event.previous is AgentState.SPEAKING and event.state is not AgentState.SPEAKING:
-                # Interrupted (or finished): whatever is still queued must not keep talking.
-                self._flush_playback()
-        elif isinstance(event, AgentJoined):
-            self._turns.agent_joined(event.attributes)
-            self._notify_status()
-        elif isinstance(event, AgentAttributesChanged):
-            before = self._turns.supported
-            self._turns.attributes_changed(event.attributes)
-            if before != self._turns.supported:
-                self._notify_status()
-        elif isinstance(event, ConnectionStateChanged) and event.state is ConnectionState.DISCONNECTED:
-            self._mute_applied_to = None
-        if session is not None and self._gate.muted:
-            publication = session.microphone_publication
-            if publication is not None and publication is not self._mute_applied_to:
-                # The track did not exist when the user muted: mute it now so the agent sees it.
-                self._mute_applied_to = publication
-                session.set_microphone_muted(True)
-
-    async def _until(self, predicate: Callable[[], Any], limit: float) -> Any:
-        """Wait (on session events) until ``predicate()`` is truthy; returns it, or None on timeout."""
-        loop = self._require_loop()
-        deadline = loop.time() + limit
-        while True:
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return None
-            self._session_changed.clear()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._session_changed.wait(), remaining)
-
-    async def _watch_microphone(self, session: Session) -> None:
-        """Once someone listens to the mic: start the WAV input, send the agent the pre-connect audio."""
-        limit = (
-            session.options.room_connect_timeout
-            + session.options.agent_connect_timeout
-            + SUBSCRIBE_TIMEOUT_MARGIN
-        )
-        publication = await self._until(lambda: session.microphone_publication, limit)
-        subscribed = publication is not None and await self._listener_arrives(session, publication, limit)
-        if subscribed:
-            self._wav_go.set()
-        preconnect = self._preconnect
-        if preconnect is None:
-            return
-        preconnect.stop()
-        agent = (
-            await self._until(lambda: session.agent.identity, SUBSCRIBE_TIMEOUT_MARGIN)
-            if subscribed
-            else None
-        )
-        if publication is None or agent is None or session is not self._session:
-            preconnect.discard()
-            return
-        payload = preconnect.payload(PAYLOAD_SAMPLE_RATE)
-        try:
-            await session.send_bytes(
-                payload,
-                name=STREAM_NAME,
-                topic=TOPIC,
-                mime_type=PRECONNECT_MIME_TYPE,
-                attributes=stream_attributes(track_sid=publication.sid, sample_rate=PAYLOAD_SAMPLE_RATE),
-                destination_identities=[agent],
-            )
-            self._preconnect_sent = len(payload) / 2 / PAYLOAD_SAMPLE_RATE
-        except Exception as error:
-            self._warn(f"The pre-connect audio could not be sent to the agent ({error}).")
-        finally:
-            preconnect.discard()
-
-    async def _listener_arrives(self, session: Session, publication: Any, limit: float) -> bool:
-        """Until the agent listens: it subscribed to the microphone, or it reports a listening state.
-
-        The subscription (``local_track_subscribed``) is the precise moment and what the JS SDK waits for;
-        the agent's own state is the fallback for servers that do not tell publishers about subscribers.
-        """
-        subscription = asyncio.ensure_future(publication.wait_for_subscription())
-        listening = asyncio.ensure_future(
-            self._until(lambda: session.agent.identity and session.agent_state.is_connected, limit)
-        )
-        try:
-            done, _ = await asyncio.wait(
-                {subscription, listening}, timeout=limit, return_when=FIRST_COMPLETED
-            )
-        finally:
-            subscription.cancel()
-            listening.cancel()
-        if subscription in done and not subscription.cancelled() and subscription.exception() is None:
-            return True
-        return listening in done and not listening.cancelled() and bool(listening.result())
-
-    async def _start_turn(self) -> None:
-        """``start_turn``, waiting a little for an agent that is not in the room yet, or that advertises the
-        turn RPCs and has not registered them yet (see :mod:`.push_to_talk`): a turn the agent did not
-        hear is said on screen, never lost without a word."""
-        session = self._session
-        if session is None or not self._turns.should_call:
-            return
-        loop = self._require_loop()
-        deadline = loop.time() + TURN_RPC_REGISTER_WAIT
-        if session.agent.identity is None:
-            await self._until(lambda: session.agent.identity, TURN_RPC_REGISTER_WAIT)
-        while await self._turn_rpc(TurnMethod.START) is TurnRpcOutcome.NOT_REGISTERED:
-            if loop.time() >= deadline or not self._gate.talking or session is not self._session:
-                self._warn(
-                    "Push-to-talk: the agent has not registered start_turn yet, so it did not hear this "
-                    "turn. Press the talk key again."
-                )
-                return
-            # Its registration cannot be observed from here: asking again is the only way to learn of it.
-            await asyncio.sleep(TURN_RPC_RETRY_INTERVAL)
-
-    async def _cancel_turn(self) -> None:
-        """``cancel_turn``; once the agent has forgotten the turn, its words are marked cancelled."""
-        session = self._session
-        outcome = await self._turn_rpc(TurnMethod.CANCEL)
-        if outcome is TurnRpcOutcome.DONE and session is not None and session is self._session:
-            session.user_turn_cancelled()
-
-    async def _turn_rpc(self, method: TurnMethod) -> TurnRpcOutcome:
-        session = self._session
-        if session is None or not self._turns.should_call or session.agent.identity is None:
-            return TurnRpcOutcome.SKIPPED
-        before = self._turns.supported
-        outcome = TurnRpcOutcome.SKIPPED
-        try:
-            await session.perform_rpc(method.value, "", response_timeout=TURN_RPC_TIMEOUT)
-            self._turns.succeeded(method)
-            outcome = TurnRpcOutcome.DONE
-        except RpcCallError as error:
-            if self._turns.not_registered_yet(error.code):
-                outcome = TurnRpcOutcome.NOT_REGISTERED
-            elif not self._turns.failed(error.code):
-                self._warn(f"Push-to-talk: the agent's {method.value} failed ({error.detail}).")
-        except SessionError:
-            return TurnRpcOutcome.SKIPPED  # not connected (any more): the gate alone applies
-        if before != self._turns.supported:
-            self._notify_status()
-        return outcome
 
     # -- failures and status (loop) -------------------------------------------------------------------------
     async def _watchdog(self) -> None:
@@ -951,7 +812,7 @@ class AudioEngine:
             "Continuing text-only."
         )
         # Say so as the status flips, not after the (slow) close: whoever sees text-only sees why.
-        self._warn(self._reason)
+        self.warn(self._reason)
         await self._close_devices(capture, None)
 
     async def _lose_output(self, playback: DevicePlayback) -> None:
@@ -964,15 +825,8 @@ class AudioEngine:
             f"The speaker {playback.device.name!r} stopped (unplugged, or taken by another program?). "
             "The agent's replies are shown as text only."
         )
-        self._warn(self._warning)
+        self.warn(self._warning)
         await self._close_devices(None, playback)
-
-    def _warn(self, message: str) -> None:
-        """One line for the user: on the session's event bus (UI, JSONL) and as a status change."""
-        log.warning("%s", message)
-        if self._session is not None:
-            self._session.events.emit(SessionWarning(message=message))
-        self._notify_status()
 
     def _notify_status(self) -> None:
         if not self._status_listeners:
@@ -985,15 +839,7 @@ class AudioEngine:
                 log.exception("an audio status listener failed")
 
     def _spawn(self, coro: Any, *, name: str | None = None) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = self._require_loop().create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("audio task failed", exc_info=task.exception())
+        return self._tasks.spawn(self._require_loop(), coro, name=name)
 
     def _require_loop(self) -> asyncio.AbstractEventLoop:
         if self._loop is None:

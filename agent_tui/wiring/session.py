@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from agent_tui.audio.engine import AudioEngine
+    from agent_tui.audio.session_bridge import SessionAudioBridge
     from agent_tui.session import Session, SessionOptions
     from agent_tui.video.controller import VideoController
 
@@ -110,21 +111,26 @@ async def open_conversation(
 
     The token source is checked first, so a configuration error (:class:`~agent_tui.config.ConfigError`)
     does not wait for audio devices; the audio engine starts before the session exists, so its
-    pre-connect buffer hears the user from the very start; the engine follows the session before it
-    starts. Ending the session stays the front end's job (each has its own time limit and report).
+    pre-connect buffer hears the user from the very start; the bridge between the engine and the session
+    follows the session before it starts, and lets go of it before the devices close. Ending the session
+    stays the front end's job (each has its own time limit and report).
     """
     choose_token_source(settings)
     audio = await start_audio(settings)
     video: VideoController | None = None
+    bridge: SessionAudioBridge | None = None
     try:
         session = create_session(settings, audio, show_agent_video=show_agent_video)
         if audio is not None:
-            audio.attach(session)
+            from agent_tui.audio.session_bridge import SessionAudioBridge
+
+            bridge = SessionAudioBridge(audio, session)
+            bridge.attach()
         video = create_video_controller(settings, session)
         yield Conversation(session=session, audio=audio, video=video)
     finally:
         # A device that fails to close must not turn a finished conversation into an error.
-        for part in (video, audio):
+        for part in (video, bridge, audio):
             if part is not None:
                 try:
                     await part.aclose()

@@ -1,8 +1,9 @@
-"""Stand-ins for the engine's surroundings: a Session with the surface the engine uses, and track taps.
+"""Stand-ins for the engine's surroundings: a Session with the surface the bridge uses, and track taps.
 
-The engine only needs a handful of Session members (events, the microphone publication, the agent's
-identity and attributes, RPC, byte streams, mute); :class:`FakeSession` provides exactly those so the
-engine's wiring is tested without a server. Media still goes through the real rtc SDK: the "published"
+The bridge between engine and session (:mod:`agent_tui.audio.session_bridge`) only needs a handful of
+Session members (events, the microphone publication, the agent's identity and attributes, RPC, byte
+streams, mute); :class:`FakeSession` provides exactly those so the engine's wiring is tested without a
+server. Media still goes through the real rtc SDK: the "published"
 microphone is a real ``LocalAudioTrack`` on the engine's source, read back with ``rtc.AudioStream``, and the
 "agent" is a real ``AudioSource`` + ``LocalAudioTrack`` the engine plays.
 """
@@ -18,10 +19,13 @@ from typing import Any
 import numpy as np
 from livekit import rtc
 
+from agent_tui.audio.engine import AudioEngine
+from agent_tui.audio.session_bridge import SessionAudioBridge
 from agent_tui.session.agent_state import AgentSnapshot, AgentState
 from agent_tui.session.errors import RpcCallError
 from agent_tui.session.events import AgentAudioTrackChanged, AgentJoined, AgentStateChanged, EventBus
 from agent_tui.session.options import SessionOptions
+from agent_tui.session.session import Session
 from agent_tui.session.voice_latency import VoiceLatencyMeter
 
 RATE = 48000
@@ -80,7 +84,7 @@ class FakeSession:
     def agent_state(self) -> AgentState:
         return self.agent.state
 
-    # -- what the engine calls ---------------------------------------------------------------------------
+    # -- what the bridge calls ---------------------------------------------------------------------------
     def set_microphone_muted(self, muted: bool) -> None:
         self.muted_calls.append(muted)
 
@@ -147,6 +151,13 @@ class FakeSession:
         self.events.emit(
             AgentAudioTrackChanged(track=track, participant_identity=identity if track else None)
         )
+
+
+def attach(engine: AudioEngine, session: FakeSession | Session) -> SessionAudioBridge:
+    """``engine`` linked to ``session`` as the app links them (``aclose()`` the bridge before the engine)."""
+    bridge = SessionAudioBridge(engine, session)  # type: ignore[arg-type]
+    bridge.attach()
+    return bridge
 
 
 @dataclass

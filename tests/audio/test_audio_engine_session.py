@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, dominant_hz, loud_part, loud_span, tone
+from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, attach, dominant_hz, loud_part, loud_span, tone
 from livekit import rtc
 
-from agent_tui.audio import engine as engine_module
+from agent_tui.audio import session_bridge
 from agent_tui.audio.controls import AudioStatus, MicMode
 from agent_tui.audio.engine import AudioEngine
 from agent_tui.audio.preconnect import TOPIC
@@ -87,7 +87,7 @@ async def test_input_wav_waits_for_a_listener(tmp_path: Path) -> None:
     engine = AudioEngine(file_settings(tmp_path, input_wav=clip))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     try:
         assert engine.source is not None
         tap = TrackTap.start(rtc.LocalAudioTrack.create_audio_track("microphone", engine.source))
@@ -100,6 +100,7 @@ async def test_input_wav_waits_for_a_listener(tmp_path: Path) -> None:
         await wait_until(lambda: loud_span(tap.samples())[0] >= 28)
         await tap.stop()
     finally:
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -108,7 +109,7 @@ async def test_output_wav_keeps_wall_clock_time_and_the_agents_words(tmp_path: P
     engine = AudioEngine(file_settings(tmp_path, input_wav=quiet))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     agent = FakeAgentVoice()
     try:
         assert engine.status.output_name == f"file:{tmp_path / 'agent.wav'}"
@@ -119,6 +120,7 @@ async def test_output_wav_keeps_wall_clock_time_and_the_agents_words(tmp_path: P
         await asyncio.sleep(0.6)
     finally:
         await agent.aclose()
+        await bridge.aclose()
         await engine.aclose()
     samples, rate = read_wav(tmp_path / "agent.wav")
     assert rate == 48000
@@ -135,7 +137,7 @@ async def test_record_writes_user_left_and_agent_right(tmp_path: Path) -> None:
     )
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     agent = FakeAgentVoice()
     try:
         path = engine.recording_path
@@ -147,6 +149,7 @@ async def test_record_writes_user_left_and_agent_right(tmp_path: Path) -> None:
         await asyncio.sleep(0.6)
     finally:
         await agent.aclose()
+        await bridge.aclose()
         await engine.aclose()
     with wave.open(str(path), "rb") as reader:
         assert reader.getnchannels() == 2 and reader.getframerate() == 48000
@@ -165,7 +168,7 @@ async def test_preconnect_buffer_reaches_the_agent_after_it_subscribes(tmp_path:
     await engine.start()
     assert engine.preconnect_enabled
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     try:
         publication = session.publish_microphone()
         await asyncio.wait_for(engine.wait_input_done(), 10)  # the user spoke while connecting
@@ -175,6 +178,7 @@ async def test_preconnect_buffer_reaches_the_agent_after_it_subscribes(tmp_path:
         publication.subscribe()
         await wait_until(lambda: len(session.sent) == 1)
     finally:
+        await bridge.aclose()
         await engine.aclose()
     sent = session.sent[0]
     assert sent.topic == TOPIC
@@ -192,15 +196,16 @@ PttRig = tuple[AudioEngine, FakeSession]
 
 @pytest.fixture
 async def ptt(tmp_path: Path) -> AsyncIterator[PttRig]:
-    """An engine in push-to-talk (set when it is made, as ``--push-to-talk`` does) attached to a stand-in
+    """An engine in push-to-talk (set when it is made, as ``--push-to-talk`` does) bridged to a stand-in
     session."""
     engine = AudioEngine(file_settings(tmp_path, mode=MicMode.PUSH_TO_TALK))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     try:
         yield engine, session
     finally:
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -252,7 +257,7 @@ async def test_push_to_talk_outlives_a_restart_of_the_session(tmp_path: Path) ->
     engine = AudioEngine(file_settings(tmp_path, mode=MicMode.PUSH_TO_TALK))
     await engine.start()
     session = Session(LiteralTokenSource("ws://127.0.0.1:1", "not-a-real-token"), SessionOptions())
-    engine.attach(session)
+    bridge = attach(engine, session)
     try:
         first = session.insight.latency
         assert first.push_to_talk
@@ -260,6 +265,7 @@ async def test_push_to_talk_outlives_a_restart_of_the_session(tmp_path: Path) ->
             await session.start()  # fails at once (no real token), and ends as a failed start does
         assert session.insight.latency is not first and session.insight.latency.push_to_talk
     finally:
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -281,7 +287,7 @@ async def test_a_press_before_the_agent_registered_its_turn_rpcs_waits_for_them(
 async def test_a_press_the_agent_never_registers_its_turn_rpcs_for_is_said_on_screen(
     ptt: PttRig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine_module, "TURN_RPC_REGISTER_WAIT", 0.3)
+    monkeypatch.setattr(session_bridge, "TURN_RPC_REGISTER_WAIT", 0.3)
     engine, session = ptt
     warnings: list[str] = []
     session.events.subscribe(lambda e: warnings.append(e.message) if isinstance(e, SessionWarning) else None)
@@ -334,7 +340,7 @@ async def test_mute_before_publishing_is_applied_to_the_track(tmp_path: Path) ->
     engine = AudioEngine(file_settings(tmp_path, input_wav=clip))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     try:
         engine.set_muted(True)
         assert engine.status.muted
@@ -343,6 +349,7 @@ async def test_mute_before_publishing_is_applied_to_the_track(tmp_path: Path) ->
         engine.set_muted(False)
         assert session.muted_calls[-1] is False
     finally:
+        await bridge.aclose()
         await engine.aclose()
 
 

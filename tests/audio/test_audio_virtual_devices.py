@@ -11,7 +11,7 @@ import asyncio
 
 import numpy as np
 import pytest
-from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, dominant_hz, loud_part, loud_span, tone
+from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, attach, dominant_hz, loud_part, loud_span, tone
 from livekit import rtc
 from pulse_harness import PulseServer, pointed_at, start_pulse
 
@@ -85,7 +85,7 @@ async def test_mute_and_push_to_talk_gate_what_the_track_carries(pulse: PulseSer
     engine = AudioEngine(device_settings(mode=MicMode.PUSH_TO_TALK))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     player = pulse.play_into_mic(tone(700, 8.0))
     try:
         assert engine.source is not None
@@ -122,6 +122,7 @@ async def test_mute_and_push_to_talk_gate_what_the_track_carries(pulse: PulseSer
     finally:
         player.terminate()
         await asyncio.to_thread(player.wait, 5)
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -129,7 +130,7 @@ async def test_agent_audio_reaches_the_virtual_speaker(pulse: PulseServer) -> No
     engine = AudioEngine(device_settings())
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     agent = FakeAgentVoice()
     recording = pulse.record_speaker()
     try:
@@ -148,6 +149,7 @@ async def test_agent_audio_reaches_the_virtual_speaker(pulse: PulseServer) -> No
         print(f"\nplayback: underruns={stats.playback_underruns} depth={stats.playback_depth_ms:.1f} ms")
     finally:
         await agent.aclose()
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -155,7 +157,7 @@ async def test_interruption_drops_queued_audio(pulse: PulseServer) -> None:
     engine = AudioEngine(device_settings(playback_buffer_ms=200))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     agent = FakeAgentVoice()
     try:
         session.agent_joins()
@@ -169,6 +171,7 @@ async def test_interruption_drops_queued_audio(pulse: PulseServer) -> None:
         assert engine.stats().playback_flushed_ms - before >= 100
     finally:
         await agent.aclose()
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -176,7 +179,7 @@ async def test_echo_canceller_runs_on_both_paths(pulse: PulseServer) -> None:
     engine = AudioEngine(device_settings(aec=True, noise_suppression=True, high_pass=True, auto_gain=True))
     await engine.start()
     session = FakeSession()
-    engine.attach(session)  # type: ignore[arg-type]
+    bridge = attach(engine, session)
     agent = FakeAgentVoice()
     try:
         assert engine.status.aec
@@ -194,6 +197,7 @@ async def test_echo_canceller_runs_on_both_paths(pulse: PulseServer) -> None:
         assert not engine.status.aec
     finally:
         await agent.aclose()
+        await bridge.aclose()
         await engine.aclose()
 
 
@@ -242,7 +246,7 @@ async def test_sound_server_dying_mid_session_goes_text_only(tmp_path: object, p
             session = FakeSession()
             warnings: list[str] = []
             session.events.subscribe(lambda event: warnings.append(getattr(event, "message", "")))
-            engine.attach(session)  # type: ignore[arg-type]
+            bridge = attach(engine, session)
             try:
                 assert not engine.status.text_only, engine.status.reason
                 await asyncio.sleep(0.3)
@@ -252,6 +256,7 @@ async def test_sound_server_dying_mid_session_goes_text_only(tmp_path: object, p
                 assert any("stopped" in message for message in warnings)
                 assert statuses, "no status notification"
             finally:
+                await bridge.aclose()
                 await engine.aclose()
     finally:
         doomed.stop()

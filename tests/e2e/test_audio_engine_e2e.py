@@ -22,6 +22,7 @@ from livekit import rtc
 
 from agent_tui.audio.controls import MicMode
 from agent_tui.audio.engine import AudioEngine
+from agent_tui.audio.session_bridge import SessionAudioBridge
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.audio.wav_io import read_wav
 from agent_tui.session import LiteralTokenSource
@@ -134,7 +135,7 @@ class Echo:
 @pytest.fixture
 async def user_session(server: LiveServer) -> AsyncIterator[object]:
     """Builds (engine, session) pairs for the user and ends them after the test."""
-    made: list[tuple[AudioEngine, Session]] = []
+    made: list[tuple[AudioEngine, Session, SessionAudioBridge]] = []
 
     async def build(settings: AudioSettings, identity: str = "user") -> tuple[AudioEngine, Session]:
         engine = AudioEngine(settings)
@@ -146,13 +147,15 @@ async def user_session(server: LiveServer) -> AsyncIterator[object]:
             microphone=engine.source,
             preconnect_buffer=engine.preconnect_enabled,
         )
-        engine.attach(session)
-        made.append((engine, session))
+        bridge = SessionAudioBridge(engine, session)
+        bridge.attach()
+        made.append((engine, session, bridge))
         return engine, session
 
     yield build
-    for engine, session in made:
+    for engine, session, bridge in made:
         await session.end()
+        await bridge.aclose()
         await engine.aclose()
 
 

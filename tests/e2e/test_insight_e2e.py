@@ -40,6 +40,7 @@ from e2e_harness import LiveServer, wait_until
 from livekit import rtc
 
 from agent_tui.audio.engine import AudioEngine
+from agent_tui.audio.session_bridge import SessionAudioBridge
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.audio.wav_io import load_wav
 from agent_tui.demo.responder import HELLO_REPLY_TEXT
@@ -482,7 +483,8 @@ async def test_a_spoken_turns_measured_latency_lies_between_the_agents_e2e_and_t
     )
     await engine.start()
     session = session_for(server, "user-1", microphone=engine.source)
-    engine.attach(session)
+    bridge = SessionAudioBridge(engine, session)
+    bridge.attach()
     loop = asyncio.get_running_loop()
     seen: list[tuple[VoiceLatency, float]] = []
     events = record(session)
@@ -504,6 +506,7 @@ async def test_a_spoken_turns_measured_latency_lies_between_the_agents_e2e_and_t
         started = engine.input_started_at
     finally:
         await session.end()
+        await bridge.aclose()
         await engine.aclose()
     assert started is not None
     [(turn, seen_at)] = seen

@@ -38,6 +38,7 @@ from livekit import rtc
 
 from agent_tui.audio.controls import MicMode
 from agent_tui.audio.engine import AudioEngine
+from agent_tui.audio.session_bridge import SessionAudioBridge
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.demo.responder import HELLO_REPLY_TEXT
 from agent_tui.demo.speech import synthesize
@@ -125,6 +126,7 @@ class Conversation:
         self.server = server
         self.events: list[SessionEvent] = []
         self.session: Session | None = None
+        self.bridge: SessionAudioBridge | None = None
 
     async def start(self) -> Session:
         await self.engine.start()
@@ -137,13 +139,17 @@ class Conversation:
         session = Session(tokens, options, microphone=self.engine.source, preconnect_buffer=False)
         self.session = session
         session.events.subscribe(self.events.append)
-        self.engine.attach(session)  # before start, as the app does; the mode was set before this
+        # Before start, as the app does; the mode was set before this.
+        self.bridge = SessionAudioBridge(self.engine, session)
+        self.bridge.attach()
         await session.start()
         return session
 
     async def aclose(self) -> None:
         if self.session is not None:
             await self.session.end()
+        if self.bridge is not None:
+            await self.bridge.aclose()
         await self.engine.aclose()
 
     # -- what the microphone hears (the WAV, before the gate) --------------------------------------------
