@@ -208,7 +208,7 @@ async def duplex_engine(seconds: float, *, aec: bool) -> dict[str, float]:
     voice = AgentVoice()
     engine.play(voice.track)  # what the session bridge does on AgentAudioTrackChanged
     await asyncio.sleep(1.0)
-    playback = engine._playback
+    playback = engine.playback.device
     assert playback is not None, engine.status.warning
     playback.jitter.depth_stats()
     before_underruns = engine.stats().playback_underruns

@@ -188,7 +188,7 @@ async def test_echo_canceller_runs_on_both_paths(pulse: PulseServer) -> None:
         session.set_agent_track(agent.track)
         agent.speak(tone(500, 1.0))
         await asyncio.sleep(1.2)
-        processor = engine._processor
+        processor = engine.capture.processor
         assert processor is not None
         assert processor.stats.capture_frames > 50
         assert processor.stats.render_frames > 50
