@@ -9,11 +9,12 @@ the track feature flag. The wire contract (livekit-agents ``voice/room_io/_pre_c
 - any MIME type other than opus means raw little-endian int16 PCM;
 - the agent waits for it (at most ~3 s) only when the publication carries ``TF_PRECONNECT_BUFFER``, from
   the moment it subscribes to the microphone, and drops a buffer that finished arriving more than 1 s
-  before it asked. So the engine sends right after the agent subscribes, never earlier.
+  before it asked. So the buffer is sent right after the agent subscribes, never earlier.
 
 This module holds the recording (the most recent ``max_seconds`` in a preallocated ring, so a slow
-connection keeps the words nearest to the moment live audio takes over) and builds the payload. Sending is
-the engine's job because it needs the session.
+connection keeps the words nearest to the moment live audio takes over) and builds the payload. The
+capture pipeline records into it; sending is the session bridge's job (:mod:`.session_bridge`), because
+it needs the session.
 """
 
 from __future__ import annotations
