@@ -18,12 +18,12 @@ from agent_tui.app.widgets.chat_input import ChatInput
 from agent_tui.app.widgets.transcript_view import TranscriptView
 from agent_tui.audio.controls import MicMode
 from agent_tui.session import ConnectionState
+from tests.support.waiting import wait_until
 
 from .conftest import T0, RecordingAudio, emit, make_app, make_session, notes
 from .events_factory import agent_listening, message
 from .insight_factory import agent_info
 from .screen_text import screen_text
-from .waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -181,7 +181,7 @@ async def test_f5_restarts_the_session_and_a_token_error_opens_the_panel() -> No
     app = make_app()  # the literal token is not a JWT: the real token check rejects it, no network
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f5")
-        await wait_until(pilot, lambda: app.current_problem is not None)
+        await wait_until(lambda: app.current_problem is not None, between=pilot.pause)
         assert app.current_problem is not None
         assert app.current_problem.kind == "token"
         assert app.current_problem.exit_code == 3
@@ -196,7 +196,7 @@ async def test_ctrl_s_exports_the_transcript(tmp_path: Path) -> None:
             pilot, *agent_listening(), message("m1", "Hi", at=T0, agent=True), message("m2", "Yo", at=T0 + 1)
         )
         await pilot.press("ctrl+s")
-        await wait_until(pilot, lambda: list((tmp_path / "downloads").glob("transcript-*.txt")))
+        await wait_until(lambda: list((tmp_path / "downloads").glob("transcript-*.txt")), between=pilot.pause)
         [written] = list((tmp_path / "downloads").glob("transcript-*.txt"))
         text = written.read_text()
         assert "Agent: Hi" in text and "You: Yo" in text
@@ -221,7 +221,7 @@ async def test_f7_sends_a_file(tmp_path: Path) -> None:
         assert isinstance(app.screen, FileDialog)
         app.screen.query_one("#file-path", Input).value = str(picture)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: sent)
+        await wait_until(lambda: sent, between=pilot.pause)
         assert sent == [(picture, "files")]
         assert "Sent cat.png" in screen_text(app)
 
@@ -241,7 +241,7 @@ async def test_f9_calls_an_rpc_method_and_shows_the_reply() -> None:
         await pilot.pause()
         assert isinstance(app.screen, RpcDialog)
         await pilot.press(*"get_weather", "tab", *"paris", "enter")
-        await wait_until(pilot, lambda: calls)
+        await wait_until(lambda: calls, between=pilot.pause)
         await pilot.pause()
         assert calls == [("get_weather", "paris")]
         assert 'RPC get_weather → {"temp": 21}' in screen_text(app)
@@ -260,7 +260,7 @@ async def test_f10_ends_the_session_and_keeps_the_app() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("f10")
-        await wait_until(pilot, lambda: "Session ended." in screen_text(app))
+        await wait_until(lambda: "Session ended." in screen_text(app), between=pilot.pause)
         assert "Session ended." in screen_text(app)
         assert app.is_running
 
@@ -306,7 +306,7 @@ async def test_ctrl_l_focuses_the_chat_and_enter_sends() -> None:
         await pilot.press("ctrl+l")
         assert isinstance(app.focused, ChatInput)
         await pilot.press(*"hello agent", "enter")
-        await wait_until(pilot, lambda: sent == ["hello agent"])
+        await wait_until(lambda: sent == ["hello agent"], between=pilot.pause)
         assert sent == ["hello agent"]
         assert app.main.query_one(ChatInput).value == ""
 
@@ -315,7 +315,7 @@ async def test_chat_when_not_connected_keeps_the_text() -> None:
     app = make_app()
     async with app.run_test(notifications=True) as pilot:
         await pilot.press(*"hi", "enter")
-        await wait_until(pilot, lambda: app.main.query_one(ChatInput).value == "hi")
+        await wait_until(lambda: app.main.query_one(ChatInput).value == "hi", between=pilot.pause)
         assert app.main.query_one(ChatInput).value == "hi"
         assert any("Not sent" in note for note in notes(app))
 
@@ -332,14 +332,14 @@ async def test_ctrl_y_switches_the_agent_to_text_mode_and_back() -> None:
     async with app.run_test(size=(100, 40)) as pilot:
         await emit(pilot, *agent_listening(), *agent_info())
         await pilot.press("ctrl+y")
-        await wait_until(pilot, lambda: calls == [True])
+        await wait_until(lambda: calls == [True], between=pilot.pause)
         assert calls == [True]
         assert app.insight.text_mode
         text = screen_text(app)
         assert "mode   text only" in text
         assert "Text mode on: the agent answers in text only" in text
         await pilot.press("ctrl+y")
-        await wait_until(pilot, lambda: calls == [True, False])
+        await wait_until(lambda: calls == [True, False], between=pilot.pause)
         assert calls == [True, False]
         assert "mode   voice" in screen_text(app)
         assert "Text mode off" in screen_text(app)
@@ -402,14 +402,14 @@ async def test_ctrl_t_and_ctrl_r_switch_the_camera_and_the_screen_share() -> Non
     app = make_app(session=session, video=video)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await pilot.press("ctrl+t")
-        await wait_until(pilot, lambda: video.wanted(SourceKind.CAMERA))
+        await wait_until(lambda: video.wanted(SourceKind.CAMERA), between=pilot.pause)
         assert video.wanted(SourceKind.CAMERA)
         assert "Camera on once connected." in notes(app)
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: video.wanted(SourceKind.SCREEN))
+        await wait_until(lambda: video.wanted(SourceKind.SCREEN), between=pilot.pause)
         assert video.wanted(SourceKind.SCREEN)
         await pilot.press("ctrl+t")
-        await wait_until(pilot, lambda: not video.wanted(SourceKind.CAMERA))
+        await wait_until(lambda: not video.wanted(SourceKind.CAMERA), between=pilot.pause)
         assert not video.wanted(SourceKind.CAMERA)
         assert "Camera off." in notes(app)
     await video.aclose()
@@ -429,7 +429,7 @@ async def test_palette_toggles_the_camera() -> None:
         await pilot.press(*"camera on")
         await pilot.pause(0.3)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: video.wanted(SourceKind.CAMERA))
+        await wait_until(lambda: video.wanted(SourceKind.CAMERA), between=pilot.pause)
         assert video.wanted(SourceKind.CAMERA)
     await video.aclose()
 

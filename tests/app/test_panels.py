@@ -26,11 +26,11 @@ from agent_tui.session import (
     SessionWarning,
     TokenEndpointUnreachableError,
 )
+from tests.support.waiting import wait_until
 
 from .conftest import RecordingAudio, ScriptedSession, emit, make_app, notes
 from .events_factory import T0, agent_listening, agent_state, connected, disconnected
 from .screen_text import screen_text
-from .waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -79,7 +79,8 @@ async def test_agent_left_panel_and_retry() -> None:
         assert "The agent left" in screen_text(app)
         await pilot.press("r")  # retry: a new session (whose literal token is rejected: token panel)
         await wait_until(
-            pilot, lambda: app.current_problem is not None and app.current_problem.kind == "token"
+            lambda: app.current_problem is not None and app.current_problem.kind == "token",
+            between=pilot.pause,
         )
         assert app.current_problem is not None and app.current_problem.kind == "token"
 
@@ -89,7 +90,7 @@ def join_notices(app: AgentTuiApp) -> list[str]:
 
 
 async def wait_for_restart(pilot: object, session: ScriptedSession) -> None:
-    await wait_until(pilot, lambda: session.starts)
+    await wait_until(lambda: session.starts, between=pilot.pause)
     await pilot.pause()  # type: ignore[attr-defined]
     await pilot.pause()  # type: ignore[attr-defined]
 
@@ -259,7 +260,7 @@ async def test_files_from_the_agent_are_saved_and_announced(tmp_path: Path) -> N
                 attributes={},
             ),
         )
-        await wait_until(pilot, (tmp_path / "downloads" / "report.pdf").exists)
+        await wait_until((tmp_path / "downloads" / "report.pdf").exists, between=pilot.pause)
         saved = tmp_path / "downloads" / "report.pdf"
         assert saved.read_bytes() == b"%PDF-1.4 hello"
         await pilot.pause()

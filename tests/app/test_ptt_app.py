@@ -12,10 +12,10 @@ from agent_tui.app.ptt import PttMethod
 from agent_tui.app.settings import PttMethodSetting
 from agent_tui.app.widgets.chat_input import ChatInput
 from agent_tui.audio.controls import MicMode
+from tests.support.waiting import wait_until
 
 from .conftest import FakeClock, RecordingAudio, make_app
 from .screen_text import screen_text
-from .waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -106,7 +106,7 @@ async def test_hold_inferred_from_repeats_ends_after_the_timeout() -> None:
             await pilot.press("ctrl+space")
         assert "talk_end" not in audio.names()
         clock.advance(0.5)
-        await wait_until(pilot, lambda: audio.names()[-1] == "talk_end")
+        await wait_until(lambda: audio.names()[-1] == "talk_end", between=pilot.pause)
         assert audio.names()[-1] == "talk_end"
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from pulse_harness import PulseServer, pointed_at, start_pulse
+
+from tests.audio.pulse_harness import PulseServer, pointed_at, start_pulse
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, attach, dominant_hz, loud_part, loud_span, tone
 from livekit import rtc
 
 from agent_tui.audio import session_bridge
@@ -31,6 +30,17 @@ from agent_tui.session.events import SessionEvent, SessionWarning
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.session import Session
 from agent_tui.session.tokens.source import LiteralTokenSource
+from tests.audio.audio_fakes import (
+    FakeAgentVoice,
+    FakeSession,
+    TrackTap,
+    attach,
+    dominant_hz,
+    loud_part,
+    loud_span,
+    tone,
+)
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -43,14 +53,6 @@ def write_wav(path: Path, samples: np.ndarray, rate: int, channels: int = 1) -> 
         writer.setframerate(rate)
         writer.writeframes(data.astype("<i2").tobytes())
     return path
-
-
-async def wait_until(predicate: object, limit: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():  # type: ignore[operator]
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def file_settings(tmp_path: Path, **overrides: object) -> AudioSettings:

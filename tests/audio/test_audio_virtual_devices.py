@@ -11,15 +11,25 @@ import asyncio
 
 import numpy as np
 import pytest
-from audio_fakes import FakeAgentVoice, FakeSession, TrackTap, attach, dominant_hz, loud_part, loud_span, tone
 from livekit import rtc
-from pulse_harness import PulseServer, pointed_at, start_pulse
 
 from agent_tui.audio import devices
 from agent_tui.audio.controls import MicMode
 from agent_tui.audio.engine import AudioEngine
 from agent_tui.audio.settings import AudioSettings
 from agent_tui.session.agent_state import AgentState
+from tests.audio.audio_fakes import (
+    FakeAgentVoice,
+    FakeSession,
+    TrackTap,
+    attach,
+    dominant_hz,
+    loud_part,
+    loud_span,
+    tone,
+)
+from tests.audio.pulse_harness import PulseServer, pointed_at, start_pulse
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -37,14 +47,6 @@ def device_settings(**overrides: object) -> AudioSettings:
     }
     values.update(overrides)
     return AudioSettings.model_validate(values)
-
-
-async def wait_until(predicate: object, limit: float = 10.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():  # type: ignore[operator]
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
 
 
 def test_virtual_devices_are_listed(pulse: PulseServer) -> None:
@@ -251,7 +253,7 @@ async def test_sound_server_dying_mid_session_goes_text_only(tmp_path: object, p
                 assert not engine.status.text_only, engine.status.reason
                 await asyncio.sleep(0.3)
                 await asyncio.to_thread(doomed.stop)
-                await wait_until(lambda: engine.status.text_only, limit=15)
+                await wait_until(lambda: engine.status.text_only, within_s=15)
                 assert engine.status.reason is not None and "stopped" in engine.status.reason
                 assert any("stopped" in message for message in warnings)
                 assert statuses, "no status notification"

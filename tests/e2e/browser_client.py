@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_harness import cannot_run
+
+from tests.e2e.e2e_harness import cannot_run
 
 BROWSER_DIR = Path(__file__).resolve().parents[1] / "browser"
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

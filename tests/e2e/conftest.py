@@ -27,7 +27,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from e2e_harness import (
+from livekit import rtc
+from livekit.protocol.room import DeleteRoomRequest, ListRoomsRequest
+
+from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+from agent_tui.livekit_server import LiveKitServerProcess
+from tests.e2e.e2e_harness import (
     NODE_IP,
     Connector,
     DemoServer,
@@ -36,11 +41,6 @@ from e2e_harness import (
     cannot_run,
     livekit_server_binary,
 )
-from livekit import rtc
-from livekit.protocol.room import DeleteRoomRequest, ListRoomsRequest
-
-from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
-from agent_tui.livekit_server import LiveKitServerProcess
 
 SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "livekit", "url")
 #: A server of the user's own: where it is and its key pair (``AGENT_TUI_TEST_SERVERS=url``).

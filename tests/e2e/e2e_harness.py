@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import os
 from collections.abc import Awaitable, Callable
@@ -113,13 +112,3 @@ def mint_token(
     if room_config is not None:
         token = token.with_room_config(room_config)
     return token.to_jwt()
-
-
-async def wait_until(predicate: Callable[[], bool], *, what: str, within_s: float = 10.0) -> None:
-    """Poll ``predicate`` until it holds; fail naming ``what`` after ``within_s`` seconds."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        if loop.time() > deadline:
-            pytest.fail(f"timed out after {within_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)

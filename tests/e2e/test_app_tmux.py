@@ -19,8 +19,9 @@ import uuid
 from pathlib import Path
 
 import pytest
-from e2e_harness import Connector, LiveServer
 from livekit import rtc
+
+from tests.e2e.e2e_harness import Connector, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

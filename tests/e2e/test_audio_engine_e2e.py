@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e_harness import Connector, LiveServer, wait_until
 from livekit import rtc
 
 from agent_tui.audio.controls import MicMode
@@ -28,6 +27,8 @@ from agent_tui.audio.wav_io import read_wav
 from agent_tui.session import LiteralTokenSource
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.session import Session
+from tests.e2e.e2e_harness import Connector, LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

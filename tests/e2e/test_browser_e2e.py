@@ -14,10 +14,6 @@ import hashlib
 from collections.abc import AsyncIterator
 
 import pytest
-from browser_client import BrowserClient, BrowserError
-from demo_worker_process import DemoWorker
-from e2e_audio import AudioRecorder, TonePublisher, rms
-from e2e_harness import ROOM, Connector, LiveServer, wait_until
 from livekit import rtc
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
@@ -33,6 +29,11 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
+from tests.e2e.browser_client import BrowserClient, BrowserError
+from tests.e2e.demo_worker_process import DemoWorker
+from tests.e2e.e2e_audio import AudioRecorder, TonePublisher, rms
+from tests.e2e.e2e_harness import ROOM, Connector, LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -40,7 +40,6 @@ import pytest
 
 pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed")
 
-from e2e_harness import DemoServer, LiveServer
 from livekit import rtc
 
 from agent_tui.demo.responder import GREETING_TEXT
@@ -48,6 +47,7 @@ from agent_tui.demo.speech import synthesize
 from agent_tui.demo.stt_pocketsphinx import PocketsphinxSTT, jsgf_from_phrases
 from agent_tui.demo.supervisor import WorkerProcess
 from agent_tui.devserver import DEFAULT_API_SECRET
+from tests.e2e.e2e_harness import DemoServer, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 

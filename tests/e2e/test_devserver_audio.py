@@ -6,9 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from e2e_audio import IDEAL_RMS, AudioRecorder, TonePublisher, band_energy_ratio, dominant_frequency, rms
-from e2e_harness import Connector, wait_until
 from livekit import rtc
+
+from tests.e2e.e2e_audio import (
+    IDEAL_RMS,
+    AudioRecorder,
+    TonePublisher,
+    band_energy_ratio,
+    dominant_frequency,
+    rms,
+)
+from tests.e2e.e2e_harness import Connector
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

@@ -12,13 +12,13 @@ import time
 
 import aiohttp
 import pytest
-from e2e_harness import LiveServer, mint_token
 from livekit import rtc
 from livekit.protocol.room import ListRoomsRequest
 from livekit.protocol.rtc import JoinRequest
 
 from agent_tui.devserver import DevServer
 from agent_tui.devserver.join_request import encode_join_request
+from tests.e2e.e2e_harness import LiveServer, mint_token
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 

@@ -6,13 +6,14 @@ import asyncio
 import time
 
 import pytest
-from e2e_harness import ROOM, Connector, mint_token, wait_until
 from livekit import rtc
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
 
 from agent_tui.devserver import DevServer
 from agent_tui.devserver.room import Room
+from tests.e2e.e2e_harness import ROOM, Connector, mint_token
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 

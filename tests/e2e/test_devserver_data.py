@@ -8,8 +8,10 @@ import json
 import os
 
 import pytest
-from e2e_harness import Connector, wait_until
 from livekit import rtc
+
+from tests.e2e.e2e_harness import Connector
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 

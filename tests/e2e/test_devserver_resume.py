@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from e2e_audio import AudioRecorder, TonePublisher, dominant_frequency
-from e2e_harness import ROOM, Connector, LiveServer, wait_until
 from livekit import rtc
 from livekit.protocol.models import DisconnectReason
 from livekit.protocol.room import ListParticipantsRequest
 
 from agent_tui.devserver import DevServer
+from tests.e2e.e2e_audio import AudioRecorder, TonePublisher, dominant_frequency
+from tests.e2e.e2e_harness import ROOM, Connector, LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

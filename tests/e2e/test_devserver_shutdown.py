@@ -11,11 +11,12 @@ import sys
 import threading
 
 import pytest
-from e2e_audio import TonePublisher
-from e2e_harness import mint_token, wait_until
 from livekit import rtc
 
 from agent_tui.devserver import DevServer
+from tests.e2e.e2e_audio import TonePublisher
+from tests.e2e.e2e_harness import mint_token
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 

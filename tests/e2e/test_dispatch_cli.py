@@ -15,10 +15,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from demo_worker_process import DemoWorker
 
 from agent_tui.demo.responder import HELLO_REPLY_TEXT
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET
+from tests.e2e.demo_worker_process import DemoWorker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -9,8 +9,6 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from demo_worker_process import DemoWorker
-from e2e_harness import LiveServer, wait_until
 from livekit.protocol import agent as agent_pb
 from livekit.protocol.room import ListRoomsRequest
 
@@ -28,6 +26,9 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
+from tests.e2e.demo_worker_process import DemoWorker
+from tests.e2e.e2e_harness import LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import Connector, LiveServer
-from stand_in_agent import StandInAgent
+
+from tests.e2e.e2e_harness import Connector, LiveServer
+from tests.e2e.stand_in_agent import StandInAgent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

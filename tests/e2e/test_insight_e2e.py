@@ -35,8 +35,6 @@ from typing import TypeVar
 
 import numpy as np
 import pytest
-from demo_worker_process import DemoWorker
-from e2e_harness import LiveServer, wait_until
 from livekit import rtc
 
 from agent_tui.audio.engine import AudioEngine
@@ -69,6 +67,9 @@ from agent_tui.session.agent_stream.events import (
     VoiceLatency,
 )
 from agent_tui.session.voice_latency import VoiceLatencyConfig, dbfs_to_linear
+from tests.e2e.demo_worker_process import DemoWorker
+from tests.e2e.e2e_harness import LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 

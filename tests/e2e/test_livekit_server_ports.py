@@ -9,10 +9,10 @@ from __future__ import annotations
 import socket
 
 import pytest
-from e2e_harness import NODE_IP, cannot_run, livekit_server_binary
 
 from agent_tui.livekit_server import LiveKitServerProcess, LiveKitServerStartError
 from agent_tui.livekit_server import process as process_module
+from tests.e2e.e2e_harness import NODE_IP, cannot_run, livekit_server_binary
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -22,11 +22,12 @@ import sys
 
 import aiohttp
 import pytest
-from e2e_harness import ROOM, Connector, LiveServer
 from livekit import rtc
 from livekit.protocol.models import ClientInfo, DisconnectReason, ParticipantInfo
 from livekit.protocol.room import ListParticipantsRequest
 from livekit.protocol.rtc import JoinRequest, SignalResponse, WrappedJoinRequest
+
+from tests.e2e.e2e_harness import ROOM, Connector, LiveServer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

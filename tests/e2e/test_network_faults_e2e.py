@@ -19,10 +19,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from e2e_harness import NODE_IP, ROOM, Connector, LiveServer, livekit_server_binary, mint_token, wait_until
 from livekit import rtc
-from network_faults import media_cut
-from stand_in_agent import StandInAgent
 
 from agent_tui.livekit_server import LiveKitServerProcess
 from agent_tui.session import (
@@ -35,6 +32,10 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
+from tests.e2e.e2e_harness import NODE_IP, ROOM, Connector, LiveServer, livekit_server_binary, mint_token
+from tests.e2e.network_faults import media_cut
+from tests.e2e.stand_in_agent import StandInAgent
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -31,9 +31,6 @@ import pytest
 
 pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed")
 
-from demo_worker_process import DemoWorker
-from e2e_audio import AudioRecorder
-from e2e_harness import LiveServer, wait_until
 from livekit import rtc
 
 from agent_tui.audio.controls import MicMode
@@ -55,6 +52,10 @@ from agent_tui.session import (
 )
 from agent_tui.session.agent_stream.events import ToolCall, VoiceLatency
 from agent_tui.session.events import SessionWarning
+from tests.e2e.demo_worker_process import DemoWorker
+from tests.e2e.e2e_audio import AudioRecorder
+from tests.e2e.e2e_harness import LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 

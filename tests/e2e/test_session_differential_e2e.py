@@ -17,10 +17,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from browser_client import BrowserClient
-from demo_worker_process import DemoWorker
-from e2e_audio import TonePublisher
-from e2e_harness import LiveServer, wait_until
 from livekit import api, rtc
 from livekit.protocol.agent_dispatch import RoomAgentDispatch
 from livekit.protocol.room import RoomConfiguration
@@ -35,6 +31,11 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
+from tests.e2e.browser_client import BrowserClient
+from tests.e2e.demo_worker_process import DemoWorker
+from tests.e2e.e2e_audio import TonePublisher
+from tests.e2e.e2e_harness import LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(150)]
 

@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from e2e_harness import ROOM, Connector, LiveServer, mint_token, wait_until
 from livekit import rtc
-from stand_in_agent import StandInAgent
 
 from agent_tui.session import (
     AgentFailure,
@@ -41,6 +39,9 @@ from agent_tui.session import (
     Speaker,
     TokenInvalidError,
 )
+from tests.e2e.e2e_harness import ROOM, Connector, LiveServer, mint_token
+from tests.e2e.stand_in_agent import StandInAgent
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 

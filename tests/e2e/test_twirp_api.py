@@ -10,8 +10,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from demo_worker_process import DemoWorker
-from e2e_harness import ROOM, Connector, LiveServer, wait_until
 from livekit import api, rtc
 from livekit.protocol import agent as agent_pb
 
@@ -25,6 +23,9 @@ from agent_tui.session import (
     SessionEvent,
     SessionOptions,
 )
+from tests.e2e.demo_worker_process import DemoWorker
+from tests.e2e.e2e_harness import ROOM, Connector, LiveServer
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
 

@@ -20,8 +20,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from e2e_harness import Connector, LiveServer, wait_until
-from e2e_video import (
+from livekit import rtc
+
+from agent_tui.session import LiteralTokenSource, Session, SessionOptions
+from agent_tui.video.controller import VideoController
+from agent_tui.video.frame_reader import SourceKind
+from agent_tui.video.settings import VideoSettings
+from tests.e2e.e2e_harness import Connector, LiveServer
+from tests.e2e.e2e_video import (
     BARS,
     FPS,
     FRAMES,
@@ -32,13 +38,8 @@ from e2e_video import (
     marker_left,
     write_clip,
 )
-from livekit import rtc
-from virtual_display import VirtualDisplay, quadrant_colours, running
-
-from agent_tui.session import LiteralTokenSource, Session, SessionOptions
-from agent_tui.video.controller import VideoController
-from agent_tui.video.frame_reader import SourceKind
-from agent_tui.video.settings import VideoSettings
+from tests.e2e.virtual_display import VirtualDisplay, quadrant_colours, running
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 

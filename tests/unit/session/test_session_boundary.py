@@ -12,7 +12,7 @@ from pathlib import Path
 
 import agent_tui.session as library
 
-PACKAGE = Path(__file__).resolve().parents[2] / "agent_tui"
+PACKAGE = Path(__file__).resolve().parents[3] / "agent_tui"
 LIBRARY = PACKAGE / "session"
 PUBLIC_MODULES = {"agent_tui.session", "agent_tui.session.testing"}
 

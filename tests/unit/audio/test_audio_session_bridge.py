@@ -26,6 +26,7 @@ from agent_tui.session.agent_state import AgentSnapshot, AgentState
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.testing import FakeConversation
 from agent_tui.session.voice_latency import VoiceLatencyMeter
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -142,14 +143,6 @@ class FakeEngine:
 
     def named(self, name: str) -> list[Any]:
         return [argument for call, argument in self.calls if call == name]
-
-
-async def wait_until(predicate: Any, limit: float = 5.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not predicate():
-        assert loop.time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.01)
 
 
 def bridged(engine: FakeEngine, session: BridgedConversation) -> SessionAudioBridge:

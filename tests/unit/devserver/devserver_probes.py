@@ -51,16 +51,6 @@ JOIN_REQUEST = encode_join_request(
 )
 
 
-async def until(predicate: Callable[[], bool], *, what: str, within_s: float = WITHIN_S) -> None:
-    """Poll a condition of the in-process server that no event announces; fail naming ``what``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within_s
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out after {within_s:.0f}s waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
 class SignalClient:
     """One participant's signalling connection; ``responses`` holds what the server sent, in order."""
 

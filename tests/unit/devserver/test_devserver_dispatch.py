@@ -18,6 +18,7 @@ from livekit.protocol import agent as agent_pb
 from livekit.protocol import models
 
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -154,15 +155,6 @@ def named_jobs(server: DevServer, room: str) -> list[agent_pb.Job]:
     return [job for d in server.dispatcher.list(room) if d.agent_name for job in d.state.jobs]
 
 
-async def wait_for(predicate: object, what: str) -> None:
-    assert callable(predicate)
-    for _ in range(500):
-        if predicate():
-            return
-        await asyncio.sleep(0.01)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 async def test_worker_without_the_agent_grant_is_refused_before_the_upgrade(server: DevServer) -> None:
     http_url = server.url.replace("ws://", "http://")
     async with aiohttp.ClientSession() as http:
@@ -188,7 +180,7 @@ async def test_registration_is_answered_first_with_a_worker_id(
     pong = (await worker.next("pong")).pong
     assert pong.last_timestamp == 1234 and pong.timestamp > 0
     await worker.close()
-    await wait_for(lambda: not server.dispatcher.workers, "the worker to be forgotten")
+    await wait_until(lambda: not server.dispatcher.workers, what="the worker to be forgotten")
 
 
 async def test_offer_assignment_token_and_job_status(
@@ -232,11 +224,12 @@ async def test_offer_assignment_token_and_job_status(
         "agent-custom",
     )
     await worker.job_status(job.id, agent_pb.JobStatus.JS_RUNNING)
-    await wait_for(
-        lambda: server.dispatcher.workers[worker.worker_id].jobs[job.id].proto.state.started_at, "running"
+    await wait_until(
+        lambda: server.dispatcher.workers[worker.worker_id].jobs[job.id].proto.state.started_at,
+        what="running",
     )
     await worker.job_status(job.id, agent_pb.JobStatus.JS_SUCCESS)
-    await wait_for(lambda: not server.dispatcher.workers[worker.worker_id].jobs, "the job to end")
+    await wait_until(lambda: not server.dispatcher.workers[worker.worker_id].jobs, what="the job to end")
     [listed] = await named_dispatches(lkapi, "room-a")
     assert listed.state.jobs[0].state.status == agent_pb.JobStatus.JS_SUCCESS
     assert listed.state.jobs[0].state.ended_at >= listed.state.jobs[0].state.started_at > 0
@@ -250,7 +243,7 @@ async def test_a_dispatch_with_no_worker_gets_no_job_and_a_later_worker_is_not_o
     other = FakeWorker(http, server.url, "other-agent")
     await other.register()
     await dispatch(lkapi, "room-b", "late-agent")
-    await wait_for(lambda: not named_jobs(server, "room-b"), "the job to be dropped")
+    await wait_until(lambda: not named_jobs(server, "room-b"), what="the job to be dropped")
     assert other.messages.empty(), "a worker of another agent name must not be offered the job"
     [dispatched] = await named_dispatches(lkapi, "room-b")
     assert dispatched.agent_name == "late-agent" and not dispatched.state.jobs
@@ -279,13 +272,13 @@ async def test_workers_under_one_name_share_jobs_by_load(
     await idle.register()
     await busy.report(0.6)
     await idle.report(0.1)
-    await wait_for(lambda: server.dispatcher.workers[busy.worker_id].load > 0.5, "the load reports")
+    await wait_until(lambda: server.dispatcher.workers[busy.worker_id].load > 0.5, what="the load reports")
 
     await dispatch(lkapi, "room-1", "pool")
     first = (await idle.next("availability")).availability.job
     await idle.accept(first, "agent-1")
     await idle.report(0.8)  # the job made it busier than the other one
-    await wait_for(lambda: server.dispatcher.workers[idle.worker_id].load > 0.7, "the new load")
+    await wait_until(lambda: server.dispatcher.workers[idle.worker_id].load > 0.7, what="the new load")
 
     await dispatch(lkapi, "room-2", "pool")
     second = (await busy.next("availability")).availability.job
@@ -295,8 +288,9 @@ async def test_workers_under_one_name_share_jobs_by_load(
     # Equal loads: the worker with fewer jobs gets the next one; a full worker gets none.
     await busy.report(0.5)
     await idle.report(0.5, agent_pb.WorkerStatus.WS_FULL)
-    await wait_for(
-        lambda: server.dispatcher.workers[idle.worker_id].status == agent_pb.WorkerStatus.WS_FULL, "idle full"
+    await wait_until(
+        lambda: server.dispatcher.workers[idle.worker_id].status == agent_pb.WorkerStatus.WS_FULL,
+        what="idle full",
     )
     await dispatch(lkapi, "room-3", "pool")
     third = (await busy.next("availability")).availability.job
@@ -323,7 +317,7 @@ async def test_a_refused_offer_goes_to_the_next_worker_and_when_all_refuse_there
         agent_pb.WorkerMessage(availability=agent_pb.AvailabilityResponse(job_id=job.id, available=False))
     )
     # Both refused: no job, and nobody is asked again (livekit-server does the same).
-    await wait_for(lambda: not named_jobs(server, "room-c"), "the job to be dropped")
+    await wait_until(lambda: not named_jobs(server, "room-c"), what="the job to be dropped")
     assert server.dispatcher.explain("picky") == (
         "no worker serving 'picky' was available to take the job (2 refused it)"
     )
@@ -345,7 +339,7 @@ async def test_a_disconnecting_worker_frees_its_jobs(
     await worker.accept(job, "agent-d")
     await worker.job_status(job.id, agent_pb.JobStatus.JS_RUNNING)
     await worker.close()
-    await wait_for(lambda: not server.dispatcher.workers, "the worker to leave")
+    await wait_until(lambda: not server.dispatcher.workers, what="the worker to leave")
     [listed] = await named_dispatches(lkapi, "room-d")
     state = listed.state.jobs[0].state
     assert (state.status, state.error) == (agent_pb.JobStatus.JS_FAILED, "worker disconnected")

@@ -20,7 +20,6 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
-from devserver_probes import JOIN_REQUEST, RawWorker, SignalClient, participant_token
 from livekit.protocol import agent as agent_pb
 from livekit.protocol.models import DisconnectReason
 from livekit.protocol.rtc import SignalRequest, UpdateParticipantMetadata
@@ -28,6 +27,7 @@ from livekit.protocol.rtc import SignalRequest, UpdateParticipantMetadata
 from agent_tui.devserver import DevServer
 from agent_tui.devserver.server_info import SignalTiming
 from agent_tui.devserver.websocket import MAX_FRAME_BYTES
+from tests.unit.devserver.devserver_probes import JOIN_REQUEST, RawWorker, SignalClient, participant_token
 
 pytestmark = pytest.mark.timeout(60)
 

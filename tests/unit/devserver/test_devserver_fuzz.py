@@ -26,7 +26,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 import pytest
-from devserver_probes import ROOM, RawWorker, SignalClient, http_url, until
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from livekit import api
@@ -47,6 +46,8 @@ from yarl import URL
 
 from agent_tui.devserver import DEFAULT_API_KEY, DEFAULT_API_SECRET, DevServer
 from agent_tui.devserver.websocket import MAX_FRAME_BYTES
+from tests.support.waiting import wait_until
+from tests.unit.devserver.devserver_probes import ROOM, RawWorker, SignalClient, http_url
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -316,7 +317,9 @@ async def send_signalling(fuzzed: Fuzzed, identity: str, sent: list[bytes | str]
 
 async def only_the_observer_is_left(fuzzed: Fuzzed) -> None:
     room = fuzzed.server.rooms[ROOM]
-    await until(lambda: list(room.participants) == ["observer"], what="the fuzzing participants to leave")
+    await wait_until(
+        lambda: list(room.participants) == ["observer"], what="the fuzzing participants to leave"
+    )
     await fuzzed.still_served()
 
 
@@ -349,7 +352,7 @@ async def send_worker_frames(fuzzed: Fuzzed, register_first: bool, sent: list[by
             break
     await worker.ws.close()
     await fuzzed.still_served()
-    await until(
+    await wait_until(
         lambda: len(fuzzed.server.dispatcher.workers) == 1, what="the fuzzing worker to be unregistered"
     )
 
