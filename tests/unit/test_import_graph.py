@@ -11,50 +11,25 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[2] / "agent_tui"
+from tests.support.source_imports import PACKAGE, import_statements, module_name, source_of
 
-
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
-MODULES = {_module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
-
-
-def _module_level(tree: ast.Module) -> Iterator[ast.stmt]:
-    """The statements that run at import (or that a type checker reads there): the top level and the
-    bodies of top-level ``if`` / ``try`` blocks, not functions or classes."""
-    pending: list[ast.stmt] = list(tree.body)
-    while pending:
-        node = pending.pop()
-        yield node
-        if isinstance(node, ast.If | ast.Try):
-            pending += node.body + node.orelse
-            if isinstance(node, ast.Try):
-                pending += node.finalbody + [stmt for handler in node.handlers for stmt in handler.body]
+MODULES = {module_name(path): path for path in sorted(PACKAGE.rglob("*.py"))}
 
 
 def imports_of(module: str) -> set[str]:
     """The agent_tui modules ``module`` imports at module level (a name imported from a package that is
     itself a submodule counts as that submodule)."""
     path = MODULES[module]
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: set[str] = set()
-    for node in _module_level(ast.parse(path.read_text(), str(path))):
+    for node in import_statements(path, module_level_only=True):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")[: len(package.split(".")) - node.level + 1]
-                source = ".".join([*base, node.module] if node.module else base)
-            else:
-                source = node.module or ""
-            for alias in node.names:
-                submodule = f"{source}.{alias.name}"
-                found.add(submodule if submodule in MODULES else source)
+            continue
+        source = source_of(node, path)
+        for alias in node.names:
+            submodule = f"{source}.{alias.name}"
+            found.add(submodule if submodule in MODULES else source)
     return {name for name in found if name in MODULES and name != module}
 
 

@@ -11,33 +11,20 @@ import sys
 from pathlib import Path
 
 import agent_tui.session as library
+from tests.support.source_imports import PACKAGE, import_statements, source_of
 
-PACKAGE = Path(__file__).resolve().parents[3] / "agent_tui"
 LIBRARY = PACKAGE / "session"
 PUBLIC_MODULES = {"agent_tui.session", "agent_tui.session.testing"}
 
 
-def _module_name(path: Path) -> str:
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
-
-
 def _imports(path: Path) -> list[tuple[int, str]]:
     """Every module ``path`` imports (relative imports resolved), with its line."""
-    module = _module_name(path)
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in import_statements(path):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                name = ".".join([*base, node.module] if node.module else base)
-            else:
-                name = node.module or ""
-            found.append((node.lineno, name))
+        else:
+            found.append((node.lineno, source_of(node, path)))
     return found
 
 
