@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Sequence
 from typing import Any, TypeAlias
 
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -30,9 +31,7 @@ from .opus_packets import OpusPackets
 
 _log = logging.getLogger(__name__)
 
-_SUBSCRIBER_QUEUE = {"audio": 25, "video": 5}
-PROBE_DROPS = 0
-PROBE_PUSHES = 0  # 20 ms packets; frames at up to 30 per second
+_SUBSCRIBER_QUEUE = {"audio": 25, "video": 5}  # 20 ms packets; frames at up to 30 per second
 
 # What aiortc tracks yield: decoded frames (or encoded packets for pass-through tracks).
 MediaFrame: TypeAlias = "Frame | Packet[Any]"
@@ -45,7 +44,7 @@ class RelayedTrack(MediaStreamTrack):
         super().__init__()
         self.kind = kind
         self._relay = relay
-        self._frames: deque[MediaFrame] = deque(maxlen=_SUBSCRIBER_QUEUE.get(kind, 5))
+        self._frames: deque[MediaFrame] = deque(maxlen=_SUBSCRIBER_QUEUE[kind])
         self._ready = asyncio.Event()
 
     def push(self, frame: MediaFrame) -> None:
@@ -110,9 +109,9 @@ class TrackRelay:
                 frame = await self._source.recv()
                 if not self._subscribers:
                     continue
-                sent: list[MediaFrame] = [frame]
+                sent: Sequence[MediaFrame] = [frame]
                 if self._opus is not None and isinstance(frame, AudioFrame):
-                    sent = list(self._opus.encode(frame))
+                    sent = self._opus.encode(frame)
                 for item in sent:
                     for track in self._subscribers:
                         track.push(item)
