@@ -386,8 +386,11 @@ def load_settings(
     path, required = resolve_config_file(config_file)
     file_values = read_config_file(path, required=required, on_warning=on_warning)
     if on_warning is not None:
+        warnings = renamed_variable_warnings(os.environ)
         readable = secret_file_warning(path, file_values) if file_values else None
-        for warning in [*renamed_variable_warnings(os.environ), *([readable] if readable else [])]:
+        if readable is not None:
+            warnings.append(readable)
+        for warning in warnings:
             on_warning(warning)
     return build_settings(cli or {}, file_values, file_origin=str(path))
 
