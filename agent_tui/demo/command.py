@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import logging
 import secrets
 import signal
 import sys
@@ -48,11 +49,14 @@ from agent_tui.exit_codes import ExitCode, exit_code_for, exit_code_table
 
 if TYPE_CHECKING:
     from agent_tui.config import Settings
+    from agent_tui.demo.dispatch_retry import DispatchRetry
     from agent_tui.demo.supervisor import WorkerProcess
     from agent_tui.headless.runner import Script
 
 
 __all__ = ["PREFIX", "add_arguments", "reminder", "run"]
+
+_log = logging.getLogger(__name__)
 
 PREFIX: Final = "agent-tui demo"
 #: The dev server's API key for the run; the secret is random per run.
@@ -432,6 +436,7 @@ class _Demo:
             self._progress.say(f"{PREFIX}: warning: {worker.log_error}")
 
         self._progress.say(f"connecting the client to agent '{self._args.agent_name}'…")
+        retry = self._retry_stuck_dispatches(server)
         client = asyncio.create_task(self._client(), name="demo-client")
         watcher = asyncio.create_task(self._watch_worker(worker, client))
         try:
@@ -442,6 +447,8 @@ class _Demo:
                 raise
             code = ExitCode.AGENT_LEFT
         finally:
+            if retry is not None:
+                retry.close()
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
             self._report_worker_exit(worker)  # in case the client noticed first
@@ -449,6 +456,25 @@ class _Demo:
             self._explain_absent_agent(server, worker)
         # The UI ends quietly when cancelled, so its own code says nothing about why it ended.
         return ExitCode.AGENT_LEFT if self._client_stopped_for_worker else code
+
+    def _retry_stuck_dispatches(self, server: Any) -> DispatchRetry | None:
+        """The embedded dev server's jobs for the demo agent, watched for one that fails or whose agent
+        never comes (:mod:`agent_tui.demo.dispatch_retry`); livekit-server's are not ours to see."""
+        dispatcher = getattr(server, "dispatcher", None)
+        if dispatcher is None:
+            return None
+        from agent_tui.demo.dispatch_retry import DispatchRetry
+
+        def tell(text: str) -> None:
+            # The full-screen UI owns the terminal: there it goes to the log, as the worker's lines do.
+            if self._settings.ui and self._script.empty:
+                _log.warning("%s", text)
+            else:
+                self._progress.say(f"{PREFIX}: {text}")
+
+        retry = DispatchRetry(dispatcher, self._args.agent_name, on_retry=tell)
+        retry.start()
+        return retry
 
     def _explain_absent_agent(self, server: Any, worker: WorkerProcess) -> None:
         """The embedded dev server saw the dispatch: say which step failed, and where the agent's log is."""

@@ -24,6 +24,7 @@ worker dies, so the dev server does not keep jobs for that.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Coroutine, Mapping
@@ -184,6 +185,7 @@ class Dispatcher:
         self.workers: dict[str, Worker] = {}
         self._dispatches: dict[str, dict[str, DispatchRecord]] = {}
         self._outcomes: dict[str, str] = {}
+        self._job_observers: list[Callable[[Job], None]] = []
 
     # -------------------------------------------------------------------------------- room events
 
@@ -263,6 +265,18 @@ class Dispatcher:
         _log.info("dispatch room=%s agent_name=%s id=%s", room.name, agent_name or "(automatic)", record.id)
         record.task = self._spawn(self._place(record))
         return record
+
+    def observe_jobs(self, observer: Callable[[Job], None]) -> Callable[[], None]:
+        """Call ``observer`` with a job when it is assigned to a worker and at each status change; returns
+        the function that stops it. For the process that holds the server (the demo), which can act on a
+        job that failed or whose agent never came, as a client could through the dispatch API."""
+        self._job_observers.append(observer)
+
+        def stop() -> None:
+            with contextlib.suppress(ValueError):
+                self._job_observers.remove(observer)
+
+        return stop
 
     def explain(self, agent_name: str) -> str | None:
         """What became of the last dispatch of ``agent_name``, in words (for "the agent did not join")."""
@@ -361,6 +375,7 @@ class Dispatcher:
         self._outcomes[job.dispatch.agent_name] = (
             f"worker {worker.id} took the job, but its agent ({identity}) did not get ready in the room"
         )
+        self._tell_observers(job)
         _log.info(
             "job assigned id=%s room=%s agent_name=%s worker=%s identity=%s",
             job.id,
@@ -396,6 +411,14 @@ class Dispatcher:
             job.dispatch.agent_name or "(automatic)",
             f" error={error}" if error else "",
         )
+        self._tell_observers(job)
+
+    def _tell_observers(self, job: Job) -> None:
+        for observer in list(self._job_observers):
+            try:
+                observer(job)
+            except Exception as error:  # an observer's bug must not stop the server's own bookkeeping
+                _log.warning("a job observer failed: %s", error)
 
     def _remove_agent(self, job: Job) -> None:
         room = self._find_room(job.dispatch.room.name)

@@ -21,16 +21,6 @@ pytestmark = pytest.mark.timeout(30)
 
 
 @pytest.fixture
-async def server() -> AsyncIterator[DevServer]:
-    dev = DevServer(port=0, departure_timeout=0.5)
-    await dev.start()
-    try:
-        yield dev
-    finally:
-        await dev.stop()
-
-
-@pytest.fixture
 async def lkapi(server: DevServer) -> AsyncIterator[api.LiveKitAPI]:
     client = api.LiveKitAPI(server.url, DEFAULT_API_KEY, DEFAULT_API_SECRET)
     try:
