@@ -393,7 +393,7 @@ def _run(args: argparse.Namespace) -> int:
     if wants_device_list(args):
         return _subcommand(DEVICES_COMMAND, [])
     from agent_tui.config import load_settings
-    from agent_tui.logging_setup import configure_logging, remove_handlers
+    from agent_tui.logging_setup import LogFileError, logging_for
 
     given = vars(args)
     for dest, (option, extra) in _OPTION_EXTRAS.items():
@@ -404,20 +404,10 @@ def _run(args: argparse.Namespace) -> int:
     script = script_from(args)
     settings = load_settings(cli_settings(args), config_file=getattr(args, "config", None), on_warning=_warn)
     try:
-        handlers = configure_logging(
-            level=settings.log_level,
-            log_file=settings.log_file,
-            to_stderr=settings.log_file is None and "log_level" in settings.model_fields_set,
-            secrets=settings.secret_values(),
-        )
-    except OSError as error:
-        raise UsageError(
-            f"cannot open the log file {settings.log_file} ({error.strerror or error})"
-        ) from None
-    try:
-        return _front_end(settings, script)
-    finally:
-        remove_handlers(handlers)
+        with logging_for(settings):
+            return _front_end(settings, script)
+    except LogFileError as error:
+        raise UsageError(str(error)) from None
 
 
 #: Options that need an optional extra, by argparse dest: the option and the extra.

@@ -10,13 +10,17 @@ put a credential into a log.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from agent_tui.session import redact
+
+if TYPE_CHECKING:
+    from agent_tui.config import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: The rtc SDK's logger; its Rust side forwards records here.
@@ -91,3 +95,32 @@ def remove_handlers(handlers: Sequence[logging.Handler]) -> None:
     for handler in handlers:
         root.removeHandler(handler)
         handler.close()
+
+
+class LogFileError(Exception):
+    """The log file the settings name cannot be opened; the message is the one line a user sees."""
+
+
+@contextlib.contextmanager
+def logging_for(settings: Settings) -> Iterator[None]:
+    """Logging as ``settings`` ask for it (``--log-file``, ``--log-level``), for the duration of a run.
+
+    ``agent-tui`` and ``agent-tui demo`` both log this way: records reach the terminal only when the user
+    named a level and no file, because stderr otherwise carries only agent-tui's own one-line errors.
+    Raises :class:`LogFileError` when the file cannot be opened.
+    """
+    try:
+        handlers = configure_logging(
+            level=settings.log_level,
+            log_file=settings.log_file,
+            to_stderr=settings.log_file is None and "log_level" in settings.model_fields_set,
+            secrets=settings.secret_values(),
+        )
+    except OSError as error:
+        raise LogFileError(
+            f"cannot open the log file {settings.log_file} ({error.strerror or error})"
+        ) from None
+    try:
+        yield
+    finally:
+        remove_handlers(handlers)

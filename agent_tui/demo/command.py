@@ -324,25 +324,13 @@ class _Demo:
         """The whole demo, logging set up as ``agent-tui`` sets it up, for all of it: the dev server and
         the rtc SDK keep logging while the worker stops, after the client is done, and with no handler
         their warnings would reach Python's last-resort handler on stderr."""
-        from agent_tui.logging_setup import configure_logging, remove_handlers
+        from agent_tui.logging_setup import LogFileError, logging_for
 
-        settings = self._settings
         try:
-            handlers = configure_logging(
-                level=settings.log_level,
-                log_file=settings.log_file,
-                to_stderr=settings.log_file is None and "log_level" in settings.model_fields_set,
-                secrets=settings.secret_values(),
-            )
-        except OSError as error:
-            return self._error(
-                f"cannot open the log file {settings.log_file} ({error.strerror or error})",
-                ExitCode.USAGE_ERROR,
-            )
-        try:
-            return await self._run()
-        finally:
-            remove_handlers(handlers)
+            with logging_for(self._settings):
+                return await self._run()
+        except LogFileError as error:
+            return self._error(str(error), ExitCode.USAGE_ERROR)
 
     async def _run(self) -> int:
         started = time.monotonic()

@@ -193,7 +193,7 @@ def test_a_blank_or_padded_agent_name_is_a_usage_error(name: str, capsys: pytest
 
 
 def test_a_livekit_server_that_is_not_there_is_one_line_and_exit_2() -> None:
-    missing = Path("/nonexistent/livekit-server")  # short: the redaction step takes long paths for keys
+    missing = Path("/nonexistent/livekit-server")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
     done = subprocess.run(
         [str(Path(sys.executable).with_name("agent-tui")), "demo", "--livekit-server", str(missing),
@@ -218,3 +218,17 @@ def test_livekit_server_config_keeps_every_address_on_this_machine() -> None:
     assert rtc["stun_servers"] == ["10.1.2.3:3478"] and rtc["ips"] == {"includes": ["10.1.2.3/32"]}
     assert config["turn"] == {"enabled": False}
     assert "redis" not in config and "webhook" not in config and "prometheus_port" not in config
+
+
+@pytest.mark.parametrize("command", [["--url", "ws://127.0.0.1:9"], ["demo"]])
+def test_a_log_file_that_cannot_be_opened_is_one_line_and_exit_2(
+    command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``agent-tui`` and ``agent-tui demo`` set logging up the same way and say the same about it."""
+    blocked = tmp_path / "a-file"
+    blocked.write_text("")
+    log_file = blocked / "agent.log"  # under a file: no directory can be made there, even by root
+    assert cli.main([*command, "--log-file", str(log_file), "--no-ui", "--send", "hi"]) == 2
+    err = capsys.readouterr().err
+    assert f"cannot open the log file {log_file} (" in err, err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
