@@ -109,22 +109,41 @@ def _events(count: int) -> list[object]:
     return events
 
 
-async def _app_cpu(seconds: float) -> float:
+async def _app_cpu(seconds: float) -> tuple[float, float]:
+    """CPU seconds per wall second of the app, and how many times per second it laid the screen out
+    (a count of Textual's screen layout passes: the costliest thing a tick can cause, and a figure
+    that, unlike CPU, does not move with the machine's load)."""
+    from textual.screen import Screen
+
     from agent_tui.app import AgentTuiApp, AppSettings
+
+    layouts = 0
+    refresh_layout = Screen._refresh_layout
+
+    def counted(self: Screen, *args: object, **kwargs: object) -> None:
+        nonlocal layouts
+        layouts += 1
+        refresh_layout(self, *args, **kwargs)  # type: ignore[arg-type]
 
     session = _session()
     app = AgentTuiApp(session, audio=WigglingAudio(), app_settings=AppSettings(), autostart=False)
-    async with app.run_test(size=(120, 36)) as pilot:
-        events = _events(int(seconds * 4))
-        await pilot.pause()
-        started_cpu, started = time.process_time(), time.perf_counter()
-        step = seconds / max(1, len(events))
-        for event in events:
-            session.events.emit(event)  # type: ignore[arg-type]
-            await asyncio.sleep(step)
-        cpu = time.process_time() - started_cpu
-        wall = time.perf_counter() - started
-    return cpu / wall
+    Screen._refresh_layout = counted  # type: ignore[method-assign]
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            events = _events(int(seconds * 4))
+            await pilot.pause()
+            started_cpu, started = time.process_time(), time.perf_counter()
+            layouts = 0
+            step = seconds / max(1, len(events))
+            for event in events:
+                session.events.emit(event)  # type: ignore[arg-type]
+                await asyncio.sleep(step)
+            cpu = time.process_time() - started_cpu
+            wall = time.perf_counter() - started
+            counted_layouts = layouts
+    finally:
+        Screen._refresh_layout = refresh_layout  # type: ignore[method-assign]
+    return cpu / wall, counted_layouts / wall
 
 
 async def _headless_cpu(seconds: float) -> float:
@@ -185,13 +204,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         _child_app()
         return 0
-    app_cpu = asyncio.run(_app_cpu(args.seconds))
+    app_cpu, layouts_per_s = asyncio.run(_app_cpu(args.seconds))
     headless_cpu = asyncio.run(_headless_cpu(args.seconds))
     paint = first_paint_seconds()
     print(f"app CPU (levels at 15 Hz, agent speaking)   {app_cpu * 100:6.1f} % of one core")
     print(f"headless CPU (same session and events)       {headless_cpu * 100:6.1f} % of one core")
     ratio = app_cpu / headless_cpu if headless_cpu > 0 else math.inf
     print(f"ratio app / headless                          {ratio:6.1f} x")
+    print(f"screen layouts per second in the app         {layouts_per_s:6.1f} /s (refresh at 15 Hz)")
     print(f"launch to first paint (fresh process, pty)   {paint * 1000:6.0f} ms")
     return 0
 

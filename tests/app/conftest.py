@@ -204,7 +204,7 @@ def make_app(
         audio=audio,
         app_settings=settings,
         autostart=False,
-        animate=False,
+        animate=bool(kwargs.pop("animate", False)),
         clock=clock or FakeClock(),
         clock_format=utc_clock,
         **kwargs,  # type: ignore[arg-type]

@@ -155,3 +155,34 @@ async def test_connection_lost_opens_the_panel_with_reconnect() -> None:
         assert "ROOM_DELETED" in text
         assert "Retry" in text
         assert app.current_problem is not None and app.current_problem.exit_code == 4
+
+
+async def test_the_animation_and_the_clock_repaint_without_laying_the_screen_out() -> None:
+    """At 15 Hz a layout per tick was most of the app's CPU: same-width text only repaints its label."""
+    from textual.widgets import Label
+
+    clock = FakeClock()
+    app = make_app(clock=clock, animate=True)
+    async with app.run_test() as pilot:
+        await emit(pilot, *agent_listening(), agent_state(AgentState.THINKING, AgentState.LISTENING))
+        title = app.main.query_one("#agent-state-title", Label)
+        elapsed = app.main.query_one("#header-elapsed", Label)
+        seen: list[tuple[str, bool]] = []
+        refresh = Label.refresh
+
+        def recording_refresh(self: Label, *regions: object, **flags: bool) -> object:
+            if self in (title, elapsed):
+                seen.append((str(self.id), bool(flags.get("layout"))))
+            return refresh(self, *regions, **flags)  # type: ignore[arg-type]
+
+        Label.refresh = recording_refresh  # type: ignore[method-assign]
+        try:
+            for _ in range(3):
+                clock.advance(0.4)
+                app.refresh_now()
+                await pilot.pause()
+        finally:
+            Label.refresh = refresh  # type: ignore[method-assign]
+        assert ("agent-state-title", False) in seen and ("agent-state-title", True) not in seen
+        assert all(not layout for _, layout in seen)
+        assert seen.count(("header-elapsed", False)) <= 1  # 1.2 s: the clock's text changed at most once

@@ -125,3 +125,32 @@ async def test_resize_rewraps_without_losing_the_end() -> None:
         await pilot.pause()
         assert view.total_lines > lines_wide
         assert view.scroll_y == view.max_scroll_y
+
+
+async def test_a_transcript_growing_under_its_scrollbar_does_not_lay_the_screen_out_again() -> None:
+    """Layout reflows the whole screen; a new message below the fold changes only the scroll range."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *[message(f"m{i}", f"line {i}", at=T0 + i) for i in range(40)])
+        view = app.main.query_one(TranscriptView)
+        assert view.show_vertical_scrollbar
+        # (the message after the scrollbar came narrows the lines once, and that is a layout)
+        await emit(pilot, message("m40", "line 40", at=T0 + 40))
+        layouts: list[str] = []
+        refresh = type(view).refresh
+
+        def counting_refresh(self: TranscriptView, *regions: object, **flags: bool) -> object:
+            if flags.get("layout"):
+                layouts.append(type(self).__name__)
+            return refresh(self, *regions, **flags)  # type: ignore[arg-type]
+
+        type(view).refresh = counting_refresh  # type: ignore[method-assign]
+        try:
+            await emit(pilot, *[message(f"n{i}", f"more {i}", at=T0 + 100 + i) for i in range(5)])
+        finally:
+            type(view).refresh = refresh  # type: ignore[method-assign]
+        assert layouts == []
+        assert view.virtual_size.height == view.total_lines
+        assert view.vertical_scrollbar.window_virtual_size == view.total_lines
+        assert view.following and view.scroll_y == view.max_scroll_y
+        assert "more 4" in screen_text(app)

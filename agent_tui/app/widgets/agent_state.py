@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 
+from agent_tui.app.widgets.label_text import show_line
 from agent_tui.session import AgentFailure, AgentState
 
 
@@ -99,7 +100,7 @@ class AgentStateIndicator(Vertical):
         if not self.animated:
             return
         self._frame += 1
-        self.query_one("#agent-state-title", Label).update(self._title())
+        show_line(self.query_one("#agent-state-title", Label), self._title())
 
     def _title(self) -> str:
         return f"{animation_symbol(self._state, self._frame)} {LOOKS[self._state].title}"

@@ -6,6 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
+from agent_tui.app.widgets.label_text import show_line
 from agent_tui.session import ConnectionState
 
 _CONNECTION_TEXT = {
@@ -52,4 +53,4 @@ class HeaderBar(Horizontal):
             label.set_class(other is state, f"-{other.value}")
 
     def set_elapsed(self, seconds: float | None) -> None:
-        self.query_one("#header-elapsed", Label).update(format_elapsed(seconds))
+        show_line(self.query_one("#header-elapsed", Label), format_elapsed(seconds))

@@ -253,8 +253,7 @@ class TranscriptView(ScrollView, can_focus=True):
         return removed
 
     def _content_changed(self, *, new: bool = False, removed_lines: int = 0) -> None:
-        width = self.scrollable_content_region.width
-        self.virtual_size = Size(width, max(self._total_lines, 1))
+        self._set_scroll_size(Size(self.scrollable_content_region.width, max(self._total_lines, 1)))
         if self._following:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True, force=True)
         else:
@@ -267,6 +266,23 @@ class TranscriptView(ScrollView, can_focus=True):
                 self._unseen += 1
             self._update_subtitle()
         self.refresh()
+
+    def _set_scroll_size(self, size: Size) -> None:
+        """Set the scrollable size, laying the screen out again only when that changes the region.
+
+        ``virtual_size`` is a layout reactive: setting it reflows the whole screen, which with a message
+        every few hundred milliseconds was much of the app's CPU. A transcript growing under a scrollbar
+        it already has changes nothing around it; only the scrollbar's range is new."""
+        if size == self.virtual_size:
+            return
+        needs_bar = size.height > self.scrollable_content_region.height
+        if size.width != self.virtual_size.width or needs_bar != self.show_vertical_scrollbar:
+            self.virtual_size = size
+            return
+        self.set_reactive(ScrollView.virtual_size, size)
+        if needs_bar:
+            self.vertical_scrollbar.window_virtual_size = size.height
+            self.vertical_scrollbar.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
