@@ -170,13 +170,26 @@ def _child_app() -> None:
     app.run()
 
 
-def first_paint_seconds(timeout: float = 30.0) -> float:
+def _child_minimal_app() -> None:
+    """The anchor: the smallest Textual app that paints the same two words, in the same pty."""
+    from textual.app import App, ComposeResult
+    from textual.widgets import Label
+
+    class Minimal(App[None]):
+        def compose(self) -> ComposeResult:
+            yield Label("agent-tui")
+            yield Label("Conversation")
+
+    Minimal().run()
+
+
+def first_paint_seconds(child: str = "--child", timeout: float = 30.0) -> float:
     started = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child
         os.environ["TERM"] = "xterm-256color"
         os.environ["COLUMNS"], os.environ["LINES"] = "120", "36"
-        os.execv(sys.executable, [sys.executable, "-m", "bench.bench_app", "--child"])
+        os.execv(sys.executable, [sys.executable, "-m", "bench.bench_app", child])
     seen = b""
     try:
         while time.perf_counter() - started < timeout:
@@ -200,19 +213,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_app")
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-minimal", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         _child_app()
         return 0
+    if args.child_minimal:
+        _child_minimal_app()
+        return 0
     app_cpu, layouts_per_s = asyncio.run(_app_cpu(args.seconds))
     headless_cpu = asyncio.run(_headless_cpu(args.seconds))
     paint = first_paint_seconds()
+    minimal_paint = first_paint_seconds("--child-minimal")
     print(f"app CPU (levels at 15 Hz, agent speaking)   {app_cpu * 100:6.1f} % of one core")
     print(f"headless CPU (same session and events)       {headless_cpu * 100:6.1f} % of one core")
     ratio = app_cpu / headless_cpu if headless_cpu > 0 else math.inf
     print(f"ratio app / headless                          {ratio:6.1f} x")
     print(f"screen layouts per second in the app         {layouts_per_s:6.1f} /s (refresh at 15 Hz)")
     print(f"launch to first paint (fresh process, pty)   {paint * 1000:6.0f} ms")
+    print(f"  a minimal Textual app, same pty             {minimal_paint * 1000:6.0f} ms")
+    print(f"  ratio app / minimal                         {paint / minimal_paint:6.2f} x")
     return 0
 
 
