@@ -154,3 +154,22 @@ async def test_a_transcript_growing_under_its_scrollbar_does_not_lay_the_screen_
         assert view.vertical_scrollbar.window_virtual_size == view.total_lines
         assert view.following and view.scroll_y == view.max_scroll_y
         assert "more 4" in screen_text(app)
+
+
+async def test_a_question_whose_echo_comes_after_its_fast_answer_is_shown_above_it() -> None:
+    """Text mode: the reply can arrive before the echo of the typed question, which is timed when sent."""
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *agent_listening(), message("a-1", "Earlier answer.", at=T0 - 5, agent=True))
+        await emit(pilot, message("a-2", "It is noon.", at=T0 + 1, agent=True))
+        await emit(pilot, message("u-1", "What time is it?", at=T0, final=True))
+        view = app.main.query_one(TranscriptView)
+        texts = [e.text for e in view.entries]
+        assert texts.index("What time is it?") == texts.index("It is noon.") - 1
+        text = screen_text(app)
+        assert text.index("What time is it?") < text.index("It is noon.")
+        # the entries after the insertion are still found by key: an update lands in place
+        await emit(pilot, message("a-2", "It is noon, UTC.", at=T0 + 1, agent=True))
+        assert [e.text for e in view.entries][-1] == "It is noon, UTC."
+        assert view.total_lines == sum(len(e._lines or [""]) for e in view.entries)
+        assert view.scroll_y == view.max_scroll_y

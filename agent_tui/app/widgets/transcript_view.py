@@ -150,6 +150,11 @@ class TranscriptView(ScrollView, can_focus=True):
         """Add ``entry``, or replace the entry with the same key in place (interim → final)."""
         position = self._position(entry.key)
         if position is None:
+            at = self._insert_position(entry)
+            if at < len(self._entries):
+                self._insert(at, entry)
+                self._content_changed(new=True)
+                return
             self._serial[entry.key] = self._next_serial
             self._next_serial += 1
             self._entries.append(entry)
@@ -170,6 +175,31 @@ class TranscriptView(ScrollView, can_focus=True):
                     self._starts[index] += delta
                 self._total_lines += delta
         self._content_changed()
+
+    def _insert_position(self, entry: TranscriptEntry) -> int:
+        """Where a new entry goes: at the end, except words of the user's that were said or typed
+        before what is already shown. A typed message is timed when it is sent, but its echo can come
+        after a fast reply to it (text mode); the pane shows the question above its answer, as the
+        Session's ``messages`` list does."""
+        index = len(self._entries)
+        if entry.kind is not EntryKind.USER:
+            return index
+        while index > 0 and self._entries[index - 1].at > entry.at:
+            index -= 1
+        return index
+
+    def _insert(self, index: int, entry: TranscriptEntry) -> None:
+        """Put a new entry before ``index`` (rare, and a few places from the end: linear is fine)."""
+        self._entries.insert(index, entry)
+        height = self._height(entry)
+        self._heights.insert(index, height)
+        self._starts.insert(index, self._starts[index] if index < len(self._starts) else self._total_lines)
+        for later in range(index + 1, len(self._starts)):
+            self._starts[later] += height
+        self._total_lines += height
+        self._next_serial += 1
+        for position in range(index, len(self._entries)):
+            self._serial[self._entries[position].key] = self._first_serial + position
 
     def clear(self) -> None:
         self._entries.clear()
