@@ -247,6 +247,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="append per-turn latency figures (agent-reported and client-measured) as CSV",
     )
     run.add_argument(
+        "--record-scenario",
+        metavar="FILE",
+        type=Path,
+        help="when the conversation ends, write it to FILE as a scenario to replay with agent-tui test",
+    )
+    run.add_argument(
         "--send", metavar="TEXT", dest="sends", action="append", help="send a chat message (repeatable)"
     )
     run.add_argument(
@@ -307,6 +313,7 @@ _SETTING_DESTS = (
     "ui",
     "transcript",
     "metrics",
+    "record_scenario",
     "exit_when",
     "answer_timeout",
     "log_file",
