@@ -410,14 +410,7 @@ def _testcase(result: ScenarioResult, *, repeated: bool) -> ET.Element:
         line=str(result.line),
     )
     properties = ET.SubElement(case, "properties")
-    figures = {
-        "room": result.room or "",
-        "run": str(result.run),
-        "voice_latency_p50_ms": _figure(percentile(voice_latencies([result]), 0.5)),
-        "voice_latency_p95_ms": _figure(percentile(voice_latencies([result]), 0.95)),
-        "agent_e2e_p50_ms": _figure(percentile(agent_e2e([result]), 0.5)),
-        "agent_e2e_p95_ms": _figure(percentile(agent_e2e([result]), 0.95)),
-    }
+    figures = {"room": result.room or "", "run": str(result.run), **latency_properties(result)}
     for key, value in figures.items():
         if value:
             ET.SubElement(properties, "property", name=key, value=value)
@@ -456,8 +449,15 @@ def _step_log(steps: Sequence[StepResult]) -> Iterable[str]:
             yield f"  agent {key}: {value:.0f}"
 
 
-def _figure(value: float | None) -> str:
-    return "" if value is None else f"{value:.0f}"
+def latency_properties(result: ScenarioResult) -> dict[str, str]:
+    """The run's latency percentiles in whole ms, by name (``voice_latency_p50_ms``, ...), those it has."""
+    figures: dict[str, str] = {}
+    for name, values in (("voice_latency", voice_latencies([result])), ("agent_e2e", agent_e2e([result]))):
+        for label, fraction in (("p50", 0.5), ("p95", 0.95)):
+            value = percentile(values, fraction)
+            if value is not None:
+                figures[f"{name}_{label}_ms"] = f"{value:.0f}"
+    return figures
 
 
 def _seconds(value: float) -> str:
