@@ -1,0 +1,191 @@
+"""``agent-tui test`` end to end: scenario files run by ``agent-tui demo test`` against the real demo worker.
+
+- the shipped examples pass (``agent-tui demo test examples/``, exit 0): the text scenario's answers, and
+  the voice scenario's spoken time question answered after a ``get_time`` call, with a client-measured
+  voice-to-voice latency in the record;
+- a scenario whose expected reply is wrong and whose expected tool is not called fails with exit 7, and
+  both misses are reported as expected vs got, in the summary and in the JSON record;
+- ``--jobs 3 --repeat 3``: three scenarios, three runs each, every run in a room of its own, three at once;
+- a bad scenario file is exit 2 with one line naming the file, the line and the key, before anything starts.
+
+Each test starts its own demo (dev server or livekit-server, and a worker: 3-8 s).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed")
+
+from tests.e2e.e2e_harness import DemoServer
+
+pytestmark = [pytest.mark.e2e]
+
+AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def clean_env() -> dict[str, str]:
+    """A user with no agent-tui settings, no config file, and no LiveKit server of their own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
+    env.update(AGENT_TUI_CONFIG="/dev/null")
+    return env
+
+
+async def agent_tui(*args: str, within_s: float) -> tuple[int, str, str]:
+    """Run ``agent-tui ARGS``; its exit code, stdout and stderr."""
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, *args, env=clean_env(), stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), within_s)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+def results_of(path: Path) -> list[dict[str, Any]]:
+    record = json.loads(path.read_text(encoding="utf-8"))
+    assert record["v"] == 1
+    results: list[dict[str, Any]] = record["results"]
+    return results
+
+
+def by_name(results: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {result["name"]: result for result in results}
+
+
+@pytest.mark.timeout(150)
+async def test_the_shipped_examples_pass_against_the_demo(tmp_path: Path, demo_server: DemoServer) -> None:
+    record = tmp_path / "record.json"
+    code, out, err = await agent_tui(
+        "demo", "test", str(EXAMPLES), "--json", str(record), *demo_server.args, within_s=140
+    )
+    assert code == 0, f"{out}\n{err}"
+    results = by_name(results_of(record))
+    text = results["greets back and tells the time by chat"]
+    hello, time_step = text["steps"]
+    assert hello["passed"] and "how can i help" in hello["reply"].lower()
+    assert [tool["name"] for tool in hello["tools"]] == []
+    assert time_step["passed"] and [tool["name"] for tool in time_step["tools"]] == ["get_time"]
+    assert time_step["reply"].startswith("The time is ")
+    voice = results["asks the time by voice"]
+    (spoken,) = voice["steps"]
+    assert spoken["passed"], spoken
+    assert [tool["name"] for tool in spoken["tools"]] == ["get_time"]
+    assert spoken["tools"][0]["result"] in spoken["reply"]
+    assert spoken["latency_ms"] is not None and 0 < spoken["latency_ms"] < 10_000
+    assert any(event["type"] == "voice_latency" for event in voice["events"])
+    assert text["room"] != voice["room"]
+    assert "PASS" in out or "passed" in out
+
+
+FAILING = """\
+version = 1
+
+[[scenario]]
+name = "expects the wrong things"
+
+  [[scenario.step]]
+  send = "hello"
+    [scenario.step.expect]
+    reply = "the weather is sunny"
+    tool = "get_weather"
+"""
+
+
+@pytest.mark.timeout(120)
+async def test_a_failing_scenario_reports_expected_vs_got_and_exits_7(
+    tmp_path: Path, demo_server: DemoServer
+) -> None:
+    scenario = tmp_path / "failing.scenario.toml"
+    scenario.write_text(FAILING, encoding="utf-8")
+    record = tmp_path / "record.json"
+    code, out, err = await agent_tui(
+        "demo", "test", str(scenario), "--json", str(record), *demo_server.args, within_s=110
+    )
+    assert code == 7, f"{out}\n{err}"
+    (result,) = results_of(record)
+    assert result["passed"] is False and result["error"] is None
+    (step,) = result["steps"]
+    assert step["error"] is None and "how can i help" in step["reply"].lower()
+    failures = {failure["expectation"]: failure for failure in step["failures"]}
+    assert set(failures) == {"reply", "tool"}
+    assert "the weather is sunny" in failures["reply"]["expected"]
+    assert "How can I help" in failures["reply"]["got"]
+    assert "get_weather" in failures["tool"]["expected"] and failures["tool"]["got"] == "no tool calls"
+    assert "the weather is sunny" in out and "get_weather" in out
+
+
+MANY = """\
+version = 1
+{scenarios}
+"""
+ONE = """
+[[scenario]]
+name = "{name}"
+  [[scenario.step]]
+  send = "{text}"
+    [scenario.step.expect]
+    reply = "{reply}"
+"""
+
+
+@pytest.mark.timeout(180)
+async def test_jobs_and_repeat_run_every_run_in_a_room_of_its_own(
+    tmp_path: Path, demo_server: DemoServer
+) -> None:
+    scenarios = "".join(
+        ONE.format(name=name, text=text, reply=reply)
+        for name, text, reply in (
+            ("greeting", "hello", "how can I help"),
+            ("help", "help", "tell you the time"),
+            ("echo", "purple elephants", "you said"),
+        )
+    )
+    path = tmp_path / "three.scenario.toml"
+    path.write_text(MANY.format(scenarios=scenarios), encoding="utf-8")
+    record = tmp_path / "record.json"
+    code, out, err = await agent_tui(
+        "demo", "test", str(path), "--jobs", "3", "--repeat", "3", "--json", str(record),
+        *demo_server.args, within_s=170,
+    )  # fmt: skip
+    assert code == 0, f"{out}\n{err}"
+    results = results_of(record)
+    assert sorted((r["name"], r["run"]) for r in results) == sorted(
+        (name, run) for name in ("greeting", "help", "echo") for run in (1, 2, 3)
+    )
+    assert all(result["passed"] for result in results)
+    rooms = [result["room"] for result in results]
+    assert len(set(rooms)) == 9, rooms
+    spans = [(r["started_at"], r["started_at"] + r["duration_s"]) for r in results]
+    overlapping = max(sum(1 for s, e in spans if s <= start < e) for start, _ in spans)
+    assert overlapping >= 2, spans  # --jobs 3: runs overlap (the third may start as the first ends)
+    assert "3/3" in out
+
+
+@pytest.mark.timeout(30)
+async def test_a_bad_file_is_exit_2_naming_file_line_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.scenario.toml"
+    bad.write_text(
+        'version = 1\n[[scenario]]\nname = "a"\n[[scenario.step]]\nsend = "hi"\n'
+        '  [scenario.step.expect]\n  reply_regex = "x"\n',
+        encoding="utf-8",
+    )
+    for command in (("test",), ("demo", "test")):
+        code, out, err = await agent_tui(*command, str(bad), within_s=25)
+        assert code == 2, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert f"{bad}:7: key 'scenario[1].step[1].expect.reply_regex': unknown key" in lines[0]
+        assert "Traceback" not in err and out == ""
