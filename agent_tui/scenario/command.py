@@ -253,11 +253,17 @@ async def run_tests(
     stderr: TextIO | None = None,
 ) -> int:
     """Run ``scenarios``, show the progress and the summary, write the reports; the exit code."""
+    from agent_tui.config import ConfigError
     from agent_tui.scenario.report import Progress, print_summary, write_json, write_junit
     from agent_tui.scenario.runner import run_all
+    from agent_tui.wiring.token_choice import choose_token_source
 
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
+    try:
+        choose_token_source(settings)  # no way to get a token: one line before any run, not one per run
+    except ConfigError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR, err)
     progress = Progress(len(scenarios) * options.repeat, out, repeat=options.repeat)
     try:
         results = await run_all(

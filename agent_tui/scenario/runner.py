@@ -178,6 +178,7 @@ async def run_scenario(
     tell("started")
     began = time.monotonic()
     conversation: _Conversation | None = None
+    failure: dict[str, Any] | None = None
     try:
         conversation = _Conversation(scenario, scenario_settings(scenario, settings, run), step_timeout)
         result.room = conversation.room
@@ -192,14 +193,13 @@ async def run_scenario(
     except (ConfigError, SessionLibraryError) as error:
         message = redact(str(error), *settings.secret_values())
         result.error = message
-        if conversation is not None:
-            conversation.records.append(
-                {"type": "error", "at": time.time(), "message": message, "exit_code": exit_code_for(error)}
-            )
+        failure = {"type": "error", "at": time.time(), "message": message, "exit_code": exit_code_for(error)}
     finally:
         if conversation is not None:
             await conversation.close()
             result.events = conversation.records
+    if failure is not None:
+        result.events.append(failure)
     result.passed = (
         result.error is None
         and len(result.steps) == len(scenario.steps)
