@@ -17,6 +17,7 @@ pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed"
 
 from tests.e2e.demo_worker_process import DemoWorker
 from tests.e2e.e2e_harness import LiveServer
+from tests.e2e.scenario_harness import demo_worker, user_env
 
 pytest_plugins = ["pytester"]
 pytestmark = [pytest.mark.e2e]
@@ -53,10 +54,8 @@ name = "expects the wrong answer"
 
 @pytest.fixture
 async def worker(server: LiveServer) -> AsyncIterator[DemoWorker]:
-    async with DemoWorker(
-        server.url, AGENT_NAME, api_key=server.api_key, api_secret=server.api_secret
-    ) as demo_worker:
-        yield demo_worker
+    async with demo_worker(server, AGENT_NAME) as serving:
+        yield serving
 
 
 def plugin_args() -> list[str]:
@@ -71,14 +70,13 @@ async def test_pytest_runs_scenario_files_as_tests_against_the_demo_agent(
     server: LiveServer, pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     pytester.makefile(".scenario.toml", time=SCENARIOS)
-    for name in list(os.environ):
-        if name.upper().startswith(("AGENT_TUI_", "LIVEKIT_")):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("LIVEKIT_URL", server.url)
-    monkeypatch.setenv("LIVEKIT_API_KEY", server.api_key)
-    monkeypatch.setenv("LIVEKIT_API_SECRET", server.api_secret)
-    monkeypatch.setenv("AGENT_TUI_CONFIG", "/dev/null")
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    # The child inherits this environment: the user's, with the server, and the checkout on the path.
+    env = user_env(server)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])
+    for name in set(os.environ) - set(env):
+        monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
     junit = pytester.path / "junit.xml"
     # In a thread: the dev server serves the child from this test's event loop.
     result = await asyncio.to_thread(

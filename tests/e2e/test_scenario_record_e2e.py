@@ -4,9 +4,6 @@ expectations), and ``agent-tui test`` replays that file in a new room, and it pa
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -17,41 +14,17 @@ pytest.importorskip("livekit.agents", reason="the [demo] extra is not installed"
 from agent_tui.scenario.parser import parse_scenario_text
 from tests.e2e.demo_worker_process import DemoWorker
 from tests.e2e.e2e_harness import LiveServer
+from tests.e2e.scenario_harness import demo_worker, run_agent_tui, user_env
 
 pytestmark = [pytest.mark.e2e]
 
-AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
 AGENT_NAME = "demo-record"
 
 
 @pytest.fixture
 async def worker(server: LiveServer) -> AsyncIterator[DemoWorker]:
-    async with DemoWorker(
-        server.url, AGENT_NAME, api_key=server.api_key, api_secret=server.api_secret
-    ) as demo_worker:
-        yield demo_worker
-
-
-async def agent_tui(server: LiveServer, *args: str, within_s: float) -> tuple[int, str, str]:
-    """Run ``agent-tui ARGS`` as a user with the server in the environment and no config file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
-    env.update(
-        LIVEKIT_URL=server.url,
-        LIVEKIT_API_KEY=server.api_key,
-        LIVEKIT_API_SECRET=server.api_secret,
-        AGENT_TUI_CONFIG="/dev/null",
-    )
-    process = await asyncio.create_subprocess_exec(
-        AGENT_TUI, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
-    )
-    try:
-        out, err = await asyncio.wait_for(process.communicate(), within_s)
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode is not None
-    return process.returncode, out.decode(), err.decode()
+    async with demo_worker(server, AGENT_NAME) as serving:
+        yield serving
 
 
 @pytest.mark.timeout(150)
@@ -60,8 +33,8 @@ async def test_a_recorded_headless_conversation_replays_as_a_passing_scenario(
     server: LiveServer, tmp_path: Path
 ) -> None:
     recorded = tmp_path / "time.scenario.toml"
-    code, out, err = await agent_tui(
-        server,
+    env = user_env(server)
+    code, out, err = await run_agent_tui(
         "--no-ui",
         "--no-audio",
         "--agent",
@@ -72,6 +45,7 @@ async def test_a_recorded_headless_conversation_replays_as_a_passing_scenario(
         "what time is it",
         "--record-scenario",
         str(recorded),
+        env=env,
         within_s=70,
     )
     assert code == 0, f"{out}\n{err}"
@@ -86,5 +60,5 @@ async def test_a_recorded_headless_conversation_replays_as_a_passing_scenario(
     assert "# the agent answered: The time is" in text
     assert server.api_secret not in text and server.url not in text
 
-    code, out, err = await agent_tui(server, "test", str(recorded), within_s=70)
+    code, out, err = await run_agent_tui("test", str(recorded), env=env, within_s=70)
     assert code == 0, f"{out}\n{err}"
