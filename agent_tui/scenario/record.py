@@ -257,7 +257,13 @@ def _expect_lines(turn: Turn) -> list[str]:
 
 # -- recording a session ---------------------------------------------------------------------------------
 class ScenarioRecorder:
-    """Keeps the latest version of every message and the live tool calls, in the order they arrived."""
+    """Keeps the latest version of every message and the tool calls with the local time each was seen.
+
+    A call is counted whether it came live or in the agent's history: the Session announces each call
+    once, by whichever arrives first, and a history fetched while the agent works on a turn can bring the
+    turn's own call before the live event does. The time it was seen places it in a turn, so the calls
+    of a history fetched when the agent joined (before anything was said) belong to none.
+    """
 
     def __init__(self) -> None:
         self._messages: dict[str, Message] = {}
@@ -266,7 +272,7 @@ class ScenarioRecorder:
     def on_event(self, event: SessionEvent) -> None:
         if isinstance(event, MessageChanged):
             self._messages[event.message.id] = event.message
-        elif isinstance(event, ToolCall) and not event.from_history:
+        elif isinstance(event, ToolCall):
             self._tool_calls.append((event.at, event.name))
 
     def conversation(self) -> RecordedConversation:

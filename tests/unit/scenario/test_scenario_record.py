@@ -178,9 +178,12 @@ def test_recording_writes_the_file_when_the_block_ends(tmp_path: Path) -> None:
         bus,
         path,
         [
+            # A history fetched when the agent joined, before the question: no turn's call.
+            ToolCall(call_id="c0", name="from_the_past", arguments="{}", from_history=True, at=9.0),
             MessageChanged(message=asked, new=True),
-            ToolCall(call_id="c0", name="from_the_past", arguments="{}", from_history=True, at=10.4),
-            ToolCall(call_id="c1", name="get_time", arguments="{}", at=10.5),
+            # The turn's own call, announced by a history fetched during the turn before the live event.
+            ToolCall(call_id="c1", name="get_time", arguments="{}", from_history=True, at=10.4),
+            ToolCall(call_id="c2", name="lookup", arguments="{}", at=10.5),
             MessageChanged(message=answer, new=True),
             MessageChanged(message=Message(**{**answer.__dict__, "text": "The time is noon."}), new=False),
         ],
@@ -195,7 +198,8 @@ def test_recording_writes_the_file_when_the_block_ends(tmp_path: Path) -> None:
         "time is noon",  # the answer as it ended, not as it began
         "get_time",
     )
-    assert "The time is noon." in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert "The time is noon." in text and "# it also called: lookup" in text and "from_the_past" not in text
     assert [p.name for p in tmp_path.iterdir()] == ["r.scenario.toml"]  # no temporary file left
 
 
