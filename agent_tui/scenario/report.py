@@ -13,6 +13,7 @@ import json
 import math
 import shutil
 import sys
+import textwrap
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -25,6 +26,8 @@ from agent_tui.scenario.results import Failure, ProgressEvent, ScenarioResult, S
 #: Longest "got" text a progress line or table cell shows; the JUnit and JSON records keep all of it.
 SHOWN_TEXT = 160
 BAR_CELLS = 20
+#: Most lines the failing step of one scenario takes in the table.
+FAILING_LINES = 3
 #: The table's width when the output is not a terminal and COLUMNS is not set.
 DEFAULT_WIDTH = 120
 
@@ -173,8 +176,9 @@ _MIN_FAILING = 6
 def summary_table(results: Sequence[ScenarioResult], *, width: int, color: bool = False) -> str:
     """The table printed after the run, fitted to ``width`` columns, then a totals line.
 
-    The failing step column takes what the others leave (they are short); the scenario column is cut
-    only when a name would take more than a quarter of the width.
+    The failing step column takes what the others leave (they are short) and wraps onto up to
+    :data:`FAILING_LINES` lines, so expected vs got stays readable on a narrow terminal; the scenario
+    column is cut only when a name would take more than a quarter of the width.
     """
     groups = group_runs(results)
     rows = [
@@ -195,12 +199,25 @@ def summary_table(results: Sequence[ScenarioResult], *, width: int, color: bool 
     lines = [_row(_HEADERS, widths, color=False, bold=color)]
     lines.append("  ".join("─" * w for w in widths))
     for group, row in zip(groups, rows, strict=True):
-        lines.append(_row(row, widths, color=color, good=group.all_passed))
+        failing = _wrap(row[2], widths[2])
+        lines.append(
+            _row((row[0], row[1], failing[0], row[3], row[4]), widths, color=color, good=group.all_passed)
+        )
+        lines.extend(_row(("", "", more, "", ""), widths, color=False) for more in failing[1:])
     lines.append("")
     if any(row[3] != "-" or row[4] != "-" for row in rows):
         lines.append(_shorten(_LATENCY_NOTE, width))
     lines.append(totals_line(results, groups))
     return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """``text`` in lines of at most ``width``, no more than :data:`FAILING_LINES` (the last cut)."""
+    lines = textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    if len(lines) > FAILING_LINES:
+        rest = " ".join(lines[FAILING_LINES - 1 :])
+        lines = [*lines[: FAILING_LINES - 1], _cut(rest, width)]
+    return lines
 
 
 def _failing_cell(group: ScenarioRuns) -> str:

@@ -143,6 +143,20 @@ def test_the_table_fits_the_width(width: int) -> None:
     assert "…" in text
 
 
+def test_a_narrow_table_wraps_the_failing_step_under_its_column() -> None:
+    result = scenario("asks the time", [step(1, failures=[WRONG_REPLY])])
+    lines = summary_table([result], width=100).splitlines()
+    column = lines[0].index("failing step")
+    first = next(i for i, line in enumerate(lines) if line.startswith("asks the time"))
+    wrapped = [lines[first][column:].split("  ")[0]] + [
+        line[column:] for line in lines[first + 1 :] if line.startswith(" " * column) and line.strip()
+    ]
+    assert len(wrapped) > 1
+    assert " ".join(part.strip() for part in wrapped) == (
+        'step 1 (say "what time is it"): reply: expected "goodbye", got "The time is 12:00 UTC."'
+    )
+
+
 def test_color_codes_only_when_asked() -> None:
     results = [scenario("ok", [step(1)]), scenario("bad", [step(1, failures=[WRONG_REPLY])])]
     colored = summary_table(results, width=120, color=True)
