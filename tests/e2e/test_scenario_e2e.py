@@ -5,6 +5,8 @@
   voice-to-voice latency in the record;
 - a scenario whose expected reply is wrong and whose expected tool is not called fails with exit 7, and
   both misses are reported as expected vs got, in the summary and in the JSON record;
+- text mode on and off (a typed question answered in text, then a spoken one by voice again), a wait
+  with nothing said, the agent's state and attributes, an RPC the agent does not have;
 - ``--jobs 3 --repeat 3``: three scenarios, three runs each, every run in a room of its own, three at once;
 - a bad scenario file is exit 2 with one line naming the file, the line and the key, before anything starts.
 
@@ -101,6 +103,9 @@ name = "expects the wrong things"
     [scenario.step.expect]
     reply = "the weather is sunny"
     tool = "get_weather"
+
+  [[scenario.step]]
+  rpc = { method = "no_such_method", reply = "ok" }
 """
 
 
@@ -117,14 +122,69 @@ async def test_a_failing_scenario_reports_expected_vs_got_and_exits_7(
     assert code == 7, f"{out}\n{err}"
     (result,) = results_of(record)
     assert result["passed"] is False and result["error"] is None
-    (step,) = result["steps"]
+    step, rpc = result["steps"]
     assert step["error"] is None and "how can i help" in step["reply"].lower()
+    (rpc_failure,) = rpc["failures"]
+    assert rpc_failure["expectation"] == "rpc.reply" and "'ok'" in rpc_failure["expected"]
+    assert "no_such_method" in rpc_failure["got"] and "1400" in rpc_failure["got"]
     failures = {failure["expectation"]: failure for failure in step["failures"]}
     assert set(failures) == {"reply", "tool"}
     assert "the weather is sunny" in failures["reply"]["expected"]
     assert "How can I help" in failures["reply"]["got"]
     assert "get_weather" in failures["tool"]["expected"] and failures["tool"]["got"] == "no tool calls"
     assert "the weather is sunny" in out and "get_weather" in out
+
+
+EVERY_ACTION = r"""version = 1
+
+[[scenario]]
+name = "every action"
+
+  [[scenario.step]]
+  text_mode = true
+
+  [[scenario.step]]
+  send = "what time is it"
+    [scenario.step.expect]
+    tool = "get_time"
+    reply_matches = '^The time is \d\d:\d\d\.$'
+
+  [[scenario.step]]
+  text_mode = false
+
+  [[scenario.step]]
+  say = "help"
+    [scenario.step.expect]
+    reply = "repeat what you say"
+    no_tool = "get_time"
+
+  [[scenario.step]]
+  wait = 0.5
+    [scenario.step.expect]
+    no_reply_within = 1.5
+    state = "listening"
+    agent_left = false
+    attribute = { name = "lk.agent.state", value = "listening" }
+"""
+
+
+@pytest.mark.timeout(150)
+async def test_every_action_against_the_demo_agent(tmp_path: Path, demo_server: DemoServer) -> None:
+    scenario = tmp_path / "every.scenario.toml"
+    scenario.write_text(EVERY_ACTION, encoding="utf-8")
+    record = tmp_path / "record.json"
+    code, out, err = await agent_tui(
+        "demo", "test", str(scenario), "--json", str(record), *demo_server.args, within_s=140
+    )
+    assert code == 0, f"{out}\n{err}"
+    (result,) = results_of(record)
+    _, typed, _, spoken, quiet = result["steps"]
+    assert typed["reply"].startswith("The time is ") and [t["name"] for t in typed["tools"]] == ["get_time"]
+    assert typed["latency_ms"] is None  # a typed question has no voice-to-voice latency
+    assert spoken["tools"] == [] and spoken["latency_ms"] is not None  # answered by voice again
+    assert quiet["reply"] is None
+    events = [event["type"] for event in result["events"]]
+    assert events.count("text_mode") == 2
 
 
 MANY = """\
