@@ -62,6 +62,7 @@ from agent_tui.session import (
     AgentState,
     AgentStateChanged,
     Message,
+    MessageChanged,
     RpcCallError,
     SessionEvent,
     SessionLibraryError,
@@ -317,6 +318,7 @@ class _Conversation:
         self.records: list[dict[str, Any]] = []
         #: The messages there were before the step (its reply is the agent's messages not among them).
         self._known: set[str] = set()
+        self._recorded: set[tuple[str, str, bool]] = set()
         self._changed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
         self._turns = TurnRpcSupport()
@@ -355,6 +357,11 @@ class _Conversation:
     def _on_event(self, event: SessionEvent) -> None:
         self.events.append(event)
         record = to_record(event)
+        if record is not None and isinstance(event, MessageChanged):
+            key = (event.message.id, event.message.text, event.message.cancelled)
+            if key in self._recorded:  # a final message updated with the same text, as --json leaves out
+                record = None
+            self._recorded.add(key)
         if record is not None:
             self.records.append(record)
         if isinstance(event, AgentAudioTrackChanged):

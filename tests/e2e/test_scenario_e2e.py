@@ -7,6 +7,8 @@
   both misses are reported as expected vs got, in the summary and in the JSON record;
 - text mode on and off (a typed question answered in text, then a spoken one by voice again), a wait
   with nothing said, the agent's state and attributes, an RPC the agent does not have;
+- push-to-talk against the demo agent in ``--ptt`` mode: a held turn is answered (with its tool call), a
+  cancelled one is not, the next is answered on its own words;
 - ``--jobs 3 --repeat 3``: three scenarios, three runs each, every run in a room of its own, three at once;
 - a bad scenario file is exit 2 with one line naming the file, the line and the key, before anything starts.
 
@@ -185,6 +187,55 @@ async def test_every_action_against_the_demo_agent(tmp_path: Path, demo_server: 
     assert quiet["reply"] is None
     events = [event["type"] for event in result["events"]]
     assert events.count("text_mode") == 2
+
+
+PUSH_TO_TALK = """\
+version = 1
+
+[[scenario]]
+name = "push to talk"
+
+  [[scenario.step]]
+  push_to_talk = { say = "what time is it" }
+    [scenario.step.expect]
+    tool = "get_time"
+    reply = "the time is"
+
+  [[scenario.step]]
+  push_to_talk = { say = "help", cancel = true }
+    [scenario.step.expect]
+    no_reply_within = 3
+
+  [[scenario.step]]
+  push_to_talk = { say = "hello" }
+    [scenario.step.expect]
+    reply = "how can I help"
+    reply_not = "repeat what you say"
+"""
+
+
+@pytest.mark.timeout(150)
+async def test_push_to_talk_turns_against_the_demo_agent_in_ptt_mode(
+    tmp_path: Path, demo_server: DemoServer
+) -> None:
+    scenario = tmp_path / "ptt.scenario.toml"
+    scenario.write_text(PUSH_TO_TALK, encoding="utf-8")
+    record = tmp_path / "record.json"
+    code, out, err = await agent_tui(
+        "demo", "test", "--ptt", str(scenario), "--json", str(record), *demo_server.args, within_s=140
+    )
+    assert code == 0, f"{out}\n{err}"
+    (result,) = results_of(record)
+    held, cancelled, again = result["steps"]
+    assert [t["name"] for t in held["tools"]] == ["get_time"] and held["latency_ms"] is not None
+    assert cancelled["reply"] is None and cancelled["tools"] == []
+    assert again["reply"].startswith("Hello there")
+    said = [
+        (e["text"], e["cancelled"])
+        for e in result["events"]
+        if e["type"] == "message" and e["speaker"] == "user"
+    ]
+    assert said == [("what time is it", False), ("hello", False)] or ("help", True) in said, said
 
 
 MANY = """\
