@@ -210,6 +210,11 @@ async def run_scenario(
         message = redact(str(error), *settings.secret_values())
         result.error = message
         failure = {"type": "error", "at": time.time(), "message": message, "exit_code": exit_code_for(error)}
+    except Exception as error:  # a bug of ours must not take the other runs down with it
+        log.debug("scenario %r run %d failed", scenario.name, run, exc_info=True)
+        message = redact(f"internal error: {type(error).__name__}: {error}", *settings.secret_values())
+        result.error = message
+        failure = {"type": "error", "at": time.time(), "message": message, "exit_code": 1}
     finally:
         if conversation is not None:
             await conversation.close()
