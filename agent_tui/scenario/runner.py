@@ -91,6 +91,8 @@ SAMPLE_RATE = 48_000
 FRAME_SAMPLES = SAMPLE_RATE // 100
 #: How long ending a run's session may take before it is left behind.
 END_TIMEOUT = 5.0
+#: How long a run waits, before its first step, for the agent's published audio to reach us.
+AGENT_AUDIO_WAIT = 10.0
 #: How long a step waits for the agent's own figures of its answer when a budget asks for them.
 METRICS_GRACE = 2.0
 #: The agent states in which it is ready for the next step.
@@ -343,6 +345,9 @@ class _Conversation:
                     session.options.agent_connect_timeout,
                 )
         await session.wait_for_agent()
+        # The first step begins once we hear the agent: livekit-agents holds a reply until its audio
+        # has a subscriber, and a step's time limit should not be spent on our own subscription.
+        await self._until(lambda: not self._agent_audio_pending(), AGENT_AUDIO_WAIT)
         self._turns.agent_joined(session.agent_attributes)
         if session.agent_audio_track is not None:
             self._listen(session.agent_audio_track)
@@ -357,6 +362,18 @@ class _Conversation:
         self._unsubscribe()
         self._listen(None)
         await self.microphone.aclose()
+
+    def _agent_audio_pending(self) -> bool:
+        """The agent has published an audio track we have not subscribed to yet."""
+        from livekit import rtc
+
+        participant = self.session.agent_participant
+        if participant is None or self.session.agent_audio_track is not None:
+            return False
+        return any(
+            publication.kind == rtc.TrackKind.KIND_AUDIO
+            for publication in participant.track_publications.values()
+        )
 
     # -- events ----------------------------------------------------------------------------------------
     def _on_event(self, event: SessionEvent) -> None:
@@ -441,12 +458,15 @@ class _Conversation:
             self._known = {message.id for message in self.session.messages}
             async with asyncio.timeout_at(deadline):
                 rpc_failure = await self._act(step, deadline)
+            acted = loop.time()
             if waits_for_answer:
                 speaking = following is not None and following.action == "interrupt"
                 answered = await self._until(
                     (lambda: self._speaking_since(first_event)) if speaking else self._answered,
                     deadline - loop.time(),
                 )
+                if answered and not speaking:
+                    result.answer_s = loop.time() - acted
             if expect.no_reply_within is not None:
                 await self._until(lambda: self._reply() is not None, expect.no_reply_within)
             if expect.agent_left:
