@@ -38,6 +38,8 @@ PROG = "agent-tui"
 DEV_SERVER_COMMAND = "dev-server"
 DEMO_COMMAND = "demo"
 DEVICES_COMMAND = "devices"
+TEST_COMMAND = "test"
+DEMO_TEST_COMMAND = f"{DEMO_COMMAND} {TEST_COMMAND}"
 UI_UNAVAILABLE = (
     f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
 )
@@ -67,6 +69,8 @@ headless mode:
 subcommands:
   agent-tui demo                 try it offline: a local server, a demo agent and this client (extra 'demo')
   agent-tui devices              list audio input and output devices (also --list-devices)
+  agent-tui test PATH...         run *.scenario.toml conversations against an agent as tests (exit 7: failed)
+  agent-tui demo test PATH...    the same against the offline demo agent (extra 'demo')
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
 exit codes:
@@ -247,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="append per-turn latency figures (agent-reported and client-measured) as CSV",
     )
     run.add_argument(
+        "--record-scenario",
+        metavar="FILE",
+        type=Path,
+        help="when the conversation ends, write it to FILE as a scenario to replay with agent-tui test",
+    )
+    run.add_argument(
         "--send", metavar="TEXT", dest="sends", action="append", help="send a chat message (repeatable)"
     )
     run.add_argument(
@@ -307,6 +317,7 @@ _SETTING_DESTS = (
     "ui",
     "transcript",
     "metrics",
+    "record_scenario",
     "exit_when",
     "answer_timeout",
     "log_file",
@@ -360,6 +371,8 @@ def script_from(args: argparse.Namespace) -> Script:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (the console script passes it to ``sys.exit``)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:2] == [DEMO_COMMAND, TEST_COMMAND]:
+        return _subcommand(DEMO_TEST_COMMAND, arguments[2:])
     if arguments and arguments[0] in SUBCOMMANDS:
         return _subcommand(arguments[0], arguments[1:])
     try:
@@ -468,6 +481,8 @@ SUBCOMMANDS: dict[str, _Subcommand] = {
     DEVICES_COMMAND: _Subcommand(
         "agent_tui.audio.devices_command", "add_devices_arguments", "run_devices", None
     ),
+    TEST_COMMAND: _Subcommand("agent_tui.scenario.command", "add_arguments", "run", None),
+    DEMO_TEST_COMMAND: _Subcommand("agent_tui.demo.command", "add_test_arguments", "run_test", "demo"),
 }
 
 

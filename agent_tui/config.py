@@ -128,6 +128,7 @@ class Settings(BaseSettings):
     output: OutputFormat = "text"
     transcript: Path | None = None
     metrics: Path | None = None
+    record_scenario: Path | None = None
     exit_when: ExitWhen | None = None
     answer_timeout: PositiveSeconds = 60.0
 
@@ -152,6 +153,7 @@ class Settings(BaseSettings):
         "name",
         "transcript",
         "metrics",
+        "record_scenario",
         "log_file",
         mode="before",
     )
@@ -190,7 +192,7 @@ class Settings(BaseSettings):
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
 
-    @field_validator("transcript", "log_file")
+    @field_validator("transcript", "record_scenario", "log_file")
     @classmethod
     def _expand_user(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None

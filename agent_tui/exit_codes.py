@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     CONNECTION_ERROR = 4
     AGENT_TIMEOUT = 5
     AGENT_LEFT = 6
+    TESTS_FAILED = 7
     INTERRUPTED = 130
     TERMINATED = 143
 
@@ -32,6 +33,7 @@ EXIT_CODE_DESCRIPTIONS: dict[ExitCode, str] = {
     ExitCode.CONNECTION_ERROR: "connection error (server unreachable, connection lost for good)",
     ExitCode.AGENT_TIMEOUT: "the agent did not join or did not finish initializing in time",
     ExitCode.AGENT_LEFT: "the agent left unexpectedly",
+    ExitCode.TESTS_FAILED: "agent-tui test: one or more scenarios failed",
     ExitCode.INTERRUPTED: "interrupted by SIGINT (Ctrl-C)",
     ExitCode.TERMINATED: "terminated by SIGTERM",
 }

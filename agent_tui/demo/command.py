@@ -33,13 +33,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import copy
 import logging
 import secrets
 import signal
 import sys
+import tempfile
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TextIO, TypeVar
 
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
     from agent_tui.headless.runner import Script
 
 
-__all__ = ["PREFIX", "add_arguments", "reminder", "run"]
+__all__ = ["PREFIX", "add_arguments", "add_test_arguments", "reminder", "run", "run_test"]
 
 _log = logging.getLogger(__name__)
 
@@ -79,12 +81,22 @@ tool) and the client connected to it, all on this machine; stop all three on exi
 Ask it "what time is it", say "help", or anything else to hear it repeated."""
 
 EPILOG: Final = """\
+To run scenario files (agent-tui test) against the demo agent: agent-tui demo test PATH...
+
 To talk to your own agent instead (LiveKit Cloud or your own server):
   LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=... agent-tui --url wss://PROJECT.livekit.cloud --agent NAME
   agent-tui --token-endpoint https://example.com/token --agent NAME
 
 exit codes (the client's; 5 also when the demo agent fails to start):
 {codes}"""
+
+#: How long the demo agent may take to join a scenario's room (``agent-tui demo test``), by default.
+TEST_AGENT_TIMEOUT: Final = 60.0
+TEST_DESCRIPTION: Final = """\
+Start the dev server and the demo agent as 'agent-tui demo' does, run the scenario files against the demo
+agent (as 'agent-tui test' runs them against any agent), report, stop both. The demo agent is given a
+grammar of the phrases the scenarios say, so its offline recogniser hears them exactly, and no greeting.
+Exit codes as for agent-tui test: 0 all passed, 7 one failed, 2 a bad file."""
 
 #: The client options the demo takes over from ``agent-tui`` (by argparse dest). Not taken: --url,
 #: --token, --token-endpoint and --sandbox-id (the demo is its own server) and --agent (the demo
@@ -136,7 +148,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG.format(codes=exit_code_table())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
-    demo = parser.add_argument_group("demo agent")
+    _add_demo_options(parser.add_argument_group("demo agent"))
+
+    main_parser = build_parser()
+    titles = {
+        "agent and room": "client: agent and room",
+        "front end and output": "client: front end and output",
+    }
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for group in main_parser._action_groups:
+        for action in group._group_actions:
+            if action.dest not in _CLIENT_DESTS:
+                continue
+            title = titles.get(group.title or "", group.title or "client")
+            target = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
+            # Sharing an Action object between parsers is what argparse's own parents= does.
+            target._add_action(action)
+    add_audio_arguments(parser)
+
+
+def _add_demo_options(demo: argparse._ArgumentGroup) -> None:
+    """The demo agent's own options, shared by ``agent-tui demo`` and ``agent-tui demo test``."""
     demo.add_argument(
         "--agent-name",
         default=DEFAULT_AGENT_NAME,
@@ -163,21 +195,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the demo agent's own log goes (default: demo-worker.log in agent-tui's log folder)",
     )
 
-    main_parser = build_parser()
-    titles = {
-        "agent and room": "client: agent and room",
-        "front end and output": "client: front end and output",
-    }
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for group in main_parser._action_groups:
-        for action in group._group_actions:
-            if action.dest not in _CLIENT_DESTS:
-                continue
-            title = titles.get(group.title or "", group.title or "client")
-            target = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
-            # Sharing an Action object between parsers is what argparse's own parents= does.
-            target._add_action(action)
-    add_audio_arguments(parser)
+
+def add_test_arguments(parser: argparse.ArgumentParser) -> None:
+    """``agent-tui demo test PATH...``: the scenario runner's paths and options, and the demo agent's."""
+    from agent_tui.cli import build_parser
+    from agent_tui.scenario.command import add_test_options
+
+    parser.description = TEST_DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_test_options(parser)
+    group = parser.add_argument_group("demo agent")
+    _add_demo_options(group)
+    for action in build_parser()._actions:
+        if action.dest == "agent_timeout":
+            timeout = copy.copy(action)
+            timeout.help = (
+                f"how long the demo agent may take to join each run's room (default: {TEST_AGENT_TIMEOUT:g})"
+            )
+            group._add_action(timeout)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -201,6 +236,50 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         return _fail(str(error), exit_code_for(error))
     return asyncio.run(_Demo(args, script, settings, secret, sys.stderr).run())
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """``agent-tui demo test``: the files checked first (a bad one is exit 2 before anything starts),
+    then the demo as usual with the scenario runner as its client. Every scenario talks to the demo agent
+    (a file's ``agent`` names the agent of a real deployment); the worker gets a grammar of the phrases
+    said, so its recogniser hears exactly them, and no greeting, so the first step need not wait for one."""
+    from dataclasses import replace
+
+    from agent_tui.config import ConfigError
+    from agent_tui.headless.runner import Script
+    from agent_tui.scenario.command import TestOptions, load, run_tests, spoken_phrases
+
+    if not args.agent_name.strip() or args.agent_name != args.agent_name.strip():
+        return _fail(f"--agent-name must be a name without surrounding spaces, got {args.agent_name!r}", 2)
+    loaded = load(args.paths, args.filters, sys.stderr)
+    if isinstance(loaded, int):
+        return loaded
+    scenarios = [replace(scenario, agent=None) for scenario in loaded]
+    secret = secrets.token_urlsafe(32)
+    try:
+        settings = _client_settings(args, url="ws://127.0.0.1:0", api_secret=secret)
+    except ConfigError as error:
+        return _fail(str(error), exit_code_for(error))
+    if "agent_timeout" not in settings.model_fields_set:
+        # The worker starts a process per job and loads its speech models there: with --jobs on a busy
+        # machine that takes longer than a single conversation's default allows.
+        settings = settings.model_copy(update={"agent_timeout": TEST_AGENT_TIMEOUT})
+    options = TestOptions.from_args(args)
+
+    async def client(settings: Settings) -> int:
+        return await run_tests(scenarios, settings, options)
+
+    with tempfile.TemporaryDirectory(prefix="agent-tui-demo-test-") as folder:
+        worker_args = ["--no-greeting"]
+        phrases = spoken_phrases(scenarios)
+        if phrases:
+            from agent_tui.demo.stt_pocketsphinx import jsgf_from_phrases
+
+            grammar = Path(folder) / "phrases.jsgf"
+            grammar.write_text(jsgf_from_phrases(phrases), encoding="utf-8")
+            worker_args += ["--jsgf", str(grammar)]
+        demo = _Demo(args, Script(), settings, secret, sys.stderr, client=client, worker_args=worker_args)
+        return asyncio.run(demo.run())
 
 
 def reminder(server_name: str = "the dev server") -> str:
@@ -305,9 +384,21 @@ class _Demo:
     """One ``agent-tui demo`` run; lives exactly as long as :meth:`run`."""
 
     def __init__(
-        self, args: argparse.Namespace, script: Script, settings: Settings, secret: str, stderr: TextIO
+        self,
+        args: argparse.Namespace,
+        script: Script,
+        settings: Settings,
+        secret: str,
+        stderr: TextIO,
+        *,
+        client: Callable[[Settings], Awaitable[int]] | None = None,
+        worker_args: Sequence[str] = (),
     ) -> None:
+        """``client`` replaces the UI or headless client (``demo test`` runs the scenarios there);
+        ``worker_args`` are passed to the demo worker."""
         self._args = args
+        self._run_client = client
+        self._worker_args = tuple(worker_args)
         self._script = script
         self._settings = settings
         self._secret = secret
@@ -411,6 +502,7 @@ class _Demo:
             api_secret=self._secret,
             agent_name=self._args.agent_name,
             ptt=self._args.ptt,
+            extra_args=self._worker_args,
             log_path=log_path,
         )
         with self._progress.step("starting the demo agent (loading the speech models)") as done:
@@ -505,6 +597,8 @@ class _Demo:
         """The client, as ``agent-tui`` runs it (:func:`agent_tui.cli._front_end`), but on this loop."""
         # The settings were validated before anything started; only the server's port was unknown then.
         settings = self._settings.model_copy(update={"url": self._url})
+        if self._run_client is not None:
+            return await self._run_client(settings)
         if settings.ui and self._script.empty:
             from agent_tui.wiring.session import run_ui
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import shutil
 import struct
 from collections.abc import AsyncIterator
 
@@ -31,6 +30,16 @@ from livekit import rtc
 from livekit.agents import tokenize, tts, utils
 from livekit.agents._exceptions import APIError
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, APIConnectOptions
+
+from agent_tui.espeak import (
+    DEFAULT_RATE_WPM,
+    DEFAULT_VOICE,
+    ESPEAK_BINARY,
+    ESPEAK_MISSING_MESSAGE,
+    EspeakNotInstalledError,
+    espeak_arguments,
+    find_espeak,
+)
 
 __all__ = [
     "DEFAULT_RATE_WPM",
@@ -46,11 +55,6 @@ __all__ = [
     "find_espeak",
 ]
 
-ESPEAK_BINARY = "espeak-ng"
-ESPEAK_MISSING_MESSAGE = "espeak-ng is not installed: run 'sudo apt-get install espeak-ng'"
-DEFAULT_VOICE = "en-us+klatt3"
-"""The voice pocketsphinx recognises best among those tried (audio-and-terminal.md §3)."""
-DEFAULT_RATE_WPM = 150
 ESPEAK_SAMPLE_RATE = 22050
 """espeak-ng's native output rate for its own (non-mbrola) voices; the WAV header is checked anyway."""
 
@@ -60,25 +64,6 @@ leaves quickly, large enough that a long reply is not thousands of reads."""
 _FRAME_MS = 100
 """Frame size handed to the framework's AudioEmitter (its default is 200 ms); shorter frames mean
 less audio is buffered before the first one is emitted."""
-
-
-class EspeakNotInstalledError(RuntimeError):
-    """The espeak-ng binary is not on PATH; the message says how to install it."""
-
-    def __init__(self, message: str = ESPEAK_MISSING_MESSAGE) -> None:
-        super().__init__(message)
-
-
-def find_espeak(binary: str = ESPEAK_BINARY) -> str:
-    """Return the full path of ``binary`` or raise :class:`EspeakNotInstalledError`.
-
-    Called when the TTS is built, so a worker without espeak-ng fails at start-up with the install
-    command rather than on the first reply, in the middle of a call.
-    """
-    path = shutil.which(binary)
-    if path is None:
-        raise EspeakNotInstalledError()
-    return path
 
 
 class WavStreamParser:
@@ -212,20 +197,14 @@ class EspeakTTS(tts.TTS):
         proc = await asyncio.create_subprocess_exec(
             self._binary,
             "--stdout",
-            "-b",
-            "1",  # input is UTF-8
-            "-v",
-            self._voice,
-            "-s",
-            str(self._rate_wpm),
+            *espeak_arguments(self._voice, self._rate_wpm),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        # The text goes through stdin, never argv: a reply starting with "-" must not be read as an
-        # option. It is written from its own task so a long text cannot deadlock against a full
-        # stdout pipe.
+        # The text goes through stdin (see espeak_arguments), written from its own task so a long text
+        # cannot deadlock against a full stdout pipe.
         stdin = proc.stdin
 
         async def _write_text() -> None:

@@ -205,7 +205,13 @@ async def run_headless(
             except ConfigError as error:
                 code = exit_code_for(error)
                 return report(Outcome(code, _reason_for(code), str(error)))
-            outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
+            from agent_tui.scenario.record import recording_for
+
+            def warn(message: str) -> None:
+                output.emit(RunWarning(message=message))
+
+            with recording_for(session.events, settings, on_warning=warn):
+                outcome = await _Run(session, settings, script, output, err_stream, audio=audio).run()
         return report(outcome)
     except Exception as error:  # a bug of ours: still one line, and the traceback only on request
         if debug:

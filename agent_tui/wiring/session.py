@@ -7,6 +7,7 @@ translation here means a new setting is wired once and cannot mean different thi
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -145,14 +146,22 @@ async def run_ui(settings: Settings) -> int | None:
         from agent_tui.app import run_app
     except ImportError:
         return None
+    from agent_tui.scenario.record import recording_for
+
     async with open_conversation(settings, show_agent_video=settings.video.show_agent_video) as parts:
         audio = parts.audio
         text_only = audio is not None and audio.status.text_only
-        return await run_app(
-            parts.session,
-            audio=audio if audio is not None and not text_only else None,
-            app_settings=settings.app,
-            transcript_path=settings.transcript,
-            text_only_reason=audio.status.reason if audio is not None and text_only else None,
-            video=parts.video,
-        )
+        with recording_for(parts.session.events, settings, on_warning=_warn_after_app):
+            return await run_app(
+                parts.session,
+                audio=audio if audio is not None and not text_only else None,
+                app_settings=settings.app,
+                transcript_path=settings.transcript,
+                text_only_reason=audio.status.reason if audio is not None and text_only else None,
+                video=parts.video,
+            )
+
+
+def _warn_after_app(message: str) -> None:
+    """A warning from around the app (its screen is gone by then): one line on stderr."""
+    print(f"agent-tui: warning: {message}", file=sys.stderr)

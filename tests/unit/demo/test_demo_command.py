@@ -220,15 +220,23 @@ def test_livekit_server_config_keeps_every_address_on_this_machine() -> None:
     assert "redis" not in config and "webhook" not in config and "prometheus_port" not in config
 
 
-@pytest.mark.parametrize("command", [["--url", "ws://127.0.0.1:9"], ["demo"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["--url", "ws://127.0.0.1:9", "--no-ui", "--send", "hi"],
+        ["demo", "--no-ui", "--send", "hi"],
+        ["test", "examples", "--url", "ws://127.0.0.1:9"],
+    ],
+)
 def test_a_log_file_that_cannot_be_opened_is_one_line_and_exit_2(
     command: list[str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """``agent-tui`` and ``agent-tui demo`` set logging up the same way and say the same about it."""
+    """``agent-tui``, ``agent-tui demo`` and ``agent-tui test`` set logging up the same way and say the
+    same about it."""
     blocked = tmp_path / "a-file"
     blocked.write_text("")
     log_file = blocked / "agent.log"  # under a file: no directory can be made there, even by root
-    assert cli.main([*command, "--log-file", str(log_file), "--no-ui", "--send", "hi"]) == 2
+    assert cli.main([*command, "--log-file", str(log_file)]) == 2
     err = capsys.readouterr().err
     assert f"cannot open the log file {log_file} (" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
