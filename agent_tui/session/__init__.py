@@ -71,6 +71,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AuthRejectedError",
         "ConnectionFailedError",
         "RpcCallError",
+        "RpcPayloadTooLargeError",
         "SessionError",
         "SessionLibraryError",
         "SessionStateError",
@@ -81,6 +82,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "TokenInvalidError",
         "TokenResponseError",
         "TokenSourceError",
+        "WaitTimeoutError",
     ),
     "tokens.source": ("CustomTokenSource", "LiteralTokenSource", "TokenSource"),
     "tokens.cache": ("CachingTokenSource",),
@@ -127,6 +129,7 @@ if TYPE_CHECKING:
     from .errors import AuthRejectedError as AuthRejectedError
     from .errors import ConnectionFailedError as ConnectionFailedError
     from .errors import RpcCallError as RpcCallError
+    from .errors import RpcPayloadTooLargeError as RpcPayloadTooLargeError
     from .errors import SessionError as SessionError
     from .errors import SessionLibraryError as SessionLibraryError
     from .errors import SessionStateError as SessionStateError
@@ -137,6 +140,7 @@ if TYPE_CHECKING:
     from .errors import TokenInvalidError as TokenInvalidError
     from .errors import TokenResponseError as TokenResponseError
     from .errors import TokenSourceError as TokenSourceError
+    from .errors import WaitTimeoutError as WaitTimeoutError
     from .events import AgentAttributesChanged as AgentAttributesChanged
     from .events import AgentAudioTrackChanged as AgentAudioTrackChanged
     from .events import AgentJoined as AgentJoined

@@ -36,11 +36,10 @@ from agent_tui.session.agent_stream.history import ToolCallLedger, merge_history
 from agent_tui.session.agent_stream.insight import AgentInsight
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.errors import (
-    AgentLeftError,
-    AgentTimeoutError,
     AuthRejectedError,
     ConnectionFailedError,
     RpcCallError,
+    SessionLibraryError,
     SessionStateError,
 )
 from agent_tui.session.events import (
@@ -62,6 +61,7 @@ from agent_tui.session.server_probe import ServerAnswer, probe_server
 from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
 from agent_tui.session.tokens.source import TokenSource
 from agent_tui.session.transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+from agent_tui.session.waiting import WaitGoal, WaitView, wait_outcome, wait_timed_out
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,9 @@ class Session:
         self._rpc_methods: dict[str, RpcHandler] = {}
         self._byte_topics: dict[str, ByteStreamHandler | None] = {}
         self._agent_changed = asyncio.Event()
+        #: How many runs have ended (the connection went back to disconnected), for the waits.
+        self._ends = 0
+        self._error: SessionLibraryError | None = None
         self._ending = False
         self._force_refetch = False
         self._agent_missing: str | None = None
@@ -262,14 +265,16 @@ class Session:
         the agent to be ready to listen.
 
         Raises a :class:`TokenSourceError`, :class:`AuthRejectedError` or :class:`ConnectionFailedError`
-        (the session is then disconnected again), or :class:`AgentTimeoutError` when the agent does not
-        become ready within ``agent_connect_timeout``; in that case the room stays connected, a late
-        agent still clears the failure, and the caller decides whether to wait on or :meth:`end`.
+        (the session is then disconnected again, and the error is kept in :attr:`error`), or
+        :class:`AgentTimeoutError` when the agent does not become ready within ``agent_connect_timeout``;
+        in that case the room stays connected, a late agent still clears the failure, and the caller
+        decides whether to wait on or :meth:`end`.
         """
         if self._started:
             raise SessionStateError("The session is already started; call end() before starting again.")
         self._started = True
         self._ending = False
+        self._error = None
         self._room_name = self.options.room_name or generate_room_name()
         self._set_connection(ConnectionState.CONNECTING)
         self._start_agent_timer()
@@ -284,29 +289,78 @@ class Session:
             if self._microphone is not None:
                 await self._publish_microphone(self._microphone)
             self._scan_for_agent()
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, SessionLibraryError):
+                self._error = error
             await self._teardown(reason="start failed", deliberate=True)
             raise
         if wait_for_agent and details.dispatches_agent():
-            await self.wait_for_agent()
+            await self.wait_until_agent_connected()
 
-    async def wait_for_agent(self) -> None:
-        """Until the agent can hear us; raises :class:`AgentTimeoutError` / :class:`AgentLeftError`."""
-        while True:
-            snapshot = self._last_agent
-            if snapshot.state.is_connected:
-                return
-            if snapshot.failure in (AgentFailure.DID_NOT_JOIN, AgentFailure.DID_NOT_INITIALIZE):
-                raise AgentTimeoutError(
-                    f"{snapshot.failure.value} (waited {self.options.agent_connect_timeout:g} s) "
-                    f"— {snapshot.failure.hint}."
-                )
-            if snapshot.failure is AgentFailure.LEFT:
-                raise AgentLeftError(f"{snapshot.failure.value} — {snapshot.failure.hint}.")
-            if self._connection is ConnectionState.DISCONNECTED:
-                raise ConnectionFailedError("The connection to the LiveKit server was lost while waiting.")
-            self._agent_changed.clear()
-            await self._agent_changed.wait()
+    # -- waiting ----------------------------------------------------------------------------------------
+    async def wait_until_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until the room is connected (JS ``useSession().waitUntilConnected``). Before :meth:`start` it
+        waits for one; raises :class:`ConnectionFailedError` if the run it waited on ends without
+        connecting, :class:`WaitTimeoutError` after ``timeout`` seconds (None: no limit)."""
+        await self._wait(WaitGoal.CONNECTED, timeout)
+
+    async def wait_until_agent_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until the agent can hear us: listening, thinking or speaking (JS agent ``waitUntilConnected``).
+
+        Raises :class:`AgentTimeoutError` / :class:`AgentLeftError` when the agent is failed,
+        :class:`ConnectionFailedError` when the session ends meanwhile, and :class:`WaitTimeoutError`
+        after ``timeout`` seconds; see :mod:`.waiting` for the rules."""
+        await self._wait(WaitGoal.AGENT_CONNECTED, timeout)
+
+    #: The name this wait had first; kept for the callers that use it.
+    wait_for_agent = wait_until_agent_connected
+
+    async def wait_until_agent_can_listen(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until what the user says reaches the agent (JS ``canListen``, ``waitUntilCouldBeListening``):
+        the agent is connected, or, before it is, our microphone is published with the pre-connect
+        buffer recording for it. Raises as :meth:`wait_until_agent_connected` does."""
+        await self._wait(WaitGoal.AGENT_CAN_LISTEN, timeout)
+
+    async def wait_until_finished(self, timeout: float | None = None) -> AgentSnapshot:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until the agent is finished, ``disconnected`` or ``failed`` (JS ``waitUntilFinished``), and
+        the snapshot that says which; returns at once before a start. Only the timeout raises."""
+        await self._wait(WaitGoal.FINISHED, timeout)
+        return self._last_agent
+
+    async def _wait(self, goal: WaitGoal, timeout: float | None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """The one wait loop: re-evaluate :func:`wait_outcome` after every state change."""
+        ends_before = self._ends
+        timeout_s = self.options.agent_connect_timeout
+
+        def view() -> WaitView:
+            ended = self._ends > ends_before or (
+                self._started and self._connection is ConnectionState.DISCONNECTED
+            )
+            return WaitView(connection=self._connection, agent=self._last_agent, ended=ended)
+
+        async def until() -> None:
+            while not wait_outcome(goal, view(), agent_connect_timeout=timeout_s):
+                self._agent_changed.clear()
+                await self._agent_changed.wait()
+
+        try:
+            async with asyncio.timeout(timeout):
+                await until()
+        except TimeoutError:
+            raise wait_timed_out(goal, view(), timeout=timeout or 0.0) from None
+
+    # -- errors -----------------------------------------------------------------------------------------
+    @property
+    def error(self) -> SessionLibraryError | None:
+        """The last error that stopped the session (a failed start, the connection lost for good), for
+        front ends that show state rather than catch; cleared by :meth:`dismiss_error` and by a new
+        :meth:`start` (Swift/Flutter ``Session.error``). The agent's own failure is :attr:`agent_failure`."""
+        return self._error
+
+    def dismiss_error(self) -> None:
+        """Forget :attr:`error` (Swift/Flutter ``dismissError``): allowed in any state, changes nothing
+        else; the agent's failure stays until the agent or the connection changes."""
+        self._error = None
 
     async def end(self) -> None:
         """Disconnect and clean up everything; safe to call any number of times, in any state."""
@@ -534,7 +588,7 @@ class Session:
             options.preconnect_buffer = True
         self._mic_publication = await room.local_participant.publish_track(track, options)
         self._mic_track = track
-        self._update_agent(self._agent.set_mic_published(True))
+        self._update_agent(self._agent.set_mic_published(True, buffering=self._preconnect_buffer))
 
     async def _teardown(self, *, reason: str, deliberate: bool = False) -> None:
         summary = self.insight.summary()
@@ -741,6 +795,7 @@ class Session:
             return
         self._force_refetch = True
         self._agent_missing = None
+        self._error = ConnectionFailedError(f"The connection to the LiveKit server was lost: {reason}.")
         self._set_connection(ConnectionState.DISCONNECTED, reason=reason)
         self._spawn(self._teardown_after_drop())
 
@@ -1003,6 +1058,8 @@ class Session:
         if state == previous:
             return
         self._connection = state
+        if state is ConnectionState.DISCONNECTED:
+            self._ends += 1
         self.events.emit(
             ConnectionStateChanged(state=state, previous=previous, reason=reason, deliberate=deliberate)
         )
