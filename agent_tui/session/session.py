@@ -38,7 +38,6 @@ from agent_tui.session.connection import ConnectionState
 from agent_tui.session.errors import (
     AuthRejectedError,
     ConnectionFailedError,
-    RpcCallError,
     SessionLibraryError,
     SessionStateError,
 )
@@ -57,6 +56,7 @@ from agent_tui.session.events import (
 )
 from agent_tui.session.options import SessionOptions, generate_room_name
 from agent_tui.session.redaction import redact
+from agent_tui.session.rpc_limits import announced_protocol, call_error, check_request, payload_bytes
 from agent_tui.session.server_probe import ServerAnswer, probe_server
 from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
 from agent_tui.session.tokens.source import TokenSource
@@ -402,11 +402,16 @@ class Session:
         destination_identity: str | None = None,
         response_timeout: float = 15.0,
     ) -> str:
-        """Call ``method`` on the agent (or ``destination_identity``) and return its reply."""
+        """Call ``method`` on the agent (or ``destination_identity``) and return its reply.
+
+        A payload over 15 KiB goes over a data stream (RPC v2) to a destination that takes it; to one
+        that does not, :class:`RpcPayloadTooLargeError` is raised before sending (:mod:`.rpc_limits`)."""
         room = self._require_room()
         destination = destination_identity or self._last_agent.identity
         if destination is None:
             raise SessionStateError(f"Cannot call {method!r}: no agent is in the room yet.")
+        protocol = announced_protocol(room.remote_participants.get(destination))
+        check_request(method, payload, destination=destination, protocol=protocol)
         try:
             return await room.local_participant.perform_rpc(
                 destination_identity=destination,
@@ -415,7 +420,7 @@ class Session:
                 response_timeout=response_timeout,
             )
         except rtc.RpcError as error:
-            raise RpcCallError(method=method, code=error.code, detail=error.message) from None
+            raise call_error(method, error.code, error.message, size=payload_bytes(payload)) from None
 
     def register_rpc_method(self, method: str, handler: RpcHandler) -> None:
         """Answer ``method`` calls from the agent; may be called before :meth:`start`."""

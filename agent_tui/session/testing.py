@@ -25,6 +25,7 @@ from agent_tui.session.events import (
     SessionEvent,
 )
 from agent_tui.session.options import SessionOptions
+from agent_tui.session.rpc_limits import check_request
 from agent_tui.session.transcript import CHAT_TOPIC, Message, MessageKind, Speaker
 
 if TYPE_CHECKING:
@@ -50,8 +51,12 @@ class FakeConversation:
         start_error: BaseException | None = None,
         greeting: bool = False,
         options: SessionOptions | None = None,
+        agent_client_protocol: int = 2,
     ) -> None:
+        """``agent_client_protocol`` is the one the scripted agent announces: 0 makes it an agent of an
+        SDK without RPC over data streams, which refuses payloads over 15 KiB as a Session would."""
         self.events = EventBus()
+        self.agent_client_protocol = agent_client_protocol
         self.options = options or SessionOptions()
         self.behaviour = behaviour
         self.start_error = start_error
@@ -205,6 +210,7 @@ class FakeConversation:
 
     async def perform_rpc(self, method: str, payload: str = "") -> str:
         self.calls.append(("perform_rpc", (method, payload)))
+        check_request(method, payload, destination="agent-1", protocol=self.agent_client_protocol)
         if method == "fail":
             raise RpcCallError(method=method, code=1500, detail="application error")
         return f"{method}:{payload}"
