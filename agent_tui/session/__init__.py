@@ -22,10 +22,12 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "conversation": ("Conversation",),
     "connection": ("ConnectionState",),
     "agent_state": ("AgentFailure", "AgentSnapshot", "AgentState"),
+    "expression": ("AgentExpression", "AgentMood"),
     "transcript": ("Message", "MessageKind", "Speaker"),
     "events": (
         "AgentAttributesChanged",
         "AgentAudioTrackChanged",
+        "AgentExpressionChanged",
         "AgentJoined",
         "AgentLeft",
         "AgentStateChanged",
@@ -143,6 +145,7 @@ if TYPE_CHECKING:
     from .errors import WaitTimeoutError as WaitTimeoutError
     from .events import AgentAttributesChanged as AgentAttributesChanged
     from .events import AgentAudioTrackChanged as AgentAudioTrackChanged
+    from .events import AgentExpressionChanged as AgentExpressionChanged
     from .events import AgentJoined as AgentJoined
     from .events import AgentLeft as AgentLeft
     from .events import AgentStateChanged as AgentStateChanged
@@ -153,6 +156,8 @@ if TYPE_CHECKING:
     from .events import MessageChanged as MessageChanged
     from .events import SessionEvent as SessionEvent
     from .events import SessionWarning as SessionWarning
+    from .expression import AgentExpression as AgentExpression
+    from .expression import AgentMood as AgentMood
     from .options import SessionOptions as SessionOptions
     from .redaction import redact as redact
     from .session import Session as Session

@@ -44,6 +44,7 @@ from agent_tui.session.errors import (
 from agent_tui.session.events import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
+    AgentExpressionChanged,
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
@@ -54,14 +55,23 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionEvent,
 )
+from agent_tui.session.expression import NEUTRAL, AgentExpression, ExpressionTracker
 from agent_tui.session.options import SessionOptions, generate_room_name
 from agent_tui.session.redaction import redact
 from agent_tui.session.rpc_limits import announced_protocol, call_error, check_request, payload_bytes
 from agent_tui.session.server_probe import ServerAnswer, probe_server
 from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.jwt_claims import is_token_fresh
 from agent_tui.session.tokens.source import TokenSource
-from agent_tui.session.transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+from agent_tui.session.transcript import (
+    CHAT_TOPIC,
+    SEGMENT_ID_ATTRIBUTE,
+    TRANSCRIPTION_TOPIC,
+    Message,
+    TranscriptAssembler,
+)
 from agent_tui.session.waiting import WaitGoal, WaitView, wait_outcome, wait_timed_out
+from agent_tui.session.warm_up import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +151,8 @@ class Session:
         self._agent = AgentStateMachine()
         self._last_agent = self._agent.snapshot
         self._transcript = TranscriptAssembler("", max_messages=self.options.max_messages)
+        self._expressions = ExpressionTracker()
+        self._expression = NEUTRAL
         #: The tool calls shown so far (live or from the agent's history), so none is shown twice.
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self._mic_publication: rtc.LocalTrackPublication | None = None
@@ -164,6 +176,9 @@ class Session:
         self._reconnected_at = -AGENT_RETURN_GRACE_S
         self._started = False
         self._room_name: str | None = None
+        #: The room and token :meth:`prepare` fetched for the next start, if any.
+        self._prepared: tuple[str, ConnectionDetails] | None = None
+        self._preparing: asyncio.Future[ConnectionDetails] | None = None
         self._push_to_talk = False
         #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
         self.insight = self._new_insight()
@@ -184,6 +199,11 @@ class Session:
     @property
     def agent_failure(self) -> AgentFailure | None:
         return self._last_agent.failure
+
+    @property
+    def agent_expression(self) -> AgentExpression:
+        """The agent's current mood and wording, neutral when it has none (:mod:`.expression`)."""
+        return self._expression
 
     @property
     def messages(self) -> list[Message]:
@@ -275,12 +295,15 @@ class Session:
         self._started = True
         self._ending = False
         self._error = None
-        self._room_name = self.options.room_name or generate_room_name()
         self._set_connection(ConnectionState.CONNECTING)
         self._start_agent_timer()
         try:
-            details = await self._token_source.fetch(self._token_request(), force=self._force_refetch)
-            self._force_refetch = False
+            prepared = await self._take_prepared()
+            self._room_name = prepared[0] if prepared is not None else self._new_room_name()
+            if prepared is not None and is_token_fresh(prepared[1].claims, time.time()):
+                details = prepared[1]
+            else:
+                details = await self._fetch_token(self._room_name)
             self._details = details
             granted = details.room_name or details.granted_room
             if granted:
@@ -296,6 +319,53 @@ class Session:
             raise
         if wait_for_agent and details.dispatches_agent():
             await self.wait_until_agent_connected()
+
+    async def prepare(self) -> None:
+        """Get ready to :meth:`start` fast (JS/Android ``prepareConnection``): fetch the token now and
+        keep it for the next start, and warm the way to the server (:mod:`.warm_up`).
+
+        Call it while other things get ready (the screen, the audio devices): a start that begins before
+        the token has come waits for it rather than fetching twice (but not for the warm-up). The room it
+        fetched a token for is the one the next start joins; calling it again reuses that room. A no-op
+        once started. Raises what the token source raises (start then fetches again); the warm-up never
+        raises.
+        """
+        if self._started:
+            return
+        if self._preparing is None:
+            self._preparing = asyncio.ensure_future(self._prepare_token())
+        details = await asyncio.shield(self._preparing)
+        await warm_up(details.server_url)
+
+    async def _prepare_token(self) -> ConnectionDetails:
+        try:
+            room_name = self._prepared[0] if self._prepared is not None else self._new_room_name()
+            details = await self._fetch_token(room_name)
+            self._prepared = (room_name, details)
+            return details
+        finally:
+            self._preparing = None
+
+    async def _take_prepared(self) -> tuple[str, ConnectionDetails] | None:
+        """The prepared room and token for this start (waiting for a prepare under way), once."""
+        if self._preparing is not None:
+            with contextlib.suppress(SessionLibraryError):  # this start fetches again, and says why
+                await asyncio.shield(self._preparing)
+        prepared, self._prepared = self._prepared, None
+        return prepared
+
+    @property
+    def prepared(self) -> bool:
+        """Whether a token fetched by :meth:`prepare` waits for the next start."""
+        return self._prepared is not None
+
+    def set_microphone(self, source: rtc.AudioSource | None, *, preconnect_buffer: bool = True) -> None:
+        """Publish ``source`` at the next start (or nothing, for None): for a microphone that opens after
+        the session was made, so that :meth:`prepare` can run while the devices open."""
+        if self._started:
+            raise SessionStateError("The microphone can only be set before start().")
+        self._microphone = source
+        self._preconnect_buffer = preconnect_buffer
 
     # -- waiting ----------------------------------------------------------------------------------------
     async def wait_until_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
@@ -546,10 +616,18 @@ class Session:
             self._transcript.close_user_turn()
 
     # -- internals: start/end ---------------------------------------------------------------------------
-    def _token_request(self) -> TokenRequest:
+    def _new_room_name(self) -> str:
+        return self.options.room_name or generate_room_name()
+
+    async def _fetch_token(self, room_name: str) -> ConnectionDetails:
+        details = await self._token_source.fetch(self._token_request(room_name), force=self._force_refetch)
+        self._force_refetch = False
+        return details
+
+    def _token_request(self, room_name: str) -> TokenRequest:
         options = self.options
         return TokenRequest(
-            room_name=self._room_name,
+            room_name=room_name,
             participant_name=options.participant_name,
             participant_identity=options.participant_identity,
             participant_metadata=options.participant_metadata,
@@ -580,6 +658,7 @@ class Session:
             room.local_participant.identity, max_messages=self.options.max_messages
         )
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
+        self._expressions.reset()
         self.insight.start()
         for method, handler in self._rpc_methods.items():
             room.local_participant.register_rpc_method(method, handler)
@@ -631,6 +710,8 @@ class Session:
         # Agents do not rejoin a room that existed before: the next start gets a fresh token/room.
         self._force_refetch = True
         self._started = False
+        self._expressions.reset()
+        self._set_expression(NEUTRAL)
         self._update_agent(self._agent.set_mic_published(False))
         self._set_connection(ConnectionState.DISCONNECTED, reason=reason, deliberate=deliberate)
 
@@ -853,6 +934,7 @@ class Session:
 
     async def _read_transcription(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
         info = reader.info
+        self._track_expression(info.stream_id, participant_identity, info.attributes)
         message, new = self._transcript.transcription_opened(
             stream_id=info.stream_id,
             participant_identity=participant_identity,
@@ -871,6 +953,22 @@ class Session:
             )
             if closed is not None:
                 self._emit_message(closed, new=False)
+            # The expression usually rides the closing trailer, merged into the stream's attributes.
+            self._track_expression(info.stream_id, participant_identity, reader.info.attributes)
+
+    def _track_expression(
+        self, stream_id: str, participant_identity: str, attributes: Mapping[str, str] | None
+    ) -> None:
+        segment = (attributes or {}).get(SEGMENT_ID_ATTRIBUTE) or stream_id
+        self._set_expression(
+            self._expressions.segment(segment=segment, speaker=participant_identity, attributes=attributes)
+        )
+
+    def _set_expression(self, expression: AgentExpression) -> None:
+        if expression == self._expression:
+            return
+        self._expression = expression
+        self.events.emit(AgentExpressionChanged(mood=expression.mood, expression=expression.expression))
 
     def _on_chat_stream(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
         self._spawn(self._read_chat(reader, participant_identity))
