@@ -10,11 +10,11 @@ ahead. A warm-up is only ever a hint: bounded, and its failure changes nothing b
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from typing import Final
 from urllib.parse import urlsplit, urlunsplit
-
-import httpx
 
 from agent_tui.session.redaction import redact
 
@@ -35,22 +35,35 @@ def http_url(server_url: str) -> str | None:
     return urlunsplit((scheme, parts.netloc, parts.path or "/", "", ""))
 
 
-async def warm_up(
-    server_url: str, *, timeout_s: float = WARM_UP_TIMEOUT_S, client: httpx.AsyncClient | None = None
-) -> bool:
-    """Send the server one ``HEAD``; whether anything answered (any status counts). Never raises."""
+async def warm_up(server_url: str, *, timeout_s: float = WARM_UP_TIMEOUT_S) -> bool:
+    """Send the server one ``HEAD`` and read its status line; whether it answered (any status counts).
+    Never raises. Plain asyncio streams rather than an HTTP client: one request needs no more, and the
+    start of a session should not pay for importing one."""
     url = http_url(server_url)
     if url is None:
         log.debug("no warm-up for %s: not a ws(s) or http(s) URL", redact(server_url))
         return False
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    host = parts.hostname or ""
+    port = parts.port or (443 if secure else 80)
     try:
-        if client is not None:
-            await client.head(url, timeout=timeout_s)
-        else:
-            async with httpx.AsyncClient(timeout=timeout_s) as own:
-                await own.head(url)
-    except httpx.HTTPError as error:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_connection(host, port, ssl=secure or None)
+            try:
+                request = f"HEAD {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n"
+                writer.write(request.encode("ascii"))
+                await writer.drain()
+                status = await reader.readline()
+            finally:
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+    except (OSError, TimeoutError, UnicodeError) as error:
         log.debug("warming up the connection to %s failed: %s", url, redact(str(error)))
+        return False
+    if not status.startswith(b"HTTP/"):
+        log.debug("warming up the connection to %s: no HTTP answer", url)
         return False
     log.debug("warmed up the connection to %s", url)
     return True
