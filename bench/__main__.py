@@ -9,7 +9,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ("bench.bench_devserver", "bench.bench_audio", "bench.bench_app", "bench.bench_video")
+BENCHMARKS = (
+    "bench.bench_devserver",
+    "bench.bench_prepare",
+    "bench.bench_audio",
+    "bench.bench_app",
+    "bench.bench_video",
+)
 
 
 def main() -> int:

@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import wave
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -357,12 +358,21 @@ async def measure(server: ServerProcess) -> dict[str, float]:
     return figures
 
 
-async def main() -> int:
-    if os.environ.get("AGENT_TUI_NETNS") != "1":
-        reason = os.environ.get("AGENT_TUI_NETNS_UNAVAILABLE", "not started via tests/netns/run")
-        print(f"bench_devserver: needs the private test network namespace ({reason})", file=sys.stderr)
-        return 2
-    results: dict[str, dict[str, float]] = {}
+Job = Callable[[str, ServerProcess], Awaitable[None]]
+
+
+def outside_the_namespace(bench: str) -> bool:
+    """Say why ``bench`` cannot run here when it is not inside the test network namespace."""
+    if os.environ.get("AGENT_TUI_NETNS") == "1":
+        return False
+    reason = os.environ.get("AGENT_TUI_NETNS_UNAVAILABLE", "not started via tests/netns/run")
+    print(f"{bench}: needs the private test network namespace ({reason})", file=sys.stderr)
+    return True
+
+
+async def for_each_server(job: Job, *, after: Callable[[str], Awaitable[None]] | None = None) -> None:
+    """Run ``job`` on the dev server, then on livekit-server (skipped with the reason when it is not
+    built), each started fresh and stopped after; ``after`` runs once each server is stopped."""
     for name, start in (("dev server", start_server), ("livekit-server", start_livekit_server)):
         print(f"{name}:", flush=True)
         try:
@@ -371,9 +381,22 @@ async def main() -> int:
             print(f"  skipped: {error}")
             continue
         try:
-            results[name] = await measure(server)
+            await job(name, server)
         finally:
             await stop_server(server)
+        if after is not None:
+            await after(name)
+
+
+async def main() -> int:
+    if outside_the_namespace("bench_devserver"):
+        return 2
+    results: dict[str, dict[str, float]] = {}
+
+    async def measure_one(name: str, server: ServerProcess) -> None:
+        results[name] = await measure(server)
+
+    async def demo_voice(name: str) -> None:
         latencies, listening, problem = await bench_demo_voice(livekit=name == "livekit-server")
         if problem:
             print(f"  agent-tui demo (voice): failed: {problem}")
@@ -384,6 +407,8 @@ async def main() -> int:
             print(f"  agent-tui demo (voice): agent listening after {listening:.1f} s, {heard}", flush=True)
             if latencies:
                 results[name]["demo voice-to-voice ms"] = statistics.mean(latencies)
+
+    await for_each_server(measure_one, after=demo_voice)
     if len(results) == 2:
         dev, real = results["dev server"], results["livekit-server"]
         print("dev server / livekit-server:")

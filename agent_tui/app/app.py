@@ -32,6 +32,7 @@ from textual.widgets import Input
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 from agent_tui.session import (
+    AgentExpression,
     AgentFailure,
     AgentState,
     ConnectionState,
@@ -59,6 +60,7 @@ from .messages import (
     AgentStateUpdated,
     AttributesUpdated,
     ConnectionChanged,
+    ExpressionUpdated,
     FileReceived,
     InsightReceived,
     SessionStartFailed,
@@ -115,6 +117,7 @@ class AgentTuiApp(App[int]):
     agent_status: var[tuple[AgentState, AgentFailure | None]] = var(
         (AgentState.DISCONNECTED, None), init=False
     )
+    agent_expression: var[AgentExpression] = var(AgentExpression(), init=False)
     room: var[str | None] = var(None, init=False)
     agent_name: var[str | None] = var(None, init=False)
     attributes: var[tuple[Mapping[str, str], frozenset[str]]] = var(({}, frozenset()), init=False)
@@ -167,6 +170,7 @@ class AgentTuiApp(App[int]):
         self._announced_agent: tuple[str | None, str] | None = None
         self.set_reactive(AgentTuiApp.connection, session.connection_state)
         self.set_reactive(AgentTuiApp.agent_status, (session.agent_state, session.agent_failure))
+        self.set_reactive(AgentTuiApp.agent_expression, session.agent_expression)
         self.set_reactive(AgentTuiApp.agent_name, session.options.agent_name)
         self.set_reactive(AgentTuiApp.room, self._room_name())
         self.set_reactive(AgentTuiApp.attributes, (dict(session.agent_attributes), frozenset()))
@@ -405,6 +409,10 @@ class AgentTuiApp(App[int]):
     def _update_waiting_banner(self) -> None:
         if self.connection is ConnectionState.CONNECTED:
             self.banner = alerts.waiting_banner(self.agent_status[0])
+
+    def on_expression_updated(self, message: ExpressionUpdated) -> None:
+        event = message.event
+        self.agent_expression = AgentExpression(mood=event.mood, expression=event.expression)
 
     @shown_safely
     def on_transcript_message(self, message: TranscriptMessage) -> None:

@@ -18,6 +18,7 @@ from textual.message import Message
 
 from agent_tui.session import (
     AgentAttributesChanged,
+    AgentExpressionChanged,
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
@@ -58,6 +59,10 @@ class ConnectionChanged(SessionMessage[ConnectionStateChanged], event_type=Conne
 
 
 class AgentStateUpdated(SessionMessage[AgentStateChanged], event_type=AgentStateChanged):
+    pass
+
+
+class ExpressionUpdated(SessionMessage[AgentExpressionChanged], event_type=AgentExpressionChanged):
     pass
 
 

@@ -72,6 +72,10 @@ LIVEKIT_SERVER_LOG_NAME: Final = "demo-livekit-server.log"
 DEPARTURE_TIMEOUT: Final = 1.0
 #: How long the client may take to end by itself after the worker died, before the demo ends it.
 CLIENT_GRACE: Final = 3.0
+#: How long an "agent left" waits for news of the worker's exit (the child watcher reports it a moment
+#: after the server has dropped the agent), and how often it looks.
+WORKER_EXIT_GRACE: Final = 1.0
+WORKER_EXIT_POLL: Final = 0.02
 
 DESCRIPTION: Final = """\
 Try agent-tui with no account and no network: start a LiveKit-compatible dev server on 127.0.0.1,
@@ -519,6 +523,7 @@ class _Demo:
         retry = self._retry_stuck_dispatches(server)
         client = asyncio.create_task(self._client(), name="demo-client")
         watcher = asyncio.create_task(self._watch_worker(worker, client))
+        code: int | None = None
         try:
             code = await client
         except asyncio.CancelledError:
@@ -531,6 +536,8 @@ class _Demo:
                 retry.close()
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
+            if code == ExitCode.AGENT_LEFT:
+                await self._grace_for_worker_exit(worker)
             self._report_worker_exit(worker)  # in case the client noticed first
         if code == ExitCode.AGENT_TIMEOUT:
             self._explain_absent_agent(server, worker)
@@ -581,6 +588,17 @@ class _Demo:
         if not client.done():
             self._client_stopped_for_worker = True
             client.cancel()
+
+    async def _grace_for_worker_exit(self, worker: WorkerProcess) -> None:
+        """The agent left: when its worker died, the client can see the agent go before the worker's
+        exit has been reaped (the server drops the agent the moment the worker's socket closes). Give
+        the report :data:`WORKER_EXIT_GRACE` seconds, so the user is told the worker died."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + WORKER_EXIT_GRACE
+        # Polled: Python 3.11's Process.wait() also waits for the worker's pipes, which its job process
+        # (alive a moment longer) still holds, while returncode is set as soon as the exit is reaped.
+        while worker.returncode is None and loop.time() < deadline:  # noqa: ASYNC110
+            await asyncio.sleep(WORKER_EXIT_POLL)
 
     def _report_worker_exit(self, worker: WorkerProcess) -> None:
         if worker.returncode is None or self._stopping or self._worker_exit_reported:

@@ -12,6 +12,10 @@ e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
                        (string or null)
 ``agent_state``        ``state``, ``previous`` (disconnected|connecting|pre-connect-buffering|failed|
                        initializing|idle|listening|thinking|speaking), ``failure`` (string or null)
+``agent_expression``   ``mood`` (excited|happy|playful|curious|surprised|hopeful|empathetic|sad|angry|
+                       anxious|calm, or null), ``expression`` (the agent's own wording, or null): what
+                       ``lk.expression`` on its transcripts says, null again once it decays after two
+                       more agent segments (added within version 2)
 ``agent_joined``       ``identity``, ``name``
 ``agent_left``         ``identity``, ``unexpected`` (false when our own end caused it)
 ``message``            ``id``, ``speaker`` (user|agent), ``kind`` (transcript|chat), ``text``, ``first_seen``

@@ -34,6 +34,9 @@ def render(record: Record) -> str | None:
         case "agent_state":
             failure = f" — {record['failure']}" if record["failure"] else ""
             body = f"agent state: {record['state']}{failure}"
+        case "agent_expression":
+            shown = [str(part) for part in (record["mood"], record["expression"]) if part]
+            body = "agent expression: " + (" — ".join(shown) if shown else "neutral")
         case "agent_joined":
             body = f"agent joined: {record['identity']}"
         case "agent_left":

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from agent_tui.session import (
+    AgentExpressionChanged,
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
@@ -114,6 +115,9 @@ def _fields(event: OutputEvent) -> dict[str, Any] | None:
         case AgentStateChanged():
             failure = event.failure.value if event.failure is not None else None
             return {"state": event.state.value, "previous": event.previous.value, "failure": failure}
+        case AgentExpressionChanged():
+            mood = event.mood.value if event.mood is not None else None
+            return {"mood": mood, "expression": event.expression}
         case AgentJoined():
             return {"identity": event.identity, "name": event.name}
         case AgentLeft():

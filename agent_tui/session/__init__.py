@@ -22,10 +22,12 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "conversation": ("Conversation",),
     "connection": ("ConnectionState",),
     "agent_state": ("AgentFailure", "AgentSnapshot", "AgentState"),
+    "expression": ("AgentExpression", "AgentMood"),
     "transcript": ("Message", "MessageKind", "Speaker"),
     "events": (
         "AgentAttributesChanged",
         "AgentAudioTrackChanged",
+        "AgentExpressionChanged",
         "AgentJoined",
         "AgentLeft",
         "AgentStateChanged",
@@ -71,6 +73,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AuthRejectedError",
         "ConnectionFailedError",
         "RpcCallError",
+        "RpcPayloadTooLargeError",
         "SessionError",
         "SessionLibraryError",
         "SessionStateError",
@@ -81,6 +84,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "TokenInvalidError",
         "TokenResponseError",
         "TokenSourceError",
+        "WaitTimeoutError",
     ),
     "tokens.source": ("CustomTokenSource", "LiteralTokenSource", "TokenSource"),
     "tokens.cache": ("CachingTokenSource",),
@@ -127,6 +131,7 @@ if TYPE_CHECKING:
     from .errors import AuthRejectedError as AuthRejectedError
     from .errors import ConnectionFailedError as ConnectionFailedError
     from .errors import RpcCallError as RpcCallError
+    from .errors import RpcPayloadTooLargeError as RpcPayloadTooLargeError
     from .errors import SessionError as SessionError
     from .errors import SessionLibraryError as SessionLibraryError
     from .errors import SessionStateError as SessionStateError
@@ -137,8 +142,10 @@ if TYPE_CHECKING:
     from .errors import TokenInvalidError as TokenInvalidError
     from .errors import TokenResponseError as TokenResponseError
     from .errors import TokenSourceError as TokenSourceError
+    from .errors import WaitTimeoutError as WaitTimeoutError
     from .events import AgentAttributesChanged as AgentAttributesChanged
     from .events import AgentAudioTrackChanged as AgentAudioTrackChanged
+    from .events import AgentExpressionChanged as AgentExpressionChanged
     from .events import AgentJoined as AgentJoined
     from .events import AgentLeft as AgentLeft
     from .events import AgentStateChanged as AgentStateChanged
@@ -149,6 +156,8 @@ if TYPE_CHECKING:
     from .events import MessageChanged as MessageChanged
     from .events import SessionEvent as SessionEvent
     from .events import SessionWarning as SessionWarning
+    from .expression import AgentExpression as AgentExpression
+    from .expression import AgentMood as AgentMood
     from .options import SessionOptions as SessionOptions
     from .redaction import redact as redact
     from .session import Session as Session

@@ -139,8 +139,11 @@ class AgentStateMachine:
             self._agent_reported = None
         return self.snapshot
 
-    def set_mic_published(self, published: bool) -> AgentSnapshot:
-        self._mic_published = published
+    def set_mic_published(self, published: bool, *, buffering: bool = True) -> AgentSnapshot:
+        """Our microphone is published (or not); ``buffering``: with the pre-connect buffer recording
+        for the agent, which alone makes it ``pre-connect-buffering`` (Swift ``connecting(buffering:)``):
+        without the buffer, words said before the agent listens are lost, so it cannot listen yet."""
+        self._mic_published = published and buffering
         return self.snapshot
 
     def agent_present(self, identity: str, state_attribute: str | None) -> AgentSnapshot:

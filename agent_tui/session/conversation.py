@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.events import EventBus
+from agent_tui.session.expression import AgentExpression
 from agent_tui.session.options import SessionOptions
 from agent_tui.session.transcript import CHAT_TOPIC, Message
 
@@ -38,6 +39,9 @@ class Conversation(Protocol):
 
     @property
     def agent_failure(self) -> AgentFailure | None: ...
+
+    @property
+    def agent_expression(self) -> AgentExpression: ...
 
     @property
     def agent_attributes(self) -> dict[str, str]: ...

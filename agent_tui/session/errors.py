@@ -65,6 +65,18 @@ class AgentLeftError(SessionError):
     """The agent left the room while the session was running."""
 
 
+class WaitTimeoutError(SessionError, TimeoutError):
+    """A ``wait_until_*`` call ran out of the time its caller gave it. This is the caller's deadline,
+    not a verdict on the agent: :class:`AgentTimeoutError` (the agent connect timeout fired) and
+    :class:`AgentLeftError` are raised instead when the agent is failed. Also a :class:`TimeoutError`,
+    so ``except TimeoutError`` catches it as it catches :func:`asyncio.wait_for`'s."""
+
+    def __init__(self, message: str, *, goal: str, timeout: float) -> None:
+        super().__init__(message)
+        self.goal = goal
+        self.timeout = timeout
+
+
 class SessionStateError(SessionError):
     """A method was called in a state where it cannot work (for example ``send`` before ``start``)."""
 
@@ -77,3 +89,13 @@ class RpcCallError(SessionError):
         self.method = method
         self.code = code
         self.detail = detail
+
+
+class RpcPayloadTooLargeError(RpcCallError):
+    """An RPC payload is over the 15 KiB a destination without RPC over data streams can take; raised
+    before sending (or when the SDK refuses a request or response for that reason)."""
+
+    def __init__(self, *, method: str, code: int, detail: str, size: int | None, limit: int) -> None:
+        super().__init__(method=method, code=code, detail=detail)
+        self.size = size
+        self.limit = limit

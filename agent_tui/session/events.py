@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.expression import AgentMood
 from agent_tui.session.transcript import Message
 
 if TYPE_CHECKING:
@@ -50,6 +51,16 @@ class AgentStateChanged(SessionEvent):
     state: AgentState
     previous: AgentState
     failure: AgentFailure | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentExpressionChanged(SessionEvent):
+    """The agent's expression (``lk.expression`` on its transcripts) changed; both None when it decayed
+    or the session ended (components-js ``useAgentExpression``)."""
+
+    type: ClassVar[str] = "agent_expression"
+    mood: AgentMood | None
+    expression: str | None
 
 
 @dataclass(frozen=True, kw_only=True)

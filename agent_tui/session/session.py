@@ -36,16 +36,15 @@ from agent_tui.session.agent_stream.history import ToolCallLedger, merge_history
 from agent_tui.session.agent_stream.insight import AgentInsight
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.errors import (
-    AgentLeftError,
-    AgentTimeoutError,
     AuthRejectedError,
     ConnectionFailedError,
-    RpcCallError,
+    SessionLibraryError,
     SessionStateError,
 )
 from agent_tui.session.events import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
+    AgentExpressionChanged,
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
@@ -56,12 +55,23 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionEvent,
 )
+from agent_tui.session.expression import NEUTRAL, AgentExpression, ExpressionTracker
 from agent_tui.session.options import SessionOptions, generate_room_name
 from agent_tui.session.redaction import redact
+from agent_tui.session.rpc_limits import announced_protocol, call_error, check_request, payload_bytes
 from agent_tui.session.server_probe import ServerAnswer, probe_server
 from agent_tui.session.tokens.details import ConnectionDetails, TokenRequest
+from agent_tui.session.tokens.jwt_claims import is_token_fresh
 from agent_tui.session.tokens.source import TokenSource
-from agent_tui.session.transcript import CHAT_TOPIC, TRANSCRIPTION_TOPIC, Message, TranscriptAssembler
+from agent_tui.session.transcript import (
+    CHAT_TOPIC,
+    SEGMENT_ID_ATTRIBUTE,
+    TRANSCRIPTION_TOPIC,
+    Message,
+    TranscriptAssembler,
+)
+from agent_tui.session.waiting import WaitGoal, WaitView, wait_outcome, wait_timed_out
+from agent_tui.session.warm_up import warm_up
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +151,8 @@ class Session:
         self._agent = AgentStateMachine()
         self._last_agent = self._agent.snapshot
         self._transcript = TranscriptAssembler("", max_messages=self.options.max_messages)
+        self._expressions = ExpressionTracker()
+        self._expression = NEUTRAL
         #: The tool calls shown so far (live or from the agent's history), so none is shown twice.
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self._mic_publication: rtc.LocalTrackPublication | None = None
@@ -154,6 +166,9 @@ class Session:
         self._rpc_methods: dict[str, RpcHandler] = {}
         self._byte_topics: dict[str, ByteStreamHandler | None] = {}
         self._agent_changed = asyncio.Event()
+        #: How many runs have ended (the connection went back to disconnected), for the waits.
+        self._ends = 0
+        self._error: SessionLibraryError | None = None
         self._ending = False
         self._force_refetch = False
         self._agent_missing: str | None = None
@@ -161,6 +176,9 @@ class Session:
         self._reconnected_at = -AGENT_RETURN_GRACE_S
         self._started = False
         self._room_name: str | None = None
+        #: The room and token :meth:`prepare` fetched for the next start, if any.
+        self._prepared: tuple[str, ConnectionDetails] | None = None
+        self._preparing: asyncio.Future[ConnectionDetails] | None = None
         self._push_to_talk = False
         #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
         self.insight = self._new_insight()
@@ -181,6 +199,11 @@ class Session:
     @property
     def agent_failure(self) -> AgentFailure | None:
         return self._last_agent.failure
+
+    @property
+    def agent_expression(self) -> AgentExpression:
+        """The agent's current mood and wording, neutral when it has none (:mod:`.expression`)."""
+        return self._expression
 
     @property
     def messages(self) -> list[Message]:
@@ -262,20 +285,25 @@ class Session:
         the agent to be ready to listen.
 
         Raises a :class:`TokenSourceError`, :class:`AuthRejectedError` or :class:`ConnectionFailedError`
-        (the session is then disconnected again), or :class:`AgentTimeoutError` when the agent does not
-        become ready within ``agent_connect_timeout``; in that case the room stays connected, a late
-        agent still clears the failure, and the caller decides whether to wait on or :meth:`end`.
+        (the session is then disconnected again, and the error is kept in :attr:`error`), or
+        :class:`AgentTimeoutError` when the agent does not become ready within ``agent_connect_timeout``;
+        in that case the room stays connected, a late agent still clears the failure, and the caller
+        decides whether to wait on or :meth:`end`.
         """
         if self._started:
             raise SessionStateError("The session is already started; call end() before starting again.")
         self._started = True
         self._ending = False
-        self._room_name = self.options.room_name or generate_room_name()
+        self._error = None
         self._set_connection(ConnectionState.CONNECTING)
         self._start_agent_timer()
         try:
-            details = await self._token_source.fetch(self._token_request(), force=self._force_refetch)
-            self._force_refetch = False
+            prepared = await self._take_prepared()
+            self._room_name = prepared[0] if prepared is not None else self._new_room_name()
+            if prepared is not None and is_token_fresh(prepared[1].claims, time.time()):
+                details = prepared[1]
+            else:
+                details = await self._fetch_token(self._room_name)
             self._details = details
             granted = details.room_name or details.granted_room
             if granted:
@@ -284,29 +312,125 @@ class Session:
             if self._microphone is not None:
                 await self._publish_microphone(self._microphone)
             self._scan_for_agent()
-        except BaseException:
+        except BaseException as error:
+            if isinstance(error, SessionLibraryError):
+                self._error = error
             await self._teardown(reason="start failed", deliberate=True)
             raise
         if wait_for_agent and details.dispatches_agent():
-            await self.wait_for_agent()
+            await self.wait_until_agent_connected()
 
-    async def wait_for_agent(self) -> None:
-        """Until the agent can hear us; raises :class:`AgentTimeoutError` / :class:`AgentLeftError`."""
-        while True:
-            snapshot = self._last_agent
-            if snapshot.state.is_connected:
-                return
-            if snapshot.failure in (AgentFailure.DID_NOT_JOIN, AgentFailure.DID_NOT_INITIALIZE):
-                raise AgentTimeoutError(
-                    f"{snapshot.failure.value} (waited {self.options.agent_connect_timeout:g} s) "
-                    f"— {snapshot.failure.hint}."
-                )
-            if snapshot.failure is AgentFailure.LEFT:
-                raise AgentLeftError(f"{snapshot.failure.value} — {snapshot.failure.hint}.")
-            if self._connection is ConnectionState.DISCONNECTED:
-                raise ConnectionFailedError("The connection to the LiveKit server was lost while waiting.")
-            self._agent_changed.clear()
-            await self._agent_changed.wait()
+    async def prepare(self) -> None:
+        """Get ready to :meth:`start` fast (JS/Android ``prepareConnection``): fetch the token now and
+        keep it for the next start, and warm the way to the server (:mod:`.warm_up`).
+
+        Call it while other things get ready (the screen, the audio devices): a start that begins before
+        the token has come waits for it rather than fetching twice (but not for the warm-up). The room it
+        fetched a token for is the one the next start joins; calling it again reuses that room. A no-op
+        once started. Raises what the token source raises (start then fetches again); the warm-up never
+        raises.
+        """
+        if self._started:
+            return
+        if self._preparing is None:
+            self._preparing = asyncio.ensure_future(self._prepare_token())
+        details = await asyncio.shield(self._preparing)
+        await warm_up(details.server_url)
+
+    async def _prepare_token(self) -> ConnectionDetails:
+        try:
+            room_name = self._prepared[0] if self._prepared is not None else self._new_room_name()
+            details = await self._fetch_token(room_name)
+            self._prepared = (room_name, details)
+            return details
+        finally:
+            self._preparing = None
+
+    async def _take_prepared(self) -> tuple[str, ConnectionDetails] | None:
+        """The prepared room and token for this start (waiting for a prepare under way), once."""
+        if self._preparing is not None:
+            with contextlib.suppress(SessionLibraryError):  # this start fetches again, and says why
+                await asyncio.shield(self._preparing)
+        prepared, self._prepared = self._prepared, None
+        return prepared
+
+    @property
+    def prepared(self) -> bool:
+        """Whether a token fetched by :meth:`prepare` waits for the next start."""
+        return self._prepared is not None
+
+    def set_microphone(self, source: rtc.AudioSource | None, *, preconnect_buffer: bool = True) -> None:
+        """Publish ``source`` at the next start (or nothing, for None): for a microphone that opens after
+        the session was made, so that :meth:`prepare` can run while the devices open."""
+        if self._started:
+            raise SessionStateError("The microphone can only be set before start().")
+        self._microphone = source
+        self._preconnect_buffer = preconnect_buffer
+
+    # -- waiting ----------------------------------------------------------------------------------------
+    async def wait_until_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until the room is connected (JS ``useSession().waitUntilConnected``). Before :meth:`start` it
+        waits for one; raises :class:`ConnectionFailedError` if the run it waited on ends without
+        connecting, :class:`WaitTimeoutError` after ``timeout`` seconds (None: no limit)."""
+        await self._wait(WaitGoal.CONNECTED, timeout)
+
+    async def wait_until_agent_connected(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until the agent can hear us: listening, thinking or speaking (JS agent ``waitUntilConnected``).
+
+        Raises :class:`AgentTimeoutError` / :class:`AgentLeftError` when the agent is failed,
+        :class:`ConnectionFailedError` when the session ends meanwhile, and :class:`WaitTimeoutError`
+        after ``timeout`` seconds; see :mod:`.waiting` for the rules."""
+        await self._wait(WaitGoal.AGENT_CONNECTED, timeout)
+
+    #: The name this wait had first; kept for the callers that use it.
+    wait_for_agent = wait_until_agent_connected
+
+    async def wait_until_agent_can_listen(self, timeout: float | None = None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until what the user says reaches the agent (JS ``canListen``, ``waitUntilCouldBeListening``):
+        the agent is connected, or, before it is, our microphone is published with the pre-connect
+        buffer recording for it. Raises as :meth:`wait_until_agent_connected` does."""
+        await self._wait(WaitGoal.AGENT_CAN_LISTEN, timeout)
+
+    async def wait_until_finished(self, timeout: float | None = None) -> AgentSnapshot:  # noqa: ASYNC109 - the typed timeout error is the point
+        """Until the agent is finished, ``disconnected`` or ``failed`` (JS ``waitUntilFinished``), and
+        the snapshot that says which; returns at once before a start. Only the timeout raises."""
+        await self._wait(WaitGoal.FINISHED, timeout)
+        return self._last_agent
+
+    async def _wait(self, goal: WaitGoal, timeout: float | None) -> None:  # noqa: ASYNC109 - the typed timeout error is the point
+        """The one wait loop: re-evaluate :func:`wait_outcome` after every state change."""
+        ends_before = self._ends
+        timeout_s = self.options.agent_connect_timeout
+
+        def view() -> WaitView:
+            ended = self._ends > ends_before or (
+                self._started and self._connection is ConnectionState.DISCONNECTED
+            )
+            return WaitView(connection=self._connection, agent=self._last_agent, ended=ended)
+
+        async def until() -> None:
+            while not wait_outcome(goal, view(), agent_connect_timeout=timeout_s):
+                self._agent_changed.clear()
+                await self._agent_changed.wait()
+
+        try:
+            async with asyncio.timeout(timeout):
+                await until()
+        except TimeoutError:
+            raise wait_timed_out(goal, view(), timeout=timeout or 0.0) from None
+
+    # -- errors -----------------------------------------------------------------------------------------
+    @property
+    def error(self) -> SessionLibraryError | None:
+        """The last error that stopped the session (a failed start, the connection lost for good), for
+        front ends that show state rather than catch; cleared by :meth:`dismiss_error` and by a new
+        :meth:`start` (Swift/Flutter ``Session.error``). The agent's own failure is :attr:`agent_failure`."""
+        return self._error
+
+    def dismiss_error(self) -> None:
+        """Forget :attr:`error` (Swift/Flutter ``dismissError``): allowed in any state, changes nothing
+        else; the agent's failure stays until the agent or the connection changes."""
+        self._error = None
 
     async def end(self) -> None:
         """Disconnect and clean up everything; safe to call any number of times, in any state."""
@@ -348,11 +472,16 @@ class Session:
         destination_identity: str | None = None,
         response_timeout: float = 15.0,
     ) -> str:
-        """Call ``method`` on the agent (or ``destination_identity``) and return its reply."""
+        """Call ``method`` on the agent (or ``destination_identity``) and return its reply.
+
+        A payload over 15 KiB goes over a data stream (RPC v2) to a destination that takes it; to one
+        that does not, :class:`RpcPayloadTooLargeError` is raised before sending (:mod:`.rpc_limits`)."""
         room = self._require_room()
         destination = destination_identity or self._last_agent.identity
         if destination is None:
             raise SessionStateError(f"Cannot call {method!r}: no agent is in the room yet.")
+        protocol = announced_protocol(room.remote_participants.get(destination))
+        check_request(method, payload, destination=destination, protocol=protocol)
         try:
             return await room.local_participant.perform_rpc(
                 destination_identity=destination,
@@ -361,7 +490,7 @@ class Session:
                 response_timeout=response_timeout,
             )
         except rtc.RpcError as error:
-            raise RpcCallError(method=method, code=error.code, detail=error.message) from None
+            raise call_error(method, error.code, error.message, size=payload_bytes(payload)) from None
 
     def register_rpc_method(self, method: str, handler: RpcHandler) -> None:
         """Answer ``method`` calls from the agent; may be called before :meth:`start`."""
@@ -487,10 +616,18 @@ class Session:
             self._transcript.close_user_turn()
 
     # -- internals: start/end ---------------------------------------------------------------------------
-    def _token_request(self) -> TokenRequest:
+    def _new_room_name(self) -> str:
+        return self.options.room_name or generate_room_name()
+
+    async def _fetch_token(self, room_name: str) -> ConnectionDetails:
+        details = await self._token_source.fetch(self._token_request(room_name), force=self._force_refetch)
+        self._force_refetch = False
+        return details
+
+    def _token_request(self, room_name: str) -> TokenRequest:
         options = self.options
         return TokenRequest(
-            room_name=self._room_name,
+            room_name=room_name,
             participant_name=options.participant_name,
             participant_identity=options.participant_identity,
             participant_metadata=options.participant_metadata,
@@ -521,6 +658,7 @@ class Session:
             room.local_participant.identity, max_messages=self.options.max_messages
         )
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
+        self._expressions.reset()
         self.insight.start()
         for method, handler in self._rpc_methods.items():
             room.local_participant.register_rpc_method(method, handler)
@@ -534,7 +672,7 @@ class Session:
             options.preconnect_buffer = True
         self._mic_publication = await room.local_participant.publish_track(track, options)
         self._mic_track = track
-        self._update_agent(self._agent.set_mic_published(True))
+        self._update_agent(self._agent.set_mic_published(True, buffering=self._preconnect_buffer))
 
     async def _teardown(self, *, reason: str, deliberate: bool = False) -> None:
         summary = self.insight.summary()
@@ -572,6 +710,8 @@ class Session:
         # Agents do not rejoin a room that existed before: the next start gets a fresh token/room.
         self._force_refetch = True
         self._started = False
+        self._expressions.reset()
+        self._set_expression(NEUTRAL)
         self._update_agent(self._agent.set_mic_published(False))
         self._set_connection(ConnectionState.DISCONNECTED, reason=reason, deliberate=deliberate)
 
@@ -741,6 +881,7 @@ class Session:
             return
         self._force_refetch = True
         self._agent_missing = None
+        self._error = ConnectionFailedError(f"The connection to the LiveKit server was lost: {reason}.")
         self._set_connection(ConnectionState.DISCONNECTED, reason=reason)
         self._spawn(self._teardown_after_drop())
 
@@ -793,6 +934,7 @@ class Session:
 
     async def _read_transcription(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
         info = reader.info
+        self._track_expression(info.stream_id, participant_identity, info.attributes)
         message, new = self._transcript.transcription_opened(
             stream_id=info.stream_id,
             participant_identity=participant_identity,
@@ -811,6 +953,22 @@ class Session:
             )
             if closed is not None:
                 self._emit_message(closed, new=False)
+            # The expression usually rides the closing trailer, merged into the stream's attributes.
+            self._track_expression(info.stream_id, participant_identity, reader.info.attributes)
+
+    def _track_expression(
+        self, stream_id: str, participant_identity: str, attributes: Mapping[str, str] | None
+    ) -> None:
+        segment = (attributes or {}).get(SEGMENT_ID_ATTRIBUTE) or stream_id
+        self._set_expression(
+            self._expressions.segment(segment=segment, speaker=participant_identity, attributes=attributes)
+        )
+
+    def _set_expression(self, expression: AgentExpression) -> None:
+        if expression == self._expression:
+            return
+        self._expression = expression
+        self.events.emit(AgentExpressionChanged(mood=expression.mood, expression=expression.expression))
 
     def _on_chat_stream(self, reader: rtc.TextStreamReader, participant_identity: str) -> None:
         self._spawn(self._read_chat(reader, participant_identity))
@@ -1003,6 +1161,8 @@ class Session:
         if state == previous:
             return
         self._connection = state
+        if state is ConnectionState.DISCONNECTED:
+            self._ends += 1
         self.events.emit(
             ConnectionStateChanged(state=state, previous=previous, reason=reason, deliberate=deliberate)
         )

@@ -16,6 +16,7 @@ from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.errors import RpcCallError
 from agent_tui.session.events import (
+    AgentExpressionChanged,
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
@@ -24,7 +25,9 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionEvent,
 )
+from agent_tui.session.expression import AgentExpression, AgentMood
 from agent_tui.session.options import SessionOptions
+from agent_tui.session.rpc_limits import check_request
 from agent_tui.session.transcript import CHAT_TOPIC, Message, MessageKind, Speaker
 
 if TYPE_CHECKING:
@@ -50,8 +53,12 @@ class FakeConversation:
         start_error: BaseException | None = None,
         greeting: bool = False,
         options: SessionOptions | None = None,
+        agent_client_protocol: int = 2,
     ) -> None:
+        """``agent_client_protocol`` is the one the scripted agent announces: 0 makes it an agent of an
+        SDK without RPC over data streams, which refuses payloads over 15 KiB as a Session would."""
         self.events = EventBus()
+        self.agent_client_protocol = agent_client_protocol
         self.options = options or SessionOptions()
         self.behaviour = behaviour
         self.start_error = start_error
@@ -60,6 +67,7 @@ class FakeConversation:
         self.ended = False
         self._state = AgentState.DISCONNECTED
         self._failure: AgentFailure | None = None
+        self._expression = AgentExpression()
         self._connection = ConnectionState.DISCONNECTED
         self._tasks: set[asyncio.Task[None]] = set()
         self._counter = 0
@@ -76,6 +84,11 @@ class FakeConversation:
     @property
     def agent_failure(self) -> AgentFailure | None:
         return self._failure
+
+    @property
+    def agent_expression(self) -> AgentExpression:
+        """The last :class:`AgentExpressionChanged` fed, neutral before any."""
+        return self._expression
 
     @property
     def agent_attributes(self) -> dict[str, str]:
@@ -111,6 +124,10 @@ class FakeConversation:
     ) -> None:
         previous, self._connection = self._connection, new
         self.feed(ConnectionStateChanged(state=new, previous=previous, reason=reason, deliberate=deliberate))
+
+    def set_expression(self, mood: AgentMood | None, expression: str | None = None) -> None:
+        self._expression = AgentExpression(mood=mood, expression=expression)
+        self.feed(AgentExpressionChanged(mood=mood, expression=expression))
 
     def set_agent(self, new: AgentState, failure: AgentFailure | None = None) -> None:
         previous, self._state, self._failure = self._state, new, failure
@@ -205,6 +222,7 @@ class FakeConversation:
 
     async def perform_rpc(self, method: str, payload: str = "") -> str:
         self.calls.append(("perform_rpc", (method, payload)))
+        check_request(method, payload, destination="agent-1", protocol=self.agent_client_protocol)
         if method == "fail":
             raise RpcCallError(method=method, code=1500, detail="application error")
         return f"{method}:{payload}"

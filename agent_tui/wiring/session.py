@@ -6,6 +6,7 @@ translation here means a new setting is wired once and cannot mean different thi
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -95,6 +96,17 @@ async def start_audio(settings: Settings) -> AudioEngine | None:
     return engine
 
 
+async def prepare_quietly(session: Session) -> None:
+    """:meth:`Session.prepare`, whose failure only costs the head start: ``start()`` fetches the token
+    again and reports what is wrong the one way every front end shows it."""
+    from agent_tui.session import SessionLibraryError
+
+    try:
+        await session.prepare()
+    except SessionLibraryError as error:
+        log.debug("preparing the session failed (start will try again): %s", error)
+
+
 @dataclass(frozen=True)
 class Conversation:
     """The parts a front end runs: the session, and the audio engine and video controller serving it."""
@@ -111,18 +123,26 @@ async def open_conversation(
     """Build every part for ``settings`` in the one right order, and close the devices on the way out.
 
     The token source is checked first, so a configuration error (:class:`~agent_tui.config.ConfigError`)
-    does not wait for audio devices; the audio engine starts before the session exists, so its
-    pre-connect buffer hears the user from the very start; the bridge between the engine and the session
-    follows the session before it starts, and lets go of it before the devices close. Ending the session
-    stays the front end's job (each has its own time limit and report).
+    does not wait for audio devices; the session prepares (fetches its token, warms the connection) while
+    the audio engine opens the devices and the front end paints; the engine starts before the session,
+    so its pre-connect buffer hears the user from the very start; the bridge between the engine and the
+    session follows the session before it starts, and lets go of it before the devices close. Ending the
+    session stays the front end's job (each has its own time limit and report).
     """
     choose_token_source(settings)
-    audio = await start_audio(settings)
+    session = create_session(settings, None, show_agent_video=show_agent_video)
+    # Runs on while the devices open and the screen paints; start() waits for the token if need be.
+    preparing = asyncio.ensure_future(prepare_quietly(session))
+    try:
+        audio = await start_audio(settings)
+    except BaseException:
+        preparing.cancel()
+        raise
     video: VideoController | None = None
     bridge: SessionAudioBridge | None = None
     try:
-        session = create_session(settings, audio, show_agent_video=show_agent_video)
         if audio is not None:
+            session.set_microphone(audio.source, preconnect_buffer=audio.preconnect_enabled)
             from agent_tui.audio.session_bridge import SessionAudioBridge
 
             bridge = SessionAudioBridge(audio, session)
@@ -130,6 +150,7 @@ async def open_conversation(
         video = create_video_controller(settings, session)
         yield Conversation(session=session, audio=audio, video=video)
     finally:
+        preparing.cancel()  # done long ago, unless the conversation never started
         # A device that fails to close must not turn a finished conversation into an error.
         for part in (video, bridge, audio):
             if part is not None:

@@ -41,6 +41,7 @@ from tests.e2e.e2e_harness import (
     cannot_run,
     livekit_server_binary,
 )
+from tests.e2e.stand_in_agent import StandInAgent
 
 SERVER_KINDS: tuple[ServerKind, ...] = ("dev", "livekit", "url")
 #: A server of the user's own: where it is and its key pair (``AGENT_TUI_TEST_SERVERS=url``).
@@ -200,3 +201,13 @@ async def connect(server: LiveServer) -> AsyncIterator[Connector]:
         for room in rooms:
             if room.isconnected():
                 await asyncio.wait_for(room.disconnect(), timeout=10)
+
+
+@pytest.fixture
+async def agent_in_room(connect: Connector) -> AsyncIterator[StandInAgent]:
+    """The stand-in agent, in the room and listening, before the test's client joins."""
+    agent = StandInAgent()
+    await connect("agent-1", kind="agent", room=agent.room, attributes={"lk.agent.state": "listening"})
+    agent.on_connected()
+    yield agent
+    await agent.close()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Mapping
 
 from livekit import rtc
 
@@ -71,17 +72,25 @@ class StandInAgent:
         await asyncio.sleep(self._speak_s)
         await participant.set_attributes({"lk.agent.state": "listening"})
 
-    async def send_agent_transcript(self, deltas: list[str], *, pause_s: float = 0.05) -> str:
-        """One delta stream for one segment, as RoomIO's transcription output sends agent speech."""
+    async def send_agent_transcript(
+        self,
+        deltas: list[str],
+        *,
+        pause_s: float = 0.05,
+        header: Mapping[str, str] | None = None,
+        trailer: Mapping[str, str] | None = None,
+    ) -> str:
+        """One delta stream for one segment, as RoomIO's transcription output sends agent speech;
+        ``header`` / ``trailer`` add attributes (``lk.expression`` rides both in livekit-agents)."""
         segment = f"SG_{uuid.uuid4().hex[:8]}"
         writer = await self.room.local_participant.stream_text(
             topic=TRANSCRIPTION,
-            attributes={"lk.segment_id": segment, "lk.transcription_final": "false"},
+            attributes={"lk.segment_id": segment, "lk.transcription_final": "false", **(header or {})},
         )
         for delta in deltas:
             await writer.write(delta)
             await asyncio.sleep(pause_s)
-        await writer.aclose(attributes={"lk.transcription_final": "true"})
+        await writer.aclose(attributes={"lk.transcription_final": "true", **(trailer or {})})
         return segment
 
     async def send_user_transcript(self, user_identity: str, text: str) -> str:

@@ -6,26 +6,16 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.e2e_harness import Connector, LiveServer
+from tests.e2e.e2e_harness import LiveServer
 from tests.e2e.stand_in_agent import StandInAgent
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(90)]
 
 AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
-
-
-@pytest.fixture
-async def agent_in_room(connect: Connector) -> AsyncIterator[StandInAgent]:
-    agent = StandInAgent()
-    await connect("agent-1", kind="agent", room=agent.room, attributes={"lk.agent.state": "listening"})
-    agent.on_connected()
-    yield agent
-    await agent.close()
 
 
 def cli_env(server: LiveServer | None) -> dict[str, str]:

@@ -15,7 +15,6 @@ import json
 import os
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ from agent_tui.session import (
     SessionOptions,
     Speaker,
 )
-from tests.e2e.e2e_harness import NODE_IP, ROOM, Connector, LiveServer, livekit_server_binary, mint_token
+from tests.e2e.e2e_harness import NODE_IP, ROOM, LiveServer, livekit_server_binary, mint_token
 from tests.e2e.network_faults import media_cut
 from tests.e2e.stand_in_agent import StandInAgent
 from tests.support.waiting import wait_until
@@ -43,12 +42,8 @@ AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
 
 
 @pytest.fixture
-async def agent(connect: Connector) -> AsyncIterator[StandInAgent]:
-    stand_in = StandInAgent()
-    await connect("agent-1", kind="agent", room=stand_in.room, attributes={"lk.agent.state": "listening"})
-    stand_in.on_connected()
-    yield stand_in
-    await stand_in.close()
+def agent(agent_in_room: StandInAgent) -> StandInAgent:
+    return agent_in_room
 
 
 async def started_session(server: LiveServer) -> tuple[Session, list[SessionEvent]]:

@@ -92,6 +92,7 @@ class MainScreen(Screen[None]):
         header.watch(app, "agent_name", header.set_agent)
         header.watch(app, "elapsed", header.set_elapsed)
         indicator.watch(app, "agent_status", lambda status: indicator.set_state(*status))
+        indicator.watch(app, "agent_expression", indicator.set_expression)
         banner.watch(app, "banner", banner.show_note)
         attributes.watch(app, "attributes", lambda shown: attributes.set_attributes(*shown))
         mic.watch(app, "mic_view", mic.show_view)

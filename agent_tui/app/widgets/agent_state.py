@@ -14,7 +14,7 @@ from textual.containers import Vertical
 from textual.widgets import Label
 
 from agent_tui.app.widgets.label_text import show_line
-from agent_tui.session import AgentFailure, AgentState
+from agent_tui.session import AgentExpression, AgentFailure, AgentState
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,18 @@ def animation_symbol(state: AgentState, frame: int) -> str:
     return LOOKS[state].symbol
 
 
+#: Longest provider wording shown for an expression without a normalised mood (the agent panel is narrow).
+EXPRESSION_WIDTH = 16
+
+
+def expression_label(expression: AgentExpression) -> str:
+    """The agent's expression in a word or two (its mood, else its wording), "" when neutral."""
+    if expression.mood is not None:
+        return expression.mood.value
+    wording = expression.expression or ""
+    return wording if len(wording) <= EXPRESSION_WIDTH else wording[: EXPRESSION_WIDTH - 1] + "…"
+
+
 def describe(state: AgentState, failure: AgentFailure | None) -> str:
     """The words under the state: the failure and what to do about it, when there is one."""
     if state is AgentState.FAILED and failure is not None:
@@ -59,12 +71,14 @@ def describe(state: AgentState, failure: AgentFailure | None) -> str:
 
 
 class AgentStateIndicator(Vertical):
-    """Two lines: ``● Listening`` in the state's colour, then what it means."""
+    """Two lines: ``● Listening`` in the state's colour (and ``· excited`` when the agent expresses a
+    mood), then what it means."""
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._state = AgentState.DISCONNECTED
         self._failure: AgentFailure | None = None
+        self._expression = AgentExpression()
         self._frame = 0
 
     @property
@@ -95,6 +109,15 @@ class AgentStateIndicator(Vertical):
             self.query_one("#agent-state-title", Label).update(self._title())
             self.query_one("#agent-state-detail", Label).update(describe(state, failure))
 
+    @property
+    def expression(self) -> AgentExpression:
+        return self._expression
+
+    def set_expression(self, expression: AgentExpression) -> None:
+        self._expression = expression
+        if self.is_mounted:
+            self.query_one("#agent-state-title", Label).update(self._title())
+
     def advance(self) -> None:
         """Next animation frame; a no-op for still states."""
         if not self.animated:
@@ -103,7 +126,9 @@ class AgentStateIndicator(Vertical):
         show_line(self.query_one("#agent-state-title", Label), self._title())
 
     def _title(self) -> str:
-        return f"{animation_symbol(self._state, self._frame)} {LOOKS[self._state].title}"
+        title = f"{animation_symbol(self._state, self._frame)} {LOOKS[self._state].title}"
+        label = expression_label(self._expression)
+        return f"{title} · {label}" if label else title
 
     def _apply_class(self) -> None:
         for state in AgentState:

@@ -30,6 +30,7 @@ from agent_tui.session.connection import ConnectionState
 from agent_tui.session.events import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
+    AgentExpressionChanged,
     AgentJoined,
     AgentLeft,
     AgentStateChanged,
@@ -38,6 +39,7 @@ from agent_tui.session.events import (
     MessageChanged,
     SessionWarning,
 )
+from agent_tui.session.expression import AgentMood
 from agent_tui.session.transcript import Message, MessageKind, Speaker
 
 AT = 1_700_000_000.25  # 2023-11-14T22:13:20.250Z
@@ -99,6 +101,18 @@ CASES: list[tuple[OutputEvent, str, dict[str, object], str]] = [
         "agent_state",
         {"state": "failed", "previous": "connecting", "failure": "Agent did not join the room."},
         "agent state: failed — Agent did not join the room.",
+    ),
+    (
+        AgentExpressionChanged(at=AT, mood=AgentMood.EXCITED, expression="speak excited"),
+        "agent_expression",
+        {"mood": "excited", "expression": "speak excited"},
+        "agent expression: excited — speak excited",
+    ),
+    (
+        AgentExpressionChanged(at=AT, mood=None, expression=None),
+        "agent_expression",
+        {"mood": None, "expression": None},
+        "agent expression: neutral",
     ),
     (
         AgentJoined(at=AT, identity="agent-1", name="Bot", attributes={}),

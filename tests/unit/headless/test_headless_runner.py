@@ -147,6 +147,17 @@ async def test_script_order_rpc_then_files_then_sends(tmp_path: Path) -> None:
     assert ("wait_for_agent", "listening") in session.calls
 
 
+async def test_an_rpc_payload_too_large_for_the_agent_is_one_line_naming_the_limit() -> None:
+    session = FakeConversation(agent_client_protocol=0)
+    code, out, _ = await run(session, Script(sends=("hi",), rpcs=(("lookup", "é" * 10_000),)))
+    assert code == 0  # a failed call is reported and the run goes on
+    assert [line for line in bodies(out) if line.startswith("rpc ")] == [
+        "rpc lookup failed: RPC 'lookup' failed: the payload is 20,000 bytes (UTF-8), over the 15,360-byte "
+        "RPC v1 limit; 'agent-1' announces client protocol 0, without RPC over data streams. Update its "
+        "LiveKit SDK, or send the data as a byte stream (code 1402)."
+    ]
+
+
 @pytest.mark.parametrize(("exit_when", "expected"), [(None, 6), ("idle", 6), ("agent-left", 0)])
 async def test_agent_leaving(exit_when: str | None, expected: int) -> None:
     session = FakeConversation(behaviour="leave")
