@@ -39,6 +39,7 @@ DEV_SERVER_COMMAND = "dev-server"
 DEMO_COMMAND = "demo"
 DEVICES_COMMAND = "devices"
 TEST_COMMAND = "test"
+LOAD_COMMAND = "load"
 UI_UNAVAILABLE = (
     f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
 )
@@ -69,6 +70,7 @@ subcommands:
   agent-tui demo                 try it offline: a local server, a demo agent and this client (extra 'demo')
   agent-tui devices              list audio input and output devices (also --list-devices)
   agent-tui test PATH...         run *.scenario.toml conversations against an agent as tests (exit 7: failed)
+  agent-tui load SCENARIO...     many of those conversations at once, on Locust (extra 'load')
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
 exit codes:
@@ -488,6 +490,7 @@ SUBCOMMANDS: dict[str, _Subcommand] = {
         "agent_tui.audio.devices_command", "add_devices_arguments", "run_devices", None
     ),
     TEST_COMMAND: _Subcommand("agent_tui.scenario.command", "add_arguments", "run", None),
+    LOAD_COMMAND: _Subcommand("agent_tui.load.command", "add_arguments", "run", "load"),
 }
 
 
