@@ -39,6 +39,7 @@ DEV_SERVER_COMMAND = "dev-server"
 DEMO_COMMAND = "demo"
 DEVICES_COMMAND = "devices"
 TEST_COMMAND = "test"
+DEMO_TEST_COMMAND = f"{DEMO_COMMAND} {TEST_COMMAND}"
 LOAD_COMMAND = "load"
 UI_UNAVAILABLE = (
     f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
@@ -70,6 +71,7 @@ subcommands:
   agent-tui demo                 try it offline: a local server, a demo agent and this client (extra 'demo')
   agent-tui devices              list audio input and output devices (also --list-devices)
   agent-tui test PATH...         run *.scenario.toml conversations against an agent as tests (exit 7: failed)
+  agent-tui demo test PATH...    the same against the offline demo agent (extra 'demo')
   agent-tui load SCENARIO...     many of those conversations at once, on Locust (extra 'load')
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
@@ -371,6 +373,8 @@ def script_from(args: argparse.Namespace) -> Script:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command; returns the exit code (the console script passes it to ``sys.exit``)."""
     arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:2] == [DEMO_COMMAND, TEST_COMMAND]:
+        return _subcommand(DEMO_TEST_COMMAND, arguments[2:])
     if arguments and arguments[0] in SUBCOMMANDS:
         return _subcommand(arguments[0], arguments[1:])
     try:
@@ -490,6 +494,7 @@ SUBCOMMANDS: dict[str, _Subcommand] = {
         "agent_tui.audio.devices_command", "add_devices_arguments", "run_devices", None
     ),
     TEST_COMMAND: _Subcommand("agent_tui.scenario.command", "add_arguments", "run", None),
+    DEMO_TEST_COMMAND: _Subcommand("agent_tui.demo.command", "add_test_arguments", "run_test", "demo"),
     LOAD_COMMAND: _Subcommand("agent_tui.load.command", "add_arguments", "run", "load"),
 }
 

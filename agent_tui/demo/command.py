@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from agent_tui.headless.runner import Script
 
 
-__all__ = ["PREFIX", "add_arguments", "reminder", "run"]
+__all__ = ["PREFIX", "add_arguments", "add_test_arguments", "reminder", "run", "run_test"]
 
 PREFIX: Final = "agent-tui demo"
 #: The dev server's API key for the run; the secret is random per run.
@@ -77,6 +77,8 @@ tool) and the client connected to it, all on this machine; stop all three on exi
 Ask it "what time is it", say "help", or anything else to hear it repeated."""
 
 EPILOG: Final = """\
+To run scenario files (agent-tui test) against the demo agent: agent-tui demo test PATH...
+
 To talk to your own agent instead (LiveKit Cloud or your own server):
   LIVEKIT_API_KEY=... LIVEKIT_API_SECRET=... agent-tui --url wss://PROJECT.livekit.cloud --agent NAME
   agent-tui --token-endpoint https://example.com/token --agent NAME
@@ -84,7 +86,6 @@ To talk to your own agent instead (LiveKit Cloud or your own server):
 exit codes (the client's; 5 also when the demo agent fails to start):
 {codes}"""
 
-TEST_COMMAND: Final = "test"
 #: How long the demo agent may take to join a scenario's room (``agent-tui demo test``), by default.
 TEST_AGENT_TIMEOUT: Final = 60.0
 TEST_DESCRIPTION: Final = """\
@@ -143,7 +144,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = EPILOG.format(codes=exit_code_table())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
 
-    demo = parser.add_argument_group("demo agent")
+    _add_demo_options(parser.add_argument_group("demo agent"))
+
+    main_parser = build_parser()
+    titles = {
+        "agent and room": "client: agent and room",
+        "front end and output": "client: front end and output",
+    }
+    groups: dict[str, argparse._ArgumentGroup] = {}
+    for group in main_parser._action_groups:
+        for action in group._group_actions:
+            if action.dest not in _CLIENT_DESTS:
+                continue
+            title = titles.get(group.title or "", group.title or "client")
+            target = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
+            # Sharing an Action object between parsers is what argparse's own parents= does.
+            target._add_action(action)
+    add_audio_arguments(parser)
+
+
+def _add_demo_options(demo: argparse._ArgumentGroup) -> None:
+    """The demo agent's own options, shared by ``agent-tui demo`` and ``agent-tui demo test``."""
     demo.add_argument(
         "--agent-name",
         default=DEFAULT_AGENT_NAME,
@@ -170,42 +191,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where the demo agent's own log goes (default: demo-worker.log in agent-tui's log folder)",
     )
 
-    main_parser = build_parser()
-    titles = {
-        "agent and room": "client: agent and room",
-        "front end and output": "client: front end and output",
-    }
-    groups: dict[str, argparse._ArgumentGroup] = {}
-    for group in main_parser._action_groups:
-        for action in group._group_actions:
-            if action.dest not in _CLIENT_DESTS:
-                continue
-            title = titles.get(group.title or "", group.title or "client")
-            target = groups.get(title) or groups.setdefault(title, parser.add_argument_group(title))
-            # Sharing an Action object between parsers is what argparse's own parents= does.
-            target._add_action(action)
-    add_audio_arguments(parser)
-    _add_test_command(parser, demo._group_actions)
 
-
-def _add_test_command(parser: argparse.ArgumentParser, demo_options: list[argparse.Action]) -> None:
+def add_test_arguments(parser: argparse.ArgumentParser) -> None:
     """``agent-tui demo test PATH...``: the scenario runner's paths and options, and the demo agent's."""
+    from agent_tui.cli import build_parser
     from agent_tui.scenario.command import add_test_options
 
-    commands = parser.add_subparsers(dest="demo_command", metavar="COMMAND", title="commands")
-    test = commands.add_parser(
-        TEST_COMMAND,
-        help="run scenario files (agent-tui test) against the demo agent",
-        description=TEST_DESCRIPTION,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        allow_abbrev=False,
-    )
-    add_test_options(test)
-    group = test.add_argument_group("demo agent")
-    for action in demo_options:
-        group._add_action(action)
-    from agent_tui.cli import build_parser
-
+    parser.description = TEST_DESCRIPTION
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    add_test_options(parser)
+    group = parser.add_argument_group("demo agent")
+    _add_demo_options(group)
     for action in build_parser()._actions:
         if action.dest == "agent_timeout":
             timeout = copy.copy(action)
@@ -226,8 +222,6 @@ def run(args: argparse.Namespace) -> int:
 
     if not args.agent_name.strip() or args.agent_name != args.agent_name.strip():
         return _fail(f"--agent-name must be a name without surrounding spaces, got {args.agent_name!r}", 2)
-    if getattr(args, "demo_command", None) == TEST_COMMAND:
-        return _run_test(args)
     try:
         script = script_from(args)
     except UsageError as error:
@@ -240,7 +234,7 @@ def run(args: argparse.Namespace) -> int:
     return asyncio.run(_Demo(args, script, settings, secret, sys.stderr).run())
 
 
-def _run_test(args: argparse.Namespace) -> int:
+def run_test(args: argparse.Namespace) -> int:
     """``agent-tui demo test``: the files checked first (a bad one is exit 2 before anything starts),
     then the demo as usual with the scenario runner as its client. Every scenario talks to the demo agent
     (a file's ``agent`` names the agent of a real deployment); the worker gets a grammar of the phrases
@@ -251,6 +245,8 @@ def _run_test(args: argparse.Namespace) -> int:
     from agent_tui.headless.runner import Script
     from agent_tui.scenario.command import TestOptions, load, run_tests, spoken_phrases
 
+    if not args.agent_name.strip() or args.agent_name != args.agent_name.strip():
+        return _fail(f"--agent-name must be a name without surrounding spaces, got {args.agent_name!r}", 2)
     loaded = load(args.paths, args.filters, sys.stderr)
     if isinstance(loaded, int):
         return loaded

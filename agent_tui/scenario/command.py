@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import fnmatch
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,6 +197,15 @@ def run(args: argparse.Namespace) -> int:
         return _fail(f"cannot open the log file {settings.log_file} ({error.strerror or error})", 2)
     try:
         return asyncio.run(run_tests(scenarios, settings, TestOptions.from_args(args)))
+    except Exception as error:  # a bug of ours: one line, and the traceback only on request
+        from agent_tui.session import redact
+
+        if settings.log_level == "debug":
+            traceback.print_exc()
+        message = (
+            f"internal error: {type(error).__name__}: {error} — rerun with --log-level debug and report it"
+        )
+        return _fail(redact(message, *settings.secret_values()), ExitCode.INTERNAL_ERROR)
     finally:
         remove_handlers(handlers)
 

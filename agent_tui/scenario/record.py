@@ -280,7 +280,8 @@ class ScenarioRecorder:
 
 
 def write_scenario(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then renamed)."""
+    """Write ``text`` to ``path`` whole or not at all (a temporary file beside it, then renamed), private
+    to the user (0600, as the transcript file): it holds what was said."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

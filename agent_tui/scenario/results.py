@@ -43,9 +43,15 @@ class StepResult:
     agent_metrics: dict[str, float] = field(default_factory=dict)
     started_at: float = 0.0
     duration_s: float = 0.0
+    #: Seconds from the end of the step's action (sent, or spoken) to the agent's whole answer (back to
+    #: listening); set by the runner when the step waited for an answer.
+    answer_s: float | None = None
 
     def answer_time_s(self) -> float:
-        """How long the agent took to answer: the measured latency, else its own e2e figure, else 0."""
+        """How long the agent took to answer: the whole answer when the runner timed it, else the
+        measured latency, else the agent's own e2e figure (both only to its first audio), else 0."""
+        if self.answer_s is not None:
+            return self.answer_s
         if self.latency_ms is not None:
             return self.latency_ms / 1000.0
         e2e = self.agent_metrics.get("e2e_ms")

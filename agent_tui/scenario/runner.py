@@ -9,19 +9,28 @@ every frame of the agent's voice received goes through the session's voice-laten
 ``latency_ms`` is client-measured voice to voice.
 
 A step waits for the agent to listen, acts, then (for the steps that talk) waits for the answer: a final
-message of the agent that began after the step and the agent back at rest, the rule the headless
-runner's :class:`~agent_tui.headless.policy.RunPolicy` applies to ``--send``; bounded by the step's
-timeout. A step followed by an ``interrupt`` only waits for the agent to start speaking, so the
-interruption lands inside the answer. The step's reply, tool calls (from the insight stream), states and
-figures are then checked (:mod:`.checks`), every unmet expectation reported.
+message of the agent that is new since the step began and the agent back at rest (the rule the headless
+runner applies to ``--send``), bounded by the step's timeout. "New" is by message, not by time: the
+answer an ``interrupt`` cuts short was already under way (its transcript may reach us after the agent
+said it is speaking) and is not the reply to the interruption. A step followed by an ``interrupt`` only
+waits for the agent to start speaking, so the interruption lands inside the answer. The step's reply,
+tool calls (from the insight stream), states and figures are then checked (:mod:`.checks`), every unmet
+expectation reported.
 
 Many runs (:func:`run_all`): up to ``jobs`` at once (an asyncio semaphore), each scenario ``repeat``
-times, with ``fail_fast`` starting no new run after the first failure.
+times, with ``fail_fast`` starting no new run after the first failure. Runs *join* one at a time: a run
+holds the start gate from connecting until its agent has joined (or failed to), then talks while the
+next one connects. Without it ``--jobs`` loses dispatches on a single worker: a livekit-agents worker
+(1.8) with no job running judges a job request by a fixed estimate of a job's load (its load threshold
+over its idle processes; with one idle process, as the demo's, one request already fills it), so the
+second of two simultaneous requests is refused, and neither livekit-server nor the dev server offers a
+refused job again: that run's agent never comes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
@@ -42,7 +51,6 @@ from agent_tui.audio.push_to_talk import (
 )
 from agent_tui.config import ConfigError, Settings
 from agent_tui.exit_codes import exit_code_for
-from agent_tui.headless.policy import RunPolicy
 from agent_tui.headless.records import to_record
 from agent_tui.scenario.checks import Observed, ToolSeen, check
 from agent_tui.scenario.model import Interrupt, PushToTalk, RpcCall, Scenario, Step
@@ -54,11 +62,11 @@ from agent_tui.session import (
     AgentState,
     AgentStateChanged,
     Message,
+    MessageChanged,
     RpcCallError,
     SessionEvent,
     SessionLibraryError,
     Speaker,
-    TextModeChanged,
     ToolCall,
     ToolResult,
     TurnMetrics,
@@ -83,6 +91,8 @@ SAMPLE_RATE = 48_000
 FRAME_SAMPLES = SAMPLE_RATE // 100
 #: How long ending a run's session may take before it is left behind.
 END_TIMEOUT = 5.0
+#: How long a run waits, before its first step, for the agent's published audio to reach us.
+AGENT_AUDIO_WAIT = 10.0
 #: How long a step waits for the agent's own figures of its answer when a budget asks for them.
 METRICS_GRACE = 2.0
 #: The agent states in which it is ready for the next step.
@@ -130,6 +140,7 @@ async def run_all(
     """Every scenario ``repeat`` times, ``jobs`` at once; results in scenario order, then run order.
     With ``fail_fast`` no run starts after one failed (those already running finish)."""
     gate = asyncio.Semaphore(max(1, jobs))
+    joining = asyncio.Lock()
     failed = asyncio.Event()
     results: dict[tuple[int, int], ScenarioResult] = {}
 
@@ -138,7 +149,12 @@ async def run_all(
             if fail_fast and failed.is_set():
                 return
             result = await run_scenario(
-                scenario, settings, run=run, step_timeout=step_timeout, on_progress=on_progress
+                scenario,
+                settings,
+                run=run,
+                step_timeout=step_timeout,
+                on_progress=on_progress,
+                start_gate=joining,
             )
             results[(position, run)] = result
             if not result.passed:
@@ -158,9 +174,11 @@ async def run_scenario(
     run: int = 1,
     step_timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
+    start_gate: asyncio.Lock | None = None,
 ) -> ScenarioResult:
     """One run of ``scenario`` in a new room. Never raises for what the agent or the server does: a run
-    that cannot start has ``error`` set (and an ``error`` record with its exit code in ``events``)."""
+    that cannot start has ``error`` set (and an ``error`` record with its exit code in ``events``).
+    ``start_gate`` is held from connecting until the agent has joined (see the module docstring)."""
 
     def tell(kind: Any, step: StepResult | None = None, result: ScenarioResult | None = None) -> None:
         if on_progress is not None:
@@ -182,7 +200,7 @@ async def run_scenario(
     try:
         conversation = _Conversation(scenario, scenario_settings(scenario, settings, run), step_timeout)
         result.room = conversation.room
-        await conversation.start()
+        await conversation.start(start_gate)
         for number, step in enumerate(scenario.steps):
             following = scenario.steps[number + 1] if number + 1 < len(scenario.steps) else None
             step_result = await conversation.step(step, following)
@@ -194,6 +212,11 @@ async def run_scenario(
         message = redact(str(error), *settings.secret_values())
         result.error = message
         failure = {"type": "error", "at": time.time(), "message": message, "exit_code": exit_code_for(error)}
+    except Exception as error:  # a bug of ours must not take the other runs down with it
+        log.debug("scenario %r run %d failed", scenario.name, run, exc_info=True)
+        message = redact(f"internal error: {type(error).__name__}: {error}", *settings.secret_values())
+        result.error = message
+        failure = {"type": "error", "at": time.time(), "message": message, "exit_code": 1}
     finally:
         if conversation is not None:
             await conversation.close()
@@ -300,7 +323,9 @@ class _Conversation:
         self.speech = Speech(SAMPLE_RATE)
         self.events: list[SessionEvent] = []
         self.records: list[dict[str, Any]] = []
-        self.policy = RunPolicy(exit_when="never")
+        #: The messages there were before the step (its reply is the agent's messages not among them).
+        self._known: set[str] = set()
+        self._recorded: set[tuple[str, str, bool]] = set()
         self._changed = asyncio.Event()
         self._listener: asyncio.Task[None] | None = None
         self._turns = TurnRpcSupport()
@@ -308,18 +333,26 @@ class _Conversation:
         self.gone = False
 
     # -- life cycle ------------------------------------------------------------------------------------
-    async def start(self) -> None:
+    async def start(self, gate: asyncio.Lock | None = None) -> None:
+        """Connect and wait for the agent; ``gate`` is held until the agent has joined or failed to."""
         session = self.session
         self.microphone.start()
-        await session.start()
-        self.policy.started()
+        async with gate if gate is not None else contextlib.nullcontext():
+            await session.start(wait_for_agent=False)
+            if session.dispatches_agent:
+                await self._until(
+                    lambda: session.agent.identity is not None or session.agent_failure is not None,
+                    session.options.agent_connect_timeout,
+                )
         await session.wait_for_agent()
+        # The first step begins once we hear the agent: livekit-agents holds a reply until its audio
+        # has a subscriber, and a step's time limit should not be spent on our own subscription.
+        await self._until(lambda: not self._agent_audio_pending(), AGENT_AUDIO_WAIT)
         self._turns.agent_joined(session.agent_attributes)
         if session.agent_audio_track is not None:
             self._listen(session.agent_audio_track)
 
     async def close(self) -> None:
-        self.policy.ending()
         try:
             await asyncio.wait_for(self.session.end(), END_TIMEOUT)
         except TimeoutError:
@@ -330,13 +363,29 @@ class _Conversation:
         self._listen(None)
         await self.microphone.aclose()
 
+    def _agent_audio_pending(self) -> bool:
+        """The agent has published an audio track we have not subscribed to yet."""
+        from livekit import rtc
+
+        participant = self.session.agent_participant
+        if participant is None or self.session.agent_audio_track is not None:
+            return False
+        return any(
+            publication.kind == rtc.TrackKind.KIND_AUDIO
+            for publication in participant.track_publications.values()
+        )
+
     # -- events ----------------------------------------------------------------------------------------
     def _on_event(self, event: SessionEvent) -> None:
         self.events.append(event)
         record = to_record(event)
+        if record is not None and isinstance(event, MessageChanged):
+            key = (event.message.id, event.message.text, event.message.cancelled)
+            if key in self._recorded:  # a final message updated with the same text, as --json leaves out
+                record = None
+            self._recorded.add(key)
         if record is not None:
             self.records.append(record)
-        self.policy.observe(event)
         if isinstance(event, AgentAudioTrackChanged):
             self._listen(event.track)
         elif isinstance(event, AgentLeft) and event.unexpected:
@@ -402,21 +451,24 @@ class _Conversation:
         first_event = len(self.events)
         mark = started
         try:
-            if step.action in _ANSWERED_ACTIONS:
+            if step.action in _ANSWERED_ACTIONS and step.action != "interrupt":  # it speaks over the agent
                 await self._until(lambda: self.session.agent_state in _AT_REST, timeout)
             mark = time.time()
             first_event = len(self.events)
-            self.policy.sending(mark)
+            self._known = {message.id for message in self.session.messages}
             async with asyncio.timeout_at(deadline):
                 rpc_failure = await self._act(step, deadline)
+            acted = loop.time()
             if waits_for_answer:
                 speaking = following is not None and following.action == "interrupt"
                 answered = await self._until(
-                    (lambda: self._speaking_since(first_event)) if speaking else lambda: self.policy.answered,
+                    (lambda: self._speaking_since(first_event)) if speaking else self._answered,
                     deadline - loop.time(),
                 )
+                if answered and not speaking:
+                    result.answer_s = loop.time() - acted
             if expect.no_reply_within is not None:
-                await self._until(lambda: self._reply_since(mark) is not None, expect.no_reply_within)
+                await self._until(lambda: self._reply() is not None, expect.no_reply_within)
             if expect.agent_left:
                 await self._until(lambda: self._left_since(first_event), deadline - loop.time())
             if self._wants_agent_figures(step) and answered:
@@ -425,8 +477,6 @@ class _Conversation:
             result.error = f"the step did not finish within {timeout:g} s"
         except (SessionLibraryError, SpeechError, AudioDeviceError) as error:
             result.error = redact(str(error), *self.settings.secret_values())
-        finally:
-            self.policy.stop_waiting()
         seen = self._observed(first_event, mark, answered=answered)
         result.reply = seen.reply
         result.tools = [tool.as_dict() for tool in seen.tools]
@@ -469,15 +519,16 @@ class _Conversation:
                 await asyncio.sleep(argument)
             case "text_mode":
                 assert isinstance(argument, bool)
-                first_event = len(self.events)
-                await session.set_text_mode(argument)
+                insight = session.insight
+                # The agent's session stream is found by a ping after it joined: wait for the answer.
                 await self._until(
-                    lambda: any(
-                        isinstance(event, TextModeChanged) and event.on is argument
-                        for event in self.events[first_event:]
+                    lambda: (
+                        insight.available
+                        or (insight.client is not None and insight.client.available is False)
                     ),
                     deadline - asyncio.get_running_loop().time(),
                 )
+                await session.set_text_mode(argument)  # returns once the agent has agreed
             case "rpc":
                 assert isinstance(argument, RpcCall)
                 return await self._rpc(argument, deadline)
@@ -515,6 +566,8 @@ class _Conversation:
         ):
             raise TimeoutError
         await asyncio.sleep(interrupt.after_ms / 1000.0)
+        # What the agent has begun to say by now is the answer being cut short, not the reply to this.
+        self._known = {message.id for message in self.session.messages}
         await self.microphone.say(phrase)
 
     async def _push_to_talk(self, turn: PushToTalk) -> None:
@@ -550,15 +603,21 @@ class _Conversation:
             session.set_push_to_talk(False)
 
     # -- what the step saw -------------------------------------------------------------------------------
-    def _agent_messages_since(self, mark: float) -> list[Message]:
+    def _agent_messages(self) -> list[Message]:
+        """The agent's messages of this step: those it began since the step did."""
+        known = self._known
         return [
             message
             for message in self.session.messages
-            if message.speaker is Speaker.AGENT and message.first_seen >= mark and message.text.strip()
+            if message.speaker is Speaker.AGENT and message.id not in known and message.text.strip()
         ]
 
-    def _reply_since(self, mark: float) -> str | None:
-        messages = self._agent_messages_since(mark)
+    def _answered(self) -> bool:
+        at_rest = self.session.agent_state in _AT_REST
+        return at_rest and any(message.final for message in self._agent_messages())
+
+    def _reply(self) -> str | None:
+        messages = self._agent_messages()
         return " ".join(message.text.strip() for message in messages) if messages else None
 
     def _speaking_since(self, first_event: int) -> bool:
@@ -592,9 +651,9 @@ class _Conversation:
         states = [event.state.value for event in events if isinstance(event, AgentStateChanged)]
         states.append(self.session.agent_state.value)
         latencies = [event.latency_ms for event in events if isinstance(event, VoiceLatency)]
-        messages = self._agent_messages_since(mark)
+        messages = self._agent_messages()
         return Observed(
-            reply=self._reply_since(mark),
+            reply=self._reply(),
             answered=answered,
             first_reply_after=messages[0].first_seen - mark if messages else None,
             tools=tools,

@@ -115,6 +115,12 @@ def test_the_ini_setting_collects_too_and_k_selects_by_tag(sample: pytest.Pytest
     ]
 
 
+def test_help_names_the_options_and_the_ini_setting(pytester: pytest.Pytester) -> None:
+    help_text = pytester.runpytest(*plugin_args(), "--help").stdout.str()
+    for name in ("--agent-tui-scenarios", "--agent-tui-timeout=SECONDS", "agent_tui_scenarios (bool)"):
+        assert name in help_text
+
+
 def test_nothing_is_collected_without_opting_in(sample: pytest.Pytester) -> None:
     result = sample.runpytest(*plugin_args(), "--collect-only", "-q")
     assert collected(result) == []

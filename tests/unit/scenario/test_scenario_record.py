@@ -201,6 +201,7 @@ def test_recording_writes_the_file_when_the_block_ends(tmp_path: Path) -> None:
     text = path.read_text(encoding="utf-8")
     assert "The time is noon." in text and "# it also called: lookup" in text and "from_the_past" not in text
     assert [p.name for p in tmp_path.iterdir()] == ["r.scenario.toml"]  # no temporary file left
+    assert path.stat().st_mode & 0o777 == 0o600
 
 
 def test_nothing_said_writes_nothing_and_says_so(tmp_path: Path) -> None:

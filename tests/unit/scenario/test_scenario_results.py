@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+
 from agent_tui.scenario.results import JSON_VERSION, Failure, ScenarioResult, StepResult, to_json
 
 
@@ -25,9 +27,11 @@ def _result(steps: list[StepResult], **fields: Any) -> ScenarioResult:
     )
 
 
-def test_answer_time_prefers_the_measured_latency_then_the_agents_e2e() -> None:
-    result = _result([_step(1, latency_ms=800, e2e_ms=500), _step(2, e2e_ms=1200), _step(3)])
-    assert result.answer_time_s() == 0.8 + 1.2
+def test_answer_time_prefers_the_whole_answer_then_the_measured_latency_then_the_agents_e2e() -> None:
+    timed = _step(4, latency_ms=700)
+    timed.answer_s = 2.5
+    result = _result([_step(1, latency_ms=800, e2e_ms=500), _step(2, e2e_ms=1200), _step(3), timed])
+    assert result.answer_time_s() == pytest.approx(0.8 + 1.2 + 2.5)
 
 
 def test_the_json_record_holds_every_step_failure_and_event_under_its_version() -> None:

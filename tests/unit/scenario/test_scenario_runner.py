@@ -103,3 +103,33 @@ def test_an_unreadable_wav_is_a_speech_error(tmp_path: Path) -> None:
     bad.write_bytes(b"not a wav")
     with pytest.raises(SpeechError, match=r"bad\.wav"):
         asyncio.run(Speech(48_000).wav(bad))
+
+
+def test_a_bug_in_one_run_is_that_runs_error_and_the_others_still_run(
+    scenarios: list, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from agent_tui.scenario import runner
+
+    started: list[str] = []
+
+    async def broken_start(self: runner._Conversation, gate: object = None) -> None:
+        started.append(self.scenario.name)
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner._Conversation, "start", broken_start)
+    results = asyncio.run(runner.run_all(scenarios, settings(), jobs=2, repeat=2))
+    assert [(r.name, r.run) for r in results] == [(s.name, n) for s in scenarios for n in (1, 2)]
+    assert all(r.error == "internal error: RuntimeError: boom" for r in results)
+    assert all(r.events[-1]["exit_code"] == 1 for r in results)
+    assert len(started) == 4
+
+
+def test_fail_fast_starts_no_run_after_a_failure(scenarios: list, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agent_tui.scenario import runner
+
+    async def broken_start(self: runner._Conversation, gate: object = None) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner._Conversation, "start", broken_start)
+    results = asyncio.run(runner.run_all(scenarios, settings(), jobs=1, repeat=2, fail_fast=True))
+    assert [(r.name, r.run) for r in results] == [(scenarios[0].name, 1)]
