@@ -38,6 +38,8 @@ __all__ = ["LoadOptions", "add_arguments", "run"]
 
 PREFIX: Final = "agent-tui load"
 DEFAULT_MASTER_PORT: Final = 5557
+#: Seconds conversations still running at ``--duration`` get to finish (Locust's ``--stop-timeout``).
+DEFAULT_STOP_TIMEOUT: Final = 10.0
 #: How long a master waits for its workers to connect.
 WORKERS_TIMEOUT: Final = 60.0
 #: Seconds between progress lines when stdout is not a terminal.
@@ -67,6 +69,7 @@ class LoadOptions:
     spawn_rate: float
     duration: float
     iterations: int | None
+    stop_timeout: float
     processes: int
     step_timeout: float | None
     csv: str | None
@@ -84,6 +87,7 @@ class LoadOptions:
             spawn_rate=args.spawn_rate if args.spawn_rate is not None else float(args.users),
             duration=args.duration,
             iterations=args.iterations,
+            stop_timeout=args.stop_timeout,
             processes=args.processes,
             step_timeout=args.timeout,
             csv=args.csv,
@@ -142,6 +146,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=_count,
         metavar="K",
         help="each user holds K conversations, then stops (the run ends when all have, or at --duration)",
+    )
+    load.add_argument(
+        "--stop-timeout",
+        type=_seconds,
+        default=DEFAULT_STOP_TIMEOUT,
+        metavar="SECONDS",
+        help="at --duration, how long conversations in flight may take to finish; then they are called "
+        f"off, unreported (default: {DEFAULT_STOP_TIMEOUT:g})",
     )
     load.add_argument(
         "--filter",
@@ -262,7 +274,6 @@ def run_load(scenarios: Sequence[Scenario], settings: Settings, options: LoadOpt
     from locust.env import Environment
 
     from agent_tui.load.capacity import capacity_warning
-    from agent_tui.load.locust_user import time_limit
 
     if not options.worker:
         generators = options.expect_workers if options.master else options.processes
@@ -270,8 +281,7 @@ def run_load(scenarios: Sequence[Scenario], settings: Settings, options: LoadOpt
         if warning is not None:
             _warn(warning)
     cls = user_class(scenarios, settings, options)
-    stop_timeout = max(time_limit(scenario, settings, options.step_timeout) for scenario in scenarios)
-    environment = Environment(user_classes=[cls], stop_timeout=stop_timeout, catch_exceptions=True)
+    environment = Environment(user_classes=[cls], stop_timeout=options.stop_timeout, catch_exceptions=True)
     if options.worker:
         return _work(environment, options)
     workers: list[subprocess.Popen[bytes]] = []

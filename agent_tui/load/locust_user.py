@@ -20,6 +20,10 @@ With several scenarios, a user takes them in turn, iteration by iteration.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import os
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
@@ -38,12 +42,27 @@ if TYPE_CHECKING:
     from agent_tui.scenario.model import Scenario
     from agent_tui.scenario.results import ScenarioResult
 
-__all__ = ["REQUEST_TYPE", "ConversationUser", "PhaseFailure", "time_limit"]
+__all__ = ["REQUEST_TYPE", "ConversationUser", "PhaseFailure", "join_gate", "time_limit"]
 
 #: Locust's "Type" column for every phase.
 REQUEST_TYPE: Final = "agent-tui"
 #: Seconds a conversation may run beyond its steps' and the agent's own time limits before it is called off.
 CONVERSATION_MARGIN: Final = 30.0
+
+
+@functools.cache
+def _join_gate(pid: int) -> asyncio.Lock:
+    return asyncio.Lock()
+
+
+def join_gate() -> asyncio.Lock:
+    """The process's one gate that conversations *join* through one at a time (the runner holds it from
+    connecting until the agent joined): a livekit-agents worker with no job running refuses the second
+    of two simultaneous job requests, and no server offers a refused job again, so callers that all
+    dialled at once would lose their agents to the generator's haste, not to the agent's capacity.
+    The wait for it is no phase of its own (``connect`` starts once through it); it is part of the
+    ``conversation``."""
+    return _join_gate(os.getpid())
 
 
 def time_limit(scenario: Scenario, settings: Settings, step_timeout: float | None) -> float:
@@ -102,7 +121,9 @@ class ConversationUser(User):
         """One conversation, its phases reported; the user stops after :attr:`iterations` of them."""
         scenario = self._scenarios[self._runs % len(self._scenarios)]
         self._runs += 1
-        self.report(scenario, self.converse_once(scenario, self._runs))
+        began = time.monotonic()
+        outcome = self.converse_once(scenario, self._runs)
+        self.report(scenario, outcome, waited_s=time.monotonic() - began)
         if self.iterations is not None and self._runs >= self.iterations:
             raise StopUser()
 
@@ -110,28 +131,31 @@ class ConversationUser(User):
         """Run ``scenario`` on the shared loop, waiting cooperatively; its result, or why there is none."""
         from agent_tui.scenario.runner import run_scenario
 
-        limit = self.time_limit(scenario)
+        # A safety net only (every step and the agent's coming have limits of their own): generous, since
+        # this process's other users may be joining ahead of this one.
+        queued = max(getattr(self.environment.runner, "user_count", 1), 1)
+        limit = self.time_limit(scenario) + self._settings.agent_timeout * queued
+        conversation = run_scenario(
+            scenario, self._settings, run=run, step_timeout=self.step_timeout, start_gate=join_gate()
+        )
         try:
-            return shared_loop().run(
-                run_scenario(scenario, self._settings, run=run, step_timeout=self.step_timeout),
-                timeout=limit,
-            )
+            return shared_loop().run(conversation, timeout=limit)
         except gevent.Timeout:
             return f"the conversation did not end within {limit:g} s"
 
     def time_limit(self, scenario: Scenario) -> float:
         return time_limit(scenario, self._settings, self.step_timeout)
 
-    def report(self, scenario: Scenario, outcome: ScenarioResult | str) -> None:
-        """Fire one Locust request per phase of ``outcome`` (a bare reason: the conversation failed)."""
+    def report(self, scenario: Scenario, outcome: ScenarioResult | str, waited_s: float = 0.0) -> None:
+        """Fire one Locust request per phase of ``outcome``; a bare reason is the conversation's failure,
+        after ``waited_s``."""
         fire = self.environment.events.request.fire
         context: dict[str, Any] = {"scenario": scenario.name}
         if isinstance(outcome, str):
-            limit = self.time_limit(scenario)
             fire(
                 request_type=REQUEST_TYPE,
                 name=CONVERSATION,
-                response_time=limit * 1000.0,
+                response_time=waited_s * 1000.0,
                 response_length=0,
                 exception=PhaseFailure(outcome),
                 context=context,

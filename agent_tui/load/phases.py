@@ -6,7 +6,9 @@ conversation. All of it is read from the :class:`~agent_tui.scenario.results.Sce
 returns (its step results and the session's own timestamped records), so the load report and
 ``agent-tui test`` cannot disagree about a run.
 
-- ``connect``: from starting the session to the room joined (token and signalling);
+- ``connect``: from starting the session (its first "connecting" record: after any wait for the
+  generator's join gate, see :func:`agent_tui.load.locust_user.join_gate`) to the room joined (token and
+  signalling);
 - ``agent joined``: from the room joined to the agent's participant there (dispatch latency);
 - ``first answer``: the first talking step's answer time (below);
 - ``turn N``: a text step (``send``): from our message to the first text of the agent's answer;
@@ -66,7 +68,7 @@ def phase_samples(result: ScenarioResult) -> list[PhaseSample]:
     """The phases of ``result`` in the order they happened, then the whole conversation."""
     records = result.events
     samples: list[PhaseSample] = []
-    started = result.started_at
+    started = _first_at(records, "connection_state", state="connecting") or result.started_at
     connected = _first_at(records, "connection_state", state="connected")
     joined = _first_at(records, "agent_joined")
     if connected is None:

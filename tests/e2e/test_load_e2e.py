@@ -4,7 +4,8 @@
   every phase, each with a count and sane times; the table is printed; exit 0;
 - a scenario whose expectation fails: the failures are Locust failures, with expected vs got; exit 7;
 - one master and two worker processes (``--processes 2``): 4 users of one conversation each give
-  exactly 4 of every phase in the master's aggregate, the same counts as one process gives.
+  exactly 4 of every phase in the master's aggregate: each conversation counted once, none lost on the
+  way from a worker to the master, none counted twice.
 
 Each test starts its own server and demo worker; runs are bounded by ``--iterations`` and ``--duration``.
 """
@@ -30,15 +31,11 @@ TEXT = """\
 version = 1
 
 [[scenario]]
-name = "greets and echoes"
+name = "greets"
   [[scenario.step]]
   send = "hello"
     [scenario.step.expect]
     reply = "how can I help"
-  [[scenario.step]]
-  send = "purple elephants"
-    [scenario.step.expect]
-    reply = "you said"
 """
 
 FAILING = """\
@@ -52,7 +49,7 @@ name = "expects the weather"
     reply = "the weather is sunny"
 """
 
-PHASES = ("connect", "agent joined", "first answer", "turn 1", "turn 2", "conversation")
+PHASES = ("connect", "agent joined", "first answer", "turn 1", "conversation")
 
 
 def rows_of(path: Path) -> dict[str, dict[str, str]]:
@@ -78,7 +75,15 @@ async def load(
     agent = f"load-{tmp_path.name[-12:]}".replace("_", "-")
     async with demo_worker(server, agent):
         return await run_agent_tui(
-            "load", str(scenario), "--agent", agent, *args, env=user_env(server), within_s=within_s
+            "load",
+            str(scenario),
+            "--agent",
+            agent,
+            "--timeout",
+            "40",
+            *args,
+            env=user_env(server),
+            within_s=within_s,
         )
 
 
@@ -89,9 +94,9 @@ async def test_five_users_hold_text_conversations_and_locust_has_every_phase(
     prefix = tmp_path / "run"
     code, out, err = await load(
         server, tmp_path, TEXT,
-        "--users", "5", "--spawn-rate", "1", "--iterations", "1", "--duration", "45", "--agent-timeout", "40",
+        "--users", "5", "--spawn-rate", "5", "--iterations", "1", "--duration", "35", "--agent-timeout", "30",
         "--csv", str(prefix), "--html", str(tmp_path / "report.html"),
-        within_s=52,
+        within_s=50,
     )  # fmt: skip
     assert code == 0, f"{out}\n{err}"
     stats = stats_of(prefix)
@@ -103,7 +108,7 @@ async def test_five_users_hold_text_conversations_and_locust_has_every_phase(
     median = {phase: float(stats[phase]["Median Response Time"]) for phase in PHASES}
     assert 0 < median["connect"] < 10_000 and median["agent joined"] < 10_000
     assert 0 < median["turn 1"] < 10_000 and median["first answer"] == median["turn 1"]
-    assert median["conversation"] > median["turn 1"] + median["turn 2"]
+    assert median["conversation"] > median["connect"] + median["turn 1"]
     for phase in PHASES:
         assert phase in out
     assert "p95 ms" in out and "report.html" not in err
@@ -117,7 +122,7 @@ async def test_a_failing_expectation_is_a_locust_failure_with_expected_vs_got(
     prefix = tmp_path / "run"
     code, out, err = await load(
         server, tmp_path, FAILING,
-        "--users", "2", "--spawn-rate", "1", "--iterations", "1", "--duration", "45", "--agent-timeout", "40",
+        "--users", "2", "--spawn-rate", "1", "--iterations", "1", "--duration", "35", "--agent-timeout", "30",
         "--csv", str(prefix),
         within_s=50,
     )  # fmt: skip
@@ -138,7 +143,7 @@ async def test_a_master_and_two_worker_processes_count_every_conversation_once(
     prefix = tmp_path / "run"
     code, out, err = await load(
         server, tmp_path, TEXT,
-        "--users", "4", "--spawn-rate", "1", "--iterations", "1", "--duration", "45", "--agent-timeout", "40",
+        "--users", "4", "--spawn-rate", "2", "--iterations", "1", "--duration", "38", "--agent-timeout", "30",
         "--processes", "2", "--csv", str(prefix),
         within_s=55,
     )  # fmt: skip

@@ -23,7 +23,7 @@ def joined_result(
     steps: list[StepResult], *, passed: bool = True, extra: tuple[dict[str, object], ...] = ()
 ) -> ScenarioResult:
     events: list[dict[str, object]] = [
-        {"type": "connection_state", "at": T0 + 0.001, "state": "connecting"},
+        {"type": "connection_state", "at": T0 + 0.050, "state": "connecting"},
         {"type": "connection_state", "at": T0 + 0.250, "state": "connected"},
         {"type": "agent_joined", "at": T0 + 1.250, "identity": "agent-1"},
         *extra,
@@ -60,7 +60,7 @@ def test_a_text_conversation_has_every_phase_in_order_with_times_from_its_record
     ]  # fmt: skip
     times = {sample.name: round(sample.response_time_ms) for sample in samples}
     assert times == {
-        "connect": 250, "agent joined": 1000, "first answer": 800, "turn 1": 800, "turn 2": 400,
+        "connect": 200, "agent joined": 1000, "first answer": 800, "turn 1": 800, "turn 2": 400,
         "conversation": 9000,
     }  # fmt: skip
     assert all(sample.failure is None for sample in samples)
