@@ -13,7 +13,7 @@ DEB_PACKAGES := libportaudio2 espeak-ng iproute2 util-linux pulseaudio pulseaudi
 # Test-only: Debian's Chromium for the browser tests (LiveKit's JS SDK, driven by playwright-core from npm).
 TEST_DEB_PACKAGES := chromium
 PACKAGES = $(DEB_PACKAGES)
-EXTRAS := dev,devserver,demo,video
+EXTRAS := dev,devserver,demo,video,load
 PYTEST_ARGS ?=
 ARGS ?=
 # The open-source LiveKit server the end-to-end tests also run against, built from its Go module (no cgo)

@@ -40,6 +40,7 @@ DEMO_COMMAND = "demo"
 DEVICES_COMMAND = "devices"
 TEST_COMMAND = "test"
 DEMO_TEST_COMMAND = f"{DEMO_COMMAND} {TEST_COMMAND}"
+LOAD_COMMAND = "load"
 UI_UNAVAILABLE = (
     f"{PROG}: the terminal UI is not available in this build; running headless (use --no-ui to silence this)"
 )
@@ -71,6 +72,7 @@ subcommands:
   agent-tui devices              list audio input and output devices (also --list-devices)
   agent-tui test PATH...         run *.scenario.toml conversations against an agent as tests (exit 7: failed)
   agent-tui demo test PATH...    the same against the offline demo agent (extra 'demo')
+  agent-tui load SCENARIO...     many of those conversations at once, on Locust (extra 'load')
   agent-tui dev-server --help    a local LiveKit-compatible server for development (extra 'devserver')
 
 exit codes:
@@ -483,6 +485,7 @@ SUBCOMMANDS: dict[str, _Subcommand] = {
     ),
     TEST_COMMAND: _Subcommand("agent_tui.scenario.command", "add_arguments", "run", None),
     DEMO_TEST_COMMAND: _Subcommand("agent_tui.demo.command", "add_test_arguments", "run_test", "demo"),
+    LOAD_COMMAND: _Subcommand("agent_tui.load.command", "add_arguments", "run", "load"),
 }
 
 

@@ -16,6 +16,7 @@ EXTRA_MODULES: Final[dict[str, tuple[str, ...]]] = {
     "devserver": ("aiortc", "aiohttp"),
     "demo": ("livekit.agents", "livekit.plugins.silero", "pocketsphinx", "aiortc", "aiohttp"),
     "video": ("av", "mss"),
+    "load": ("locust", "gevent"),
 }
 
 

@@ -567,6 +567,7 @@ def test_the_extras_table_is_pyprojects() -> None:
         (["--no-ui", "--camera"], "av", "--camera", "video"),
         (["--no-ui", "--screen", "0"], "mss", "--screen", "video"),
         (["--no-ui", "--video-file", "clip.mp4", "--token", "t"], "av", "--video-file", "video"),
+        (["load", "x.scenario.toml", "--users", "2", "--duration", "5"], "locust", "agent-tui load", "load"),
     ],
 )
 def test_a_missing_extra_is_one_line_naming_it_and_exit_2(
