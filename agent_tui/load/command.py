@@ -125,7 +125,7 @@ def _duration(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The scenario paths, the load, the reports, the distribution, then ``agent-tui``'s connection."""
-    from agent_tui.scenario.command import _count, _seconds
+    from agent_tui.scenario.command import add_connection_options, positive_count, positive_seconds
 
     parser.description = DESCRIPTION
     parser.epilog = EPILOG.format(codes=exit_code_table())
@@ -134,7 +134,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="+", type=Path, metavar="SCENARIO", help="*.scenario.toml files, or folders of them"
     )
     load = parser.add_argument_group("load")
-    load.add_argument("--users", type=_count, required=True, metavar="N", help="simulated users at once")
+    load.add_argument(
+        "--users", type=positive_count, required=True, metavar="N", help="simulated users at once"
+    )
     load.add_argument(
         "--spawn-rate", type=_rate, metavar="R", help="users started per second (default: all at once)"
     )
@@ -143,13 +145,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     load.add_argument(
         "--iterations",
-        type=_count,
+        type=positive_count,
         metavar="K",
         help="each user holds K conversations, then stops (the run ends when all have, or at --duration)",
     )
     load.add_argument(
         "--stop-timeout",
-        type=_seconds,
+        type=positive_seconds,
         default=DEFAULT_STOP_TIMEOUT,
         metavar="SECONDS",
         help="at --duration, how long conversations in flight may take to finish; then they are called "
@@ -163,7 +165,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only scenarios whose name or a tag contains S or matches the glob S (repeatable)",
     )
     load.add_argument(
-        "--timeout", type=_seconds, metavar="SECONDS", help="how long each step may take (as agent-tui test)"
+        "--timeout",
+        type=positive_seconds,
+        metavar="SECONDS",
+        help="how long each step may take (as agent-tui test)",
     )
     reports = parser.add_argument_group("reports (Locust's own)")
     reports.add_argument("--csv", metavar="PREFIX", help="write Locust's CSV reports to PREFIX_*.csv")
@@ -171,7 +176,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     spread = parser.add_argument_group("more generators")
     spread.add_argument(
         "--processes",
-        type=_count,
+        type=positive_count,
         default=1,
         metavar="K",
         help="K worker processes on this machine under a local master (default: 1, no master)",
@@ -182,34 +187,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     spread.add_argument("--master-host", default="127.0.0.1", metavar="H", help="the master (for --worker)")
     spread.add_argument(
         "--master-port",
-        type=_count,
+        type=positive_count,
         default=DEFAULT_MASTER_PORT,
         metavar="P",
         help="its port (default: 5557)",
     )
     spread.add_argument(
-        "--expect-workers", type=_count, default=1, metavar="K", help="a --master starts once K workers came"
+        "--expect-workers",
+        type=positive_count,
+        default=1,
+        metavar="K",
+        help="a --master starts once K workers came",
     )
-    _add_connection_options(parser)
-
-
-def _add_connection_options(parser: argparse.ArgumentParser) -> None:
-    """``agent-tui``'s connection options, the ones ``agent-tui test`` takes over (the same Action
-    objects, so their spelling and help cannot drift)."""
-    from agent_tui.cli import build_parser
-    from agent_tui.scenario.command import _CONNECTION_DESTS
-
-    connection = parser.add_argument_group("connection (as for agent-tui)")
-    for action in build_parser()._actions:
-        if action.dest in _CONNECTION_DESTS:
-            connection._add_action(action)
+    add_connection_options(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """``agent-tui load``: load the files, resolve the settings as ``agent-tui`` does, run Locust."""
     from agent_tui.cli import cli_settings
     from agent_tui.config import ConfigError, load_settings
-    from agent_tui.logging_setup import configure_logging, remove_handlers
+    from agent_tui.logging_setup import LogFileError, logging_for
     from agent_tui.scenario.command import load
     from agent_tui.wiring.token_choice import choose_token_source
 
@@ -227,18 +224,10 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as error:
         return _fail(str(error), ExitCode.USAGE_ERROR)
     try:
-        handlers = configure_logging(
-            level=settings.log_level,
-            log_file=settings.log_file,
-            to_stderr=settings.log_file is None and "log_level" in settings.model_fields_set,
-            secrets=settings.secret_values(),
-        )
-    except OSError as error:
-        return _fail(f"cannot open the log file {settings.log_file} ({error.strerror or error})", 2)
-    try:
-        return run_load(scenarios, settings, options, sys.stdout)
-    finally:
-        remove_handlers(handlers)
+        with logging_for(settings):
+            return run_load(scenarios, settings, options, sys.stdout)
+    except LogFileError as error:
+        return _fail(str(error), ExitCode.USAGE_ERROR)
 
 
 def user_class(scenarios: Sequence[Scenario], settings: Settings, options: LoadOptions) -> type:

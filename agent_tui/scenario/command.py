@@ -47,7 +47,7 @@ exit codes (7: one or more scenarios failed; 3/4/5 when no scenario could even s
 {codes}"""
 
 #: The connection options taken over from ``agent-tui`` (by argparse dest).
-_CONNECTION_DESTS: Final = (
+CONNECTION_DESTS: Final = (
     "agent",
     "agent_metadata",
     "identity",
@@ -92,7 +92,7 @@ class TestOptions:
         )
 
 
-def _count(text: str) -> int:
+def positive_count(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
@@ -102,7 +102,7 @@ def _count(text: str) -> int:
     return value
 
 
-def _seconds(text: str) -> float:
+def positive_seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -119,11 +119,15 @@ def add_test_options(parser: argparse.ArgumentParser) -> None:
     )
     running = parser.add_argument_group("running")
     running.add_argument(
-        "--jobs", type=_count, default=1, metavar="N", help="run up to N scenarios at once (default: 1)"
+        "--jobs",
+        type=positive_count,
+        default=1,
+        metavar="N",
+        help="run up to N scenarios at once (default: 1)",
     )
     running.add_argument(
         "--repeat",
-        type=_count,
+        type=positive_count,
         default=1,
         metavar="K",
         help="run each scenario K times and report its pass rate (default: 1)",
@@ -140,7 +144,7 @@ def add_test_options(parser: argparse.ArgumentParser) -> None:
     )
     running.add_argument(
         "--timeout",
-        type=_seconds,
+        type=positive_seconds,
         metavar="SECONDS",
         help="how long each step may take, unless the step sets its own timeout (default: the file's "
         "step_timeout, else 30)",
@@ -158,15 +162,22 @@ def add_test_options(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``agent-tui test``'s options: its own, then the connection options of ``agent-tui``."""
-    from agent_tui.cli import build_parser
 
     parser.description = DESCRIPTION
     parser.epilog = EPILOG.format(codes=exit_code_table())
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     add_test_options(parser)
+    add_connection_options(parser)
+
+
+def add_connection_options(parser: argparse.ArgumentParser) -> None:
+    """``agent-tui``'s connection options (:data:`CONNECTION_DESTS`), for ``test`` and ``load``: the same
+    Action objects, so their spelling, defaults and help cannot drift from the main command's."""
+    from agent_tui.cli import build_parser
+
     connection = parser.add_argument_group("connection (as for agent-tui)")
     for action in build_parser()._actions:
-        if action.dest in _CONNECTION_DESTS:
+        if action.dest in CONNECTION_DESTS:
             # Sharing an Action object between parsers is what argparse's own parents= does.
             connection._add_action(action)
 

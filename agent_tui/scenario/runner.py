@@ -646,7 +646,9 @@ class _Conversation:
         tools = [
             ToolSeen.parsed(event.name, event.arguments, results.get(event.call_id))
             for event in events
-            if isinstance(event, ToolCall) and not event.from_history
+            # A call of this step's turn can come from a history fetch made during the turn before its
+            # live event (the Session announces each call once): the step's own events hold only this turn.
+            if isinstance(event, ToolCall)
         ]
         states = [event.state.value for event in events if isinstance(event, AgentStateChanged)]
         states.append(self.session.agent_state.value)
