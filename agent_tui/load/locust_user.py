@@ -41,8 +41,9 @@ if TYPE_CHECKING:
     from agent_tui.config import Settings
     from agent_tui.scenario.model import Scenario
     from agent_tui.scenario.results import ScenarioResult
+    from agent_tui.scenario.speech import Speech
 
-__all__ = ["REQUEST_TYPE", "ConversationUser", "PhaseFailure", "join_gate", "time_limit"]
+__all__ = ["REQUEST_TYPE", "ConversationUser", "PhaseFailure", "join_gate", "process_speech", "time_limit"]
 
 #: Locust's "Type" column for every phase.
 REQUEST_TYPE: Final = "agent-tui"
@@ -63,6 +64,20 @@ def join_gate() -> asyncio.Lock:
     The wait for it is no phase of its own (``connect`` starts once through it); it is part of the
     ``conversation``."""
     return _join_gate(os.getpid())
+
+
+@functools.cache
+def _speech(pid: int) -> Speech:
+    from agent_tui.scenario.runner import SAMPLE_RATE
+    from agent_tui.scenario.speech import Speech
+
+    return Speech(SAMPLE_RATE)
+
+
+def process_speech() -> Speech:
+    """The process's one maker of phrases: every simulated user's ``say`` of the same words (and voice)
+    is synthesised once per process and reused, so the generator spends its CPU on conversations."""
+    return _speech(os.getpid())
 
 
 def time_limit(scenario: Scenario, settings: Settings, step_timeout: float | None) -> float:
@@ -136,7 +151,12 @@ class ConversationUser(User):
         queued = max(getattr(self.environment.runner, "user_count", 1), 1)
         limit = self.time_limit(scenario) + self._settings.agent_timeout * queued
         conversation = run_scenario(
-            scenario, self._settings, run=run, step_timeout=self.step_timeout, start_gate=join_gate()
+            scenario,
+            self._settings,
+            run=run,
+            step_timeout=self.step_timeout,
+            start_gate=join_gate(),
+            speech=process_speech(),
         )
         try:
             return shared_loop().run(conversation, timeout=limit)

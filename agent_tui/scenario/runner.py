@@ -141,6 +141,7 @@ async def run_all(
     With ``fail_fast`` no run starts after one failed (those already running finish)."""
     gate = asyncio.Semaphore(max(1, jobs))
     joining = asyncio.Lock()
+    speech = Speech(SAMPLE_RATE)
     failed = asyncio.Event()
     results: dict[tuple[int, int], ScenarioResult] = {}
 
@@ -155,6 +156,7 @@ async def run_all(
                 step_timeout=step_timeout,
                 on_progress=on_progress,
                 start_gate=joining,
+                speech=speech,
             )
             results[(position, run)] = result
             if not result.passed:
@@ -175,10 +177,13 @@ async def run_scenario(
     step_timeout: float | None = None,
     on_progress: ProgressCallback | None = None,
     start_gate: asyncio.Lock | None = None,
+    speech: Speech | None = None,
 ) -> ScenarioResult:
     """One run of ``scenario`` in a new room. Never raises for what the agent or the server does: a run
     that cannot start has ``error`` set (and an ``error`` record with its exit code in ``events``).
-    ``start_gate`` is held from connecting until the agent has joined (see the module docstring)."""
+    ``start_gate`` is held from connecting until the agent has joined (see the module docstring).
+    ``speech`` is where the run's phrases are made, once each: pass one to many runs on the same loop
+    (every run of ``run_all``, every simulated user of a load process) so each phrase is synthesised once."""
 
     def tell(kind: Any, step: StepResult | None = None, result: ScenarioResult | None = None) -> None:
         if on_progress is not None:
@@ -198,7 +203,9 @@ async def run_scenario(
     conversation: _Conversation | None = None
     failure: dict[str, Any] | None = None
     try:
-        conversation = _Conversation(scenario, scenario_settings(scenario, settings, run), step_timeout)
+        conversation = _Conversation(
+            scenario, scenario_settings(scenario, settings, run), step_timeout, speech or Speech(SAMPLE_RATE)
+        )
         result.room = conversation.room
         await conversation.start(start_gate)
         for number, step in enumerate(scenario.steps):
@@ -302,7 +309,9 @@ class _Microphone:
 class _Conversation:
     """One run's Session, microphone, agent-audio listener and record of events."""
 
-    def __init__(self, scenario: Scenario, settings: Settings, step_timeout: float | None) -> None:
+    def __init__(
+        self, scenario: Scenario, settings: Settings, step_timeout: float | None, speech: Speech
+    ) -> None:
         from agent_tui.session import Session
         from agent_tui.wiring.session import choose_token_source, session_options
 
@@ -320,7 +329,7 @@ class _Conversation:
             preconnect_buffer=False,
             agent_video=False,
         )
-        self.speech = Speech(SAMPLE_RATE)
+        self.speech = speech
         self.events: list[SessionEvent] = []
         self.records: list[dict[str, Any]] = []
         #: The messages there were before the step (its reply is the agent's messages not among them).

@@ -69,3 +69,12 @@ def test_a_conversation_that_never_ended_is_one_failed_conversation_with_the_tim
     stats = user.environment.stats
     entry = stats.entries[("conversation", REQUEST_TYPE)]
     assert (entry.num_requests, entry.num_failures, entry.max_response_time) == (1, 1, 65000)
+
+
+def test_every_user_of_a_process_shares_one_maker_of_phrases() -> None:
+    """A phrase is synthesised once per load process, not once per simulated caller."""
+    from agent_tui.load.locust_user import process_speech
+    from agent_tui.scenario.runner import SAMPLE_RATE
+
+    speech = process_speech()
+    assert speech is process_speech() and speech.sample_rate == SAMPLE_RATE
