@@ -233,6 +233,11 @@ async def entrypoint(ctx: JobContext) -> None:
 
 #: How many conversations the demo worker takes at once before it reports itself full.
 DEMO_CAPACITY = 8
+#: Job processes kept loaded and waiting. livekit-agents (1.8) judges a job request that comes while no
+#: job runs by its load threshold over this number, so with one, the second of two simultaneous requests
+#: is refused, and no server offers a refused job again: two callers dialling at once (``agent-tui load
+#: --processes 2``, two terminals) lost one agent. Two lets two come at once, for one more warm process.
+DEMO_IDLE_PROCESSES = 2
 #: How long a job process may take to load the speech models. livekit-agents' 10 s default is exceeded
 #: on a busy 2-core machine (a first run, with cold caches): the process is killed, and the job with it.
 INITIALIZE_PROCESS_TIMEOUT_S = 60.0
@@ -254,7 +259,7 @@ def build_server(config: DemoConfig) -> AgentServer:
     server = AgentServer(
         setup_fnc=prewarm,
         load_fnc=demo_load,
-        num_idle_processes=1,
+        num_idle_processes=DEMO_IDLE_PROCESSES,
         initialize_process_timeout=INITIALIZE_PROCESS_TIMEOUT_S,
         host="127.0.0.1",
         port=0,

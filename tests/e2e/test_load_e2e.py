@@ -106,8 +106,10 @@ async def test_five_users_hold_text_conversations_and_locust_has_every_phase(
         assert int(row["Request Count"]) == 5, (phase, row)
         assert int(row["Failure Count"]) == 0, (phase, row)
     median = {phase: float(stats[phase]["Median Response Time"]) for phase in PHASES}
-    assert 0 < median["connect"] < 10_000 and median["agent joined"] < 10_000
-    assert 0 < median["turn 1"] < 10_000 and median["first answer"] == median["turn 1"]
+    # Sane, not fast (no timing is a verdict here): each phase took some time and ended within its own
+    # limit. Five callers share the demo agent's 2 cores, so a typed turn's median reached 12 s on CI.
+    assert 0 < median["connect"] < 30_000 and median["agent joined"] < 30_000  # --agent-timeout 30
+    assert 0 < median["turn 1"] < 40_000 and median["first answer"] == median["turn 1"]  # --timeout 40
     assert median["conversation"] > median["connect"] + median["turn 1"]
     for phase in PHASES:
         assert phase in out
