@@ -100,16 +100,6 @@ class LoadOptions:
         )
 
 
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected users per second, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
-
-
 def _duration(text: str) -> float:
     """Seconds, or with a unit as Locust's ``--run-time`` takes it: ``90``, ``90s``, ``2m``, ``1h``."""
     units = {"s": 1.0, "m": 60.0, "h": 3600.0}
@@ -125,7 +115,12 @@ def _duration(text: str) -> float:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The scenario paths, the load, the reports, the distribution, then ``agent-tui``'s connection."""
-    from agent_tui.scenario.command import add_connection_options, positive_count, positive_seconds
+    from agent_tui.scenario.command import (
+        add_connection_options,
+        positive_count,
+        positive_number,
+        positive_seconds,
+    )
 
     parser.description = DESCRIPTION
     parser.epilog = EPILOG.format(codes=exit_code_table())
@@ -138,7 +133,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--users", type=positive_count, required=True, metavar="N", help="simulated users at once"
     )
     load.add_argument(
-        "--spawn-rate", type=_rate, metavar="R", help="users started per second (default: all at once)"
+        "--spawn-rate",
+        type=positive_number("users per second"),
+        metavar="R",
+        help="users started per second (default: all at once)",
     )
     load.add_argument(
         "--duration", type=_duration, required=True, metavar="T", help="how long: seconds, or 90s, 2m, 1h"

@@ -18,7 +18,7 @@ import asyncio
 import fnmatch
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TextIO
@@ -102,14 +102,23 @@ def positive_count(text: str) -> int:
     return value
 
 
-def positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected seconds, got {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
+def positive_number(what: str) -> Callable[[str], float]:
+    """An argparse type for a number above 0; its error names ``what`` the number counts."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+        return value
+
+    parse.__name__ = what  # argparse's own messages name the type by it
+    return parse
+
+
+positive_seconds = positive_number("seconds")
 
 
 def add_test_options(parser: argparse.ArgumentParser) -> None:
