@@ -163,8 +163,8 @@ class CapturePipeline:
                 chunk = samples[position : position + size]
                 frame.samples[: len(chunk)] = chunk
                 frame.samples[len(chunk) :] = 0
-                if position == 0:
-                    self.input_started_at = loop.time()
+                if position == 0:  # paced from its own start: no catch-up burst owed to silence runs into it
+                    deadline = self.input_started_at = loop.time()
                 position += size
                 if position >= len(samples):
                     self._input_done.set()

@@ -352,9 +352,9 @@ def _lead(environment: Environment, runner: Runner, options: LoadOptions, worker
                 last_plain = time.monotonic()
             gevent.sleep(0.5)
     finally:
-        runner.quit()
         if tty:
             out.write("\r\x1b[2K")
+        _quit(runner, options.stop_timeout)
     if csv_writer is not None:
         # The writer rewrites the files every CSV_STATS_INTERVAL_SEC: let it write the final figures once.
         gevent.sleep(CSV_STATS_INTERVAL_SEC * 1.5)
@@ -366,6 +366,20 @@ def _lead(environment: Environment, runner: Runner, options: LoadOptions, worker
     if options.html is not None:
         code = _write_html(environment, options.html) or code
     return code
+
+
+def _quit(runner: Runner, grace_s: float) -> None:
+    """End the run, keeping the figures of conversations that finish within ``grace_s``."""
+    from locust.runners import MasterRunner
+
+    from agent_tui.load.shutdown import quit_master
+
+    if not isinstance(runner, MasterRunner):
+        runner.quit()  # a local runner stops its users within the stop timeout itself
+        return
+    silent = quit_master(runner, grace_s)
+    if silent:
+        _warn(f"{len(silent)} worker(s) sent no last report: their conversations in flight are not counted")
 
 
 def _exit_code(environment: Environment) -> int:

@@ -68,23 +68,17 @@ def stats_of(prefix: Path) -> dict[str, dict[str, str]]:
 
 
 async def load(
-    server: LiveServer, tmp_path: Path, text: str, *args: str, within_s: float
+    server: LiveServer, tmp_path: Path, text: str, *args: str, within_s: float, agent_serves: bool = True
 ) -> tuple[int, str, str]:
+    """``agent-tui load`` on ``text`` against a demo worker of its own (none if not ``agent_serves``)."""
     scenario = tmp_path / "load.scenario.toml"
     scenario.write_text(text, encoding="utf-8")
     agent = f"load-{tmp_path.name[-12:]}".replace("_", "-")
+    command = ("load", str(scenario), "--agent", agent, "--timeout", "40", *args)
+    if not agent_serves:
+        return await run_agent_tui(*command, env=user_env(server), within_s=within_s)
     async with demo_worker(server, agent):
-        return await run_agent_tui(
-            "load",
-            str(scenario),
-            "--agent",
-            agent,
-            "--timeout",
-            "40",
-            *args,
-            env=user_env(server),
-            within_s=within_s,
-        )
+        return await run_agent_tui(*command, env=user_env(server), within_s=within_s)
 
 
 @pytest.mark.timeout(60)
@@ -153,3 +147,26 @@ async def test_a_master_and_two_worker_processes_count_every_conversation_once(
     stats = stats_of(prefix)
     counts = {phase: int(stats[phase]["Request Count"]) for phase in PHASES}
     assert counts == dict.fromkeys(PHASES, 4), out
+
+
+@pytest.mark.timeout(60)
+async def test_conversations_in_flight_at_the_duration_are_counted_when_they_end_within_the_stop_timeout(
+    server: LiveServer, tmp_path: Path
+) -> None:
+    """Workers stop their users within ``--stop-timeout`` before their last report; the master waits for
+    it (Locust's own quit waits 0.5 s, and lost every conversation slower than ``--duration``). No worker
+    serves the agent, so each conversation ends in the agent's timeout, after the duration."""
+    prefix = tmp_path / "run"
+    code, out, err = await load(
+        server, tmp_path, TEXT,
+        "--users", "2", "--spawn-rate", "2", "--iterations", "1", "--duration", "2", "--agent-timeout", "8",
+        "--stop-timeout", "25", "--processes", "2", "--csv", str(prefix),
+        within_s=50, agent_serves=False,
+    )  # fmt: skip
+    assert code == 7, f"{out}\n{err}"
+    assert "no conversation finished" not in out + err
+    stats = stats_of(prefix)
+    assert int(stats["connect"]["Request Count"]) == 2 and int(stats["connect"]["Failure Count"]) == 0, stats
+    assert int(stats["agent joined"]["Failure Count"]) == 2, stats
+    assert int(stats["conversation"]["Failure Count"]) == 2, stats
+    assert "did not join" in rows_of(Path(f"{prefix}_failures.csv"))["agent joined"]["Error"]
