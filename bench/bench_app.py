@@ -66,6 +66,9 @@ class WigglingAudio:
         value = -50 + self._random.random() * 45
         return Level(value, value + 3)
 
+    def output_bands(self, count: int) -> list[float]:
+        return [-60 + self._random.random() * 55 for _ in range(count)]
+
     def set_muted(self, muted: bool) -> None:
         self._status = replace(self._status, muted=muted)
 

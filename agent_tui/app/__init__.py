@@ -13,14 +13,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from agent_tui.ui.messages import SessionStartFailed
+
     from .app import AgentTuiApp
-    from .messages import SessionStartFailed
     from .runner import run_app
     from .settings import AppSettings, PttMethodSetting
 
 _EXPORTS = {
     "AgentTuiApp": "app",
-    "SessionStartFailed": "messages",
+    "SessionStartFailed": "app",
     "run_app": "runner",
     "PttMethodSetting": "settings",
     "AppSettings": "settings",

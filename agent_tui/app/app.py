@@ -28,7 +28,6 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.reactive import var
-from textual.widgets import Input
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 from agent_tui.session import (
@@ -37,8 +36,24 @@ from agent_tui.session import (
     AgentState,
     ConnectionState,
     Conversation,
-    SessionEvent,
-    Speaker,
+)
+from agent_tui.ui.chat_input import AgentChatInput
+from agent_tui.ui.chat_transcript import AgentChatTranscript
+from agent_tui.ui.insight_panel import InsightPanel
+from agent_tui.ui.messages import (
+    AgentArrived,
+    AgentDeparted,
+    AgentStateUpdated,
+    AttributesUpdated,
+    ConnectionChanged,
+    ExpressionUpdated,
+    FileReceived,
+    InsightReceived,
+    SessionMessage,
+    SessionStartFailed,
+    VideoTrackUpdated,
+    WarningRaised,
+    shown_safely,
 )
 from agent_tui.video.agent_view import AgentVideoFeed
 from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels, terminal_cell_pixels
@@ -54,22 +69,6 @@ from .commands import AgentCommands
 from .downloads import save_download, size_text
 from .insight import InsightPresenter
 from .key_release import KeyRelease, KeyRepeat, KittyFlagsReported
-from .messages import (
-    AgentArrived,
-    AgentDeparted,
-    AgentStateUpdated,
-    AttributesUpdated,
-    ConnectionChanged,
-    ExpressionUpdated,
-    FileReceived,
-    InsightReceived,
-    SessionStartFailed,
-    TranscriptMessage,
-    VideoTrackUpdated,
-    WarningRaised,
-    message_for,
-    shown_safely,
-)
 from .microphone import Levels, MicControl, MicView
 from .problems import (
     Problem,
@@ -85,10 +84,6 @@ from .screens.main import MainScreen
 from .settings import AppSettings, PttMethodSetting
 from .talk import TalkControl
 from .transcript_export import format_transcript, write_transcript
-from .widgets.agent_state import AgentStateIndicator
-from .widgets.chat_input import ChatInput
-from .widgets.insight_panel import InsightPanel
-from .widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 from .widgets.video_panel import VideoPanel
 
 log = logging.getLogger(__name__)
@@ -163,7 +158,6 @@ class AgentTuiApp(App[int]):
             audio, session, self._talk, notify=self.notify, text_only_reason=text_only_reason
         )
         self._problems = ProblemDisplay(self)
-        self._generation = 0
         self._started_at: float | None = None
         self._stopped_at: float | None = None
         #: The room and identity of the agent whose joining the transcript last announced.
@@ -177,12 +171,7 @@ class AgentTuiApp(App[int]):
         self._ending = False
         self._quitting = False
         self._notice_serial = 0
-        self._main: MainScreen | None = None
         self._insight = InsightPresenter(self)
-        # Subscribed from the start so no event is lost; those that arrive before the main screen is
-        # up wait in ``_pending`` and are posted, in order, once it is.
-        self._screen_ready = False
-        self._pending: list[SessionEvent] = []
         # Video: the panel is open unless --no-video; it shows only while the agent has a video track.
         self.video = video
         self.video_settings = video_settings or (video.settings if video is not None else VideoSettings())
@@ -199,7 +188,19 @@ class AgentTuiApp(App[int]):
             fps=self.video_settings.panel_fps,
             clock=clock,
         )
-        self._unsubscribe: Callable[[], None] | None = session.events.subscribe(self._forward_session_event)
+        # Made now, not when the app runs: its provider subscribes to the session's events at once, so
+        # none published before the screen is up is lost (they wait, in order, until it mounts).
+        self._main: MainScreen | None = MainScreen(
+            max_transcript_lines=app_settings.max_transcript_lines,
+            clock_format=clock_format,
+            graphics=self.video_graphics,
+            cell=self.cell_pixels,
+            session=session,
+            audio=audio,
+            animate=animate,
+        )
+        # The app follows the provider's session messages, in order with the transcript's own lines.
+        self._main.provider.follow(self._session_message)
 
     # -- public state (read by tests, the palette and the help screen) ------------------------------------
     @property
@@ -236,8 +237,8 @@ class AgentTuiApp(App[int]):
         return self._main
 
     @property
-    def transcript(self) -> TranscriptView:
-        return self.main.query_one("#transcript", TranscriptView)
+    def transcript(self) -> AgentChatTranscript:
+        return self.main.query_one("#transcript", AgentChatTranscript)
 
     @property
     def insight_panel(self) -> InsightPanel:
@@ -255,9 +256,9 @@ class AgentTuiApp(App[int]):
             "muted": status is not None and status.muted,
             "push_to_talk": status is not None and status.mode is MicMode.PUSH_TO_TALK,
             "aec": status is not None and status.aec,
-            "attributes_shown": self._main is not None and self.main.attributes_shown,
+            "attributes_shown": self.main.is_mounted and self.main.attributes_shown,
             "text_mode": self._insight.text_mode,
-            "agent_info_shown": self._main is not None and self._insight.panel_shown,
+            "agent_info_shown": self.main.is_mounted and self._insight.panel_shown,
             "video_open": self._video_open,
             "camera": video is not None and video.wanted(SourceKind.CAMERA),
             "screen_share": video is not None and video.wanted(SourceKind.SCREEN),
@@ -281,13 +282,7 @@ class AgentTuiApp(App[int]):
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def get_default_screen(self) -> MainScreen:
-        self._main = MainScreen(
-            max_transcript_lines=self.app_settings.max_transcript_lines,
-            clock_format=self._clock_format,
-            graphics=self.video_graphics,
-            cell=self.cell_pixels,
-        )
-        return self._main
+        return self.main
 
     def on_mount(self) -> None:
         # The theme is set before the first paint; the rest waits for the main screen (on_ready).
@@ -306,7 +301,7 @@ class AgentTuiApp(App[int]):
             self.set_keymap(self._user_keymap)
         except Exception as error:  # a malformed key string must not stop the app
             self.notify(f"The keymap could not be applied: {error}", severity="error")
-        chat = self.main.query_one("#chat", ChatInput)
+        chat = self.main.query_one("#chat", AgentChatInput)
         if not self._animations:
             chat.cursor_blink = False
         for topic in self.app_settings.file_topics:
@@ -319,23 +314,16 @@ class AgentTuiApp(App[int]):
         chat.focus()
         if self._text_only_reason:
             self._show_problem(problem_for_audio(self._text_only_reason))
-        self._screen_ready = True
-        for event in self._pending:
-            self._forward_session_event(event)
-        self._pending.clear()
         if self._autostart:
             self.start_session()
 
     def on_unmount(self) -> None:
         self._video_feed.attach(None)
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
 
     @work(group="session", exclusive=True, exit_on_error=False)
     async def start_session(self) -> None:
         """Start the session without waiting for the agent: its arrival shows up as state changes."""
-        self._generation += 1
+        self.main.provider.begin_generation()
         self._ending = False
         self.banner = alerts.CONNECTING
         try:
@@ -355,15 +343,12 @@ class AgentTuiApp(App[int]):
         except Exception as error:
             log.warning("ending the session failed: %s", error)
 
-    # -- session events: one message type each (see .messages) --------------------------------------------
-    def _forward_session_event(self, event: SessionEvent) -> None:
-        """Runs in the Session's task: hand over to the message queue and return at once."""
-        if not self._screen_ready:
-            self._pending.append(event)
-            return
-        message = message_for(event)
-        if message is not None:
-            self.post_message(message)
+    # -- session events: the provider's messages (see agent_tui.ui.messages), one handler each ------------
+    def _session_message(self, message: SessionMessage[Any]) -> None:
+        """Each message the provider follows, to its ``on_<message>`` handler here (if any)."""
+        handler = getattr(self, message.handler_name, None)
+        if handler is not None:
+            handler(message)
 
     @shown_safely
     def on_insight_received(self, message: InsightReceived) -> None:
@@ -413,22 +398,6 @@ class AgentTuiApp(App[int]):
     def on_expression_updated(self, message: ExpressionUpdated) -> None:
         event = message.event
         self.agent_expression = AgentExpression(mood=event.mood, expression=event.expression)
-
-    @shown_safely
-    def on_transcript_message(self, message: TranscriptMessage) -> None:
-        said = message.event.message
-        agent = said.speaker is Speaker.AGENT
-        self.transcript.upsert(
-            TranscriptEntry(
-                key=f"{self._generation}:{said.id}",
-                kind=EntryKind.AGENT if agent else EntryKind.USER,
-                text=said.text,
-                at=said.first_seen,
-                final=said.final,
-                label="Agent" if agent else "You",
-                cancelled=said.cancelled,
-            )
-        )
 
     @shown_safely
     def on_agent_arrived(self, message: AgentArrived) -> None:
@@ -537,15 +506,7 @@ class AgentTuiApp(App[int]):
 
     # -- transcript helpers -------------------------------------------------------------------------------
     def add_notice(self, text: str, *, error: bool = False, at: float | None = None) -> None:
-        self._notice_serial += 1
-        self.transcript.upsert(
-            TranscriptEntry(
-                key=f"notice:{self._notice_serial}",
-                kind=EntryKind.ERROR if error else EntryKind.NOTICE,
-                text=text,
-                at=time.time() if at is None else at,
-            )
-        )
+        self.transcript.add_notice(text, error=error, at=at)
 
     # -- the refresh tick ---------------------------------------------------------------------------------
     def refresh_now(self) -> None:
@@ -560,8 +521,7 @@ class AgentTuiApp(App[int]):
         else:
             self.elapsed = None
         try:
-            if self._animations:
-                main.query_one(AgentStateIndicator).advance()
+            main.provider.tick()
             self.mic_changed()
             if self.mic_view is not None:
                 self.levels = self._mic.levels(self.mic_view)
@@ -576,26 +536,6 @@ class AgentTuiApp(App[int]):
     def mic_changed(self) -> None:
         """Read the microphone again (after an action, a push-to-talk step, on each tick)."""
         self.mic_view = self._mic.view()
-
-    # -- chat -----------------------------------------------------------------------------------------------
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id != "chat":
-            return
-        text = event.value.strip()
-        if not text:
-            return
-        event.input.value = ""
-        self._send_chat(text)
-
-    @work(group="chat", exit_on_error=False)
-    async def _send_chat(self, text: str) -> None:
-        try:
-            await self.session.send_chat(text)
-        except Exception as error:
-            chat = self.main.query_one("#chat", ChatInput)
-            if not chat.value:
-                chat.value = text  # give the text back so it is not lost
-            self.notify(f"Not sent: {error}", severity="error")
 
     # -- push-to-talk (see .talk) -------------------------------------------------------------------------
     def action_ptt(self) -> None:

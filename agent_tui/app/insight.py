@@ -43,9 +43,8 @@ from agent_tui.session import (
     VoiceLatency,
     VoiceLatencySummary,
 )
-
-from .widgets.insight_panel import InsightPanel
-from .widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
+from agent_tui.ui.insight_panel import InsightPanel
+from agent_tui.ui.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 
 #: Longest tool argument or result text shown inline: a tool may return a whole document, and the
 #: transcript is for following the conversation (``--json`` has everything).

@@ -6,7 +6,7 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
-from .widgets.transcript_view import CANCELLED_MARK, EntryKind, TranscriptEntry
+from agent_tui.ui.transcript_view import CANCELLED_MARK, EntryKind, TranscriptEntry
 
 
 def format_transcript(entries: Iterable[TranscriptEntry], *, room: str | None, agent: str | None) -> str:

@@ -313,6 +313,9 @@ class AudioEngine:
     def output_level(self) -> Level:
         return self.playback.meter.read()
 
+    def output_bands(self, count: int) -> list[float]:
+        return self.playback.spectrum.bands(count)
+
     def set_muted(self, muted: bool) -> None:
         self._gate.set_muted(muted)
         if self._observer is not None:

@@ -24,6 +24,7 @@ from .playback import DevicePlayback
 from .recorder import ConversationRecorder
 from .resampling import StreamResampler
 from .ring_buffer import Int16Array
+from .spectrum import SpectrumTap
 from .wav_io import WavWriter
 
 #: Frames of the agent's audio from the FFI: 20 ms halves the per-frame FFI events (the dominant CPU cost
@@ -37,6 +38,8 @@ class PlaybackPipeline:
     def __init__(self, sample_rate: int) -> None:
         self.sample_rate = sample_rate
         self.meter = LevelMeter()
+        #: The newest of the agent's voice, by frequency band on demand (a front end's bar visualizer).
+        self.spectrum = SpectrumTap(sample_rate)
         #: The open speaker (None: no device; the track is still metered, written and recorded).
         self.device: DevicePlayback | None = None
         self.writer: WavWriter | None = None
@@ -95,6 +98,7 @@ class PlaybackPipeline:
         else:
             self._recorder_resampler = None
         stream = rtc.AudioStream(track, sample_rate=rate, num_channels=1, frame_size_ms=PLAYBACK_FRAME_MS)
+        self.spectrum.sample_rate = rate
         if playback is not None:
             playback.jitter.set_active(True)
         loop = asyncio.get_running_loop()
@@ -102,6 +106,7 @@ class PlaybackPipeline:
             async for event in stream:
                 samples: Int16Array = np.frombuffer(event.frame.data, dtype=np.int16)
                 self.meter.add(samples)
+                self.spectrum.add(samples)
                 if playback is not None and not self.text_mode:
                     playback.jitter.push(samples)
                 now = loop.time()
@@ -114,6 +119,7 @@ class PlaybackPipeline:
                     resampler = self._recorder_resampler
                     self.recorder.add_agent(resampler.push(samples) if resampler else samples, now)
         finally:
+            self.spectrum.clear()
             if playback is not None:
                 playback.jitter.set_active(False)
             with contextlib.suppress(Exception):

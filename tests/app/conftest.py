@@ -63,6 +63,8 @@ class RecordingAudio:
         self.calls: list[tuple[str, object]] = []
         self.input_db = -20.0
         self.output_db = -12.0
+        #: What output_bands reads: the levels by band, low to high (repeated or cut to the count asked).
+        self.bands = [-12.0, -18.0, -30.0, -45.0]
         self.devices = [
             DeviceInfo(0, "USB Mic", "ALSA", 1, 0, 48000.0, True, False),
             DeviceInfo(1, "Speakers", "ALSA", 0, 2, 48000.0, False, True),
@@ -79,6 +81,9 @@ class RecordingAudio:
 
     def output_level(self) -> Level:
         return Level(self.output_db, self.output_db + 3)
+
+    def output_bands(self, count: int) -> list[float]:
+        return [self.bands[index * len(self.bands) // count] for index in range(count)]
 
     def set_muted(self, muted: bool) -> None:
         self.calls.append(("set_muted", muted))

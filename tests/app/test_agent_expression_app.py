@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent_tui.app.widgets.agent_state import AgentStateIndicator
 from agent_tui.session import AgentExpression, AgentExpressionChanged, AgentMood
+from agent_tui.ui.agent_state import AgentStateIndicator
 
 from .conftest import emit, make_app
 from .events_factory import agent_listening

@@ -13,8 +13,6 @@ import pytest
 
 from agent_tui.app.insight import clip, format_badge, tool_signature
 from agent_tui.app.transcript_export import format_transcript
-from agent_tui.app.widgets.insight_panel import InsightPanel, excerpt, framework_label
-from agent_tui.app.widgets.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 from agent_tui.session import AgentJoined
 from agent_tui.session.agent_stream.events import (
     AgentError,
@@ -29,6 +27,8 @@ from agent_tui.session.agent_stream.events import (
     VoiceLatency,
     VoiceLatencySummary,
 )
+from agent_tui.ui.insight_panel import InsightPanel, excerpt, framework_label
+from agent_tui.ui.transcript_view import EntryKind, TranscriptEntry, TranscriptView
 
 from .conftest import T0, emit, make_app, notes
 from .events_factory import agent_listening, message

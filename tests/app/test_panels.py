@@ -9,8 +9,6 @@ import pytest
 from agent_tui.app import AgentTuiApp
 from agent_tui.app.problems import problem_for_audio, problem_for_error
 from agent_tui.app.screens.error_panel import ErrorPanel
-from agent_tui.app.widgets.attributes_panel import AttributesPanel
-from agent_tui.app.widgets.chat_input import ChatInput
 from agent_tui.app.widgets.header_bar import HeaderBar
 from agent_tui.audio.errors import AudioDeviceError
 from agent_tui.session import (
@@ -26,6 +24,8 @@ from agent_tui.session import (
     SessionWarning,
     TokenEndpointUnreachableError,
 )
+from agent_tui.ui.attributes_panel import AttributesPanel
+from agent_tui.ui.chat_input import AgentChatInput as ChatInput
 from tests.support.waiting import wait_until
 
 from .conftest import RecordingAudio, ScriptedSession, emit, make_app, notes

@@ -10,8 +10,8 @@ from agent_tui.app import AppSettings
 from agent_tui.app.key_release import KeyRelease, KeyRepeat, KittyFlagsReported
 from agent_tui.app.ptt import PttMethod
 from agent_tui.app.settings import PttMethodSetting
-from agent_tui.app.widgets.chat_input import ChatInput
 from agent_tui.audio.controls import MicMode
+from agent_tui.ui.chat_input import AgentChatInput as ChatInput
 from tests.support.waiting import wait_until
 
 from .conftest import FakeClock, RecordingAudio, make_app

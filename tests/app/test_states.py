@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from agent_tui.app.widgets.agent_state import AgentStateIndicator
 from agent_tui.app.widgets.banner import Banner
 from agent_tui.app.widgets.header_bar import HeaderBar
 from agent_tui.session import AgentFailure, AgentState, ConnectionState, ConnectionStateChanged
+from agent_tui.ui.agent_state import AgentStateIndicator
 
 from .conftest import FakeClock, emit, make_app
 from .events_factory import agent_listening, agent_state, connected, disconnected

@@ -9,9 +9,9 @@ import pytest
 
 from agent_tui.app import AppSettings
 from agent_tui.app.transcript_export import format_transcript
-from agent_tui.app.widgets.transcript_view import EntryKind, TranscriptView
-from agent_tui.app.widgets.transcript_wrap import wrap_cells
 from agent_tui.session import MessageChanged
+from agent_tui.ui.transcript_view import EntryKind, TranscriptView
+from agent_tui.ui.transcript_wrap import wrap_cells
 
 from .conftest import T0, emit, make_app
 from .events_factory import agent_listening, message

@@ -12,20 +12,23 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from agent_tui.audio.controls import AudioControls
+from agent_tui.session import Conversation
+from agent_tui.ui.agent_state import AgentStateIndicator
+from agent_tui.ui.attributes_panel import AttributesPanel
+from agent_tui.ui.chat_input import AgentChatInput
+from agent_tui.ui.chat_transcript import AgentChatTranscript
+from agent_tui.ui.insight_panel import InsightPanel
+from agent_tui.ui.level_meter import LevelMeter
+from agent_tui.ui.provider import SessionProvider
 from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels
 from agent_tui.video.graphics_support import Graphics
 
 from ..actions import bindings_for
 from ..microphone import Levels, MicView
-from ..widgets.agent_state import AgentStateIndicator
-from ..widgets.attributes_panel import AttributesPanel
 from ..widgets.banner import Banner
-from ..widgets.chat_input import ChatInput
 from ..widgets.header_bar import HeaderBar
-from ..widgets.insight_panel import InsightPanel
-from ..widgets.level_meter import LevelMeter
 from ..widgets.mic_panel import MicPanel
-from ..widgets.transcript_view import TranscriptView
 from ..widgets.video_panel import VideoPanel
 
 
@@ -42,19 +45,34 @@ class MainScreen(Screen[None]):
         clock_format: Callable[[float], str] | None = None,
         graphics: Graphics = Graphics.HALFBLOCK,
         cell: CellPixels = FALLBACK_CELL,
+        session: Conversation,
+        audio: AudioControls | None = None,
+        animate: bool = True,
     ) -> None:
         super().__init__(id="main")
+        # The app drives the provider's frames from its own refresh timer (refresh_hz=None), and follows
+        # its messages rather than receiving them bubbled (bubble=False): see AgentTuiApp.
+        self.provider = SessionProvider(
+            session, audio=audio, refresh_hz=None, animate=animate, bubble=False, id="provider"
+        )
         self._max_transcript_lines = max_transcript_lines
         self._clock_format = clock_format
         self._graphics = graphics
         self._cell = cell
 
     def compose(self) -> ComposeResult:
+        with self.provider:
+            yield from self._conversation()
+        yield Footer(id="footer")
+
+    def _conversation(self) -> ComposeResult:
         yield HeaderBar(id="header")
         yield Banner("", id="banner")
         with Horizontal(id="body"):
             kwargs = {"clock_format": self._clock_format} if self._clock_format is not None else {}
-            transcript = TranscriptView(max_entries=self._max_transcript_lines, id="transcript", **kwargs)
+            transcript = AgentChatTranscript(
+                max_entries=self._max_transcript_lines, id="transcript", **kwargs
+            )
             transcript.border_title = "Conversation"
             yield transcript
             video = VideoPanel(graphics=self._graphics, cell=self._cell, id="video-panel")
@@ -74,15 +92,13 @@ class MainScreen(Screen[None]):
                 attributes = AttributesPanel(id="attributes")
                 attributes.border_title = "Agent attributes"
                 yield attributes
-        yield ChatInput(id="chat")
-        yield Footer(id="footer")
+        yield AgentChatInput(id="chat")
 
     def on_mount(self) -> None:
         """Each widget watches the app state it shows, so the app sets its reactives and never reaches
         for a widget; a widget that is removed stops watching."""
         app = self.app
         header = self.query_one(HeaderBar)
-        indicator = self.query_one(AgentStateIndicator)
         banner = self.query_one(Banner)
         mic = self.query_one(MicPanel)
         attributes = self.query_one(AttributesPanel)
@@ -91,8 +107,6 @@ class MainScreen(Screen[None]):
         header.watch(app, "room", header.set_room)
         header.watch(app, "agent_name", header.set_agent)
         header.watch(app, "elapsed", header.set_elapsed)
-        indicator.watch(app, "agent_status", lambda status: indicator.set_state(*status))
-        indicator.watch(app, "agent_expression", indicator.set_expression)
         banner.watch(app, "banner", banner.show_note)
         attributes.watch(app, "attributes", lambda shown: attributes.set_attributes(*shown))
         mic.watch(app, "mic_view", mic.show_view)
@@ -117,16 +131,16 @@ class MainScreen(Screen[None]):
         panel.display = not panel.display
 
     def action_transcript_page_up(self) -> None:
-        self.query_one(TranscriptView).page_up()
+        self.query_one(AgentChatTranscript).page_up()
 
     def action_transcript_page_down(self) -> None:
-        self.query_one(TranscriptView).page_down()
+        self.query_one(AgentChatTranscript).page_down()
 
     def action_jump_to_latest(self) -> None:
-        self.query_one(TranscriptView).jump_to_latest()
+        self.query_one(AgentChatTranscript).jump_to_latest()
 
     def action_focus_chat(self) -> None:
-        self.query_one(ChatInput).focus()
+        self.query_one(AgentChatInput).focus()
 
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
         # A dialog, the palette or help went on top: a kitty picture would show through it.

@@ -6,8 +6,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Label
 
-from agent_tui.app.widgets.label_text import show_line
 from agent_tui.session import ConnectionState
+from agent_tui.ui.label_text import show_line
 
 _CONNECTION_TEXT = {
     ConnectionState.DISCONNECTED: "○ disconnected",

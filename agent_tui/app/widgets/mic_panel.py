@@ -10,8 +10,7 @@ from textual.containers import Vertical
 from textual.widgets import Label
 
 from agent_tui.audio.controls import AudioStatus, MicMode
-
-from .level_meter import LevelMeter
+from agent_tui.ui.level_meter import LevelMeter
 
 if TYPE_CHECKING:
     from ..microphone import Levels, MicView

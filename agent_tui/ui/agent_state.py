@@ -1,8 +1,11 @@
-"""The live agent-state indicator: one colour and symbol per state, motion while thinking or speaking,
-and the failure reason in words.
+"""``AgentStateIndicator``: the agent's live state, one colour and symbol per state, motion while
+thinking or speaking, the failure reason in words, and the agent's mood when it expresses one.
 
-The animation frame is advanced by the app's single refresh timer (:meth:`advance`), not by a timer of
-its own, so there is one clock to stop for deterministic snapshots and one bounded repaint rate.
+It follows its :class:`~.provider.SessionProvider`: ``agent_state``, ``agent_failure`` and
+``agent_expression`` set what it shows, and the provider's ``frame`` advances the animation, so one
+clock drives every animated widget (stopped for deterministic snapshots) and the repaint rate stays
+bounded. Styling: the classes ``-<state>`` (``-listening``, ``-thinking``, ``-failed``…) on the widget,
+``#agent-state-title`` and ``#agent-state-detail`` inside it.
 """
 
 from __future__ import annotations
@@ -13,8 +16,10 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Label
 
-from agent_tui.app.widgets.label_text import show_line
 from agent_tui.session import AgentExpression, AgentFailure, AgentState
+
+from .label_text import show_line
+from .provider import provider_of
 
 
 @dataclass(frozen=True)
@@ -74,8 +79,24 @@ class AgentStateIndicator(Vertical):
     """Two lines: ``● Listening`` in the state's colour (and ``· excited`` when the agent expresses a
     mood), then what it means."""
 
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    DEFAULT_CSS = """
+    AgentStateIndicator { height: auto; }
+    AgentStateIndicator #agent-state-title { text-style: bold; }
+    AgentStateIndicator #agent-state-detail { color: $foreground-muted; width: 1fr; height: auto; }
+    AgentStateIndicator.-disconnected #agent-state-title { color: $foreground-muted; }
+    AgentStateIndicator.-connecting #agent-state-title { color: $primary; }
+    AgentStateIndicator.-pre-connect-buffering #agent-state-title { color: $secondary; }
+    AgentStateIndicator.-initializing #agent-state-title { color: $primary; }
+    AgentStateIndicator.-idle #agent-state-title { color: $foreground-muted; }
+    AgentStateIndicator.-listening #agent-state-title { color: $success; }
+    AgentStateIndicator.-thinking #agent-state-title { color: $warning; }
+    AgentStateIndicator.-speaking #agent-state-title { color: $accent; }
+    AgentStateIndicator.-failed #agent-state-title { color: $error; }
+    AgentStateIndicator.-failed #agent-state-detail { color: $text-error; }
+    """
+
+    def __init__(self, *, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self._state = AgentState.DISCONNECTED
         self._failure: AgentFailure | None = None
         self._expression = AgentExpression()
@@ -98,7 +119,18 @@ class AgentStateIndicator(Vertical):
         yield Label(describe(self._state, self._failure), id="agent-state-detail")
 
     def on_mount(self) -> None:
-        self._apply_class()
+        provider = provider_of(self)
+        self._state, self._failure = provider.agent_state, provider.agent_failure
+        self._expression = provider.agent_expression
+        self.set_state(self._state, self._failure)
+
+        def follow(_: object) -> None:
+            self.set_state(provider.agent_state, provider.agent_failure)
+
+        self.watch(provider, "agent_state", follow, init=False)
+        self.watch(provider, "agent_failure", follow, init=False)
+        self.watch(provider, "agent_expression", self.set_expression, init=False)
+        self.watch(provider, "frame", lambda _: self.advance(), init=False)
 
     def set_state(self, state: AgentState, failure: AgentFailure | None = None) -> None:
         self._state = state
