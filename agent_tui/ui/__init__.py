@@ -17,15 +17,23 @@ Only Textual, the Session core and the audio engine's controls are used: nothing
 
 from __future__ import annotations
 
+from .agent_info import AgentInfo
 from .agent_state import AgentStateIndicator
+from .audio_visualizer import AgentAudioVisualizer
 from .chat_input import AgentChatInput
 from .chat_transcript import AgentChatTranscript
+from .control_bar import AgentControlBar
+from .level_meter import AgentLevelMeter
 from .messages import SessionMessage, SessionStartFailed
 from .provider import AudioLevels, NoSessionProvider, SessionProvider, provider_of
 
 __all__ = [
+    "AgentAudioVisualizer",
     "AgentChatInput",
     "AgentChatTranscript",
+    "AgentControlBar",
+    "AgentInfo",
+    "AgentLevelMeter",
     "AgentStateIndicator",
     "AudioLevels",
     "NoSessionProvider",

@@ -31,7 +31,7 @@ class AgentChatInput(Input):
     def __init__(
         self,
         *,
-        placeholder: str = "Type a message and press Enter (F1 for help)",
+        placeholder: str = "Type a message and press Enter",
         id: str | None = None,
         classes: str | None = None,
     ) -> None:

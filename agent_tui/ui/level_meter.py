@@ -7,11 +7,14 @@ cells, so a steady level costs no repaint at all and a noisy one at most one per
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
+
+from .provider import AudioLevels, provider_of
 
 #: Readings at or below this are drawn as an empty meter.
 FLOOR_DB = -60.0
@@ -48,6 +51,12 @@ class LevelMeter(Widget):
 
     DEFAULT_CSS = """
     LevelMeter { height: 1; width: 1fr; }
+    LevelMeter > .level-meter--label { color: $foreground-muted; }
+    LevelMeter > .level-meter--low { color: $success; }
+    LevelMeter > .level-meter--mid { color: $warning; }
+    LevelMeter > .level-meter--high { color: $error; }
+    LevelMeter > .level-meter--empty { color: $panel-lighten-2; }
+    LevelMeter > .level-meter--off { color: $foreground-muted; text-style: italic; }
     """
 
     def __init__(self, label: str, *, id: str | None = None, classes: str | None = None) -> None:
@@ -101,3 +110,34 @@ class LevelMeter(Widget):
         reading = f"{self._level:.0f} dB" if math.isfinite(self._level) and self._level > FLOOR_DB else "— dB"
         segments.append(Segment(" " + reading.rjust(6)[-6:], base + Style(dim=True)))
         return Strip(segments).crop_extend(0, width, base)
+
+
+class AgentLevelMeter(LevelMeter):
+    """A :class:`LevelMeter` that follows its :class:`~.provider.SessionProvider`'s ``levels``: the
+    agent's voice (``source="agent"``) or the microphone (``"microphone"``, which reads "muted" while
+    muted), and "no audio" in a session without audio."""
+
+    def __init__(
+        self,
+        source: Literal["agent", "microphone"] = "agent",
+        *,
+        label: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(label or ("voice" if source == "agent" else "mic"), id=id, classes=classes)
+        self.source = source
+
+    def on_mount(self) -> None:
+        provider = provider_of(self)
+        self.watch(provider, "levels", self._show)
+
+    def _show(self, levels: AudioLevels | None) -> None:
+        if levels is None:
+            self.set_off("no audio")
+        elif self.source == "agent":
+            self.set_level(levels.agent_db)
+        elif levels.mic_db is None:
+            self.set_off("muted")
+        else:
+            self.set_level(levels.mic_db)

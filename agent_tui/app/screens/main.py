@@ -92,7 +92,7 @@ class MainScreen(Screen[None]):
                 attributes = AttributesPanel(id="attributes")
                 attributes.border_title = "Agent attributes"
                 yield attributes
-        yield AgentChatInput(id="chat")
+        yield AgentChatInput(placeholder="Type a message and press Enter (F1 for help)", id="chat")
 
     def on_mount(self) -> None:
         """Each widget watches the app state it shows, so the app sets its reactives and never reaches
