@@ -1,0 +1,173 @@
+"""Data tracks end to end: a real ``rtc.Room`` on the agent's side publishes data tracks and pushes frames
+with user timestamps; the Session lists them, receives the frames of the names it asked for (with their
+timestamps, in order, at the rate sent) and publishes a track of its own that the agent receives."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from livekit import rtc
+
+from agent_tui.session import (
+    AgentState,
+    CachingTokenSource,
+    DataTrackFrameReceived,
+    DataTrackPublished,
+    DataTrackUnpublished,
+    LocalTokenSource,
+    Session,
+    SessionEvent,
+    SessionOptions,
+    unix_millis,
+)
+from tests.e2e.e2e_harness import ROOM, LiveServer
+from tests.e2e.stand_in_agent import StandInAgent
+from tests.support.waiting import wait_until
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
+
+#: What the dev server lacks for these tests to run on it (until it routes data tracks).
+DEV_SERVER_GAP = (
+    "the dev server does not route data tracks: no PublishDataTrackRequest/Response signalling and no "
+    "data-track packet forwarding to subscribers"
+)
+#: The agent's pace: 25 frames per second (40 ms apart), a typical rate for poses or sensor readings.
+FRAME_INTERVAL_S = 0.04
+
+
+def skip_on_dev(server: LiveServer) -> None:
+    if server.kind == "dev":
+        pytest.skip(DEV_SERVER_GAP)
+
+
+@pytest.fixture
+async def session(
+    server: LiveServer, agent_in_room: StandInAgent
+) -> AsyncIterator[tuple[Session, list[SessionEvent]]]:
+    """A started Session in the room where the stand-in agent already is, and every event it publishes."""
+    skip_on_dev(server)
+    source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
+    made = Session(
+        source, SessionOptions(agent_name="stand-in", room_name=ROOM, participant_identity="user-1")
+    )
+    events: list[SessionEvent] = []
+    made.events.subscribe(events.append)
+    try:
+        await made.start()
+        assert made.agent_state is AgentState.LISTENING
+        yield made, events
+    finally:
+        await made.end()
+
+
+async def paced_frames(track: rtc.LocalDataTrack, count: int, sent: list[tuple[bytes, int]]) -> None:
+    """Push ``count`` frames at the agent's pace, each with its Unix-millisecond user timestamp."""
+    for i in range(count):
+        payload, stamp = f"frame {i}".encode(), unix_millis()
+        track.try_push(rtc.DataTrackFrame(payload=payload, user_timestamp=stamp))
+        sent.append((payload, stamp))
+        await asyncio.sleep(FRAME_INTERVAL_S)  # the producer's pace, not a wait: the test waits on conditions
+
+
+async def test_the_agents_data_track_frames_reach_the_session_with_their_timestamps_and_rate(
+    session: tuple[Session, list[SessionEvent]], agent_in_room: StandInAgent
+) -> None:
+    live, events = session
+    pose = await agent_in_room.room.local_participant.publish_data_track(name="pose")
+    await wait_until(lambda: [v.name for v in live.data_tracks] == ["pose"], what="the agent's track listed")
+    (view,) = live.data_tracks
+    assert (view.participant_identity, view.subscribed, view.frames) == ("agent-1", False, 0)
+
+    live.subscribe_data_track("pose", every_frame=True)
+    sent: list[tuple[bytes, int]] = []
+    # Frames pushed before the subscription is set up are not delivered: push until some arrive.
+    pusher = asyncio.ensure_future(paced_frames(pose, 2000, sent))
+    try:
+        received = lambda: [e for e in events if isinstance(e, DataTrackFrameReceived)]  # noqa: E731
+        await wait_until(lambda: len(received()) >= 60, what="60 frames of the agent's track", within_s=20)
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pusher
+    frames = received()
+    assert {(f.name, f.participant_identity) for f in frames} == {("pose", "agent-1")}
+    got = [(f.payload, f.user_timestamp) for f in frames]
+    assert set(got) <= set(sent), "every frame received is one sent, with its own timestamp"
+    indexes = [sent.index(pair) for pair in got]
+    assert indexes == sorted(indexes), "in the order sent"
+    (view,) = live.data_tracks
+    assert view.subscribed and view.frames >= 60
+    assert view.latest is not None and (view.latest.payload, view.latest.user_timestamp) == got[-1]
+    assert 1 / FRAME_INTERVAL_S * 0.5 <= view.frame_rate <= 1 / FRAME_INTERVAL_S * 1.2
+
+
+async def test_tracks_published_before_and_after_the_session_joined_are_listed_and_unlisted(
+    server: LiveServer, agent_in_room: StandInAgent
+) -> None:
+    skip_on_dev(server)
+    early = await agent_in_room.room.local_participant.publish_data_track(name="early")
+    source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
+    live = Session(
+        source, SessionOptions(agent_name="stand-in", room_name=ROOM, participant_identity="user-1")
+    )
+    events: list[SessionEvent] = []
+    live.events.subscribe(events.append)
+    try:
+        await live.start()
+        await wait_until(
+            lambda: [v.name for v in live.data_tracks] == ["early"], what="the early track listed"
+        )
+        late = await agent_in_room.room.local_participant.publish_data_track(name="late")
+        await wait_until(
+            lambda: sorted(v.name for v in live.data_tracks) == ["early", "late"],
+            what="the late track listed",
+        )
+        await early.unpublish()
+        await wait_until(lambda: [v.name for v in live.data_tracks] == ["late"], what="the early track gone")
+        published = [e.track.name for e in events if isinstance(e, DataTrackPublished)]
+        unpublished = [e.track.name for e in events if isinstance(e, DataTrackUnpublished)]
+        assert sorted(published) == ["early", "late"] and unpublished == ["early"]
+        await late.unpublish()
+    finally:
+        await live.end()
+    assert live.data_tracks == []
+
+
+async def test_our_data_track_reaches_the_agent_with_its_timestamps(
+    session: tuple[Session, list[SessionEvent]], agent_in_room: StandInAgent
+) -> None:
+    live, _ = session
+    received: list[tuple[str, str, bytes, int | None]] = []
+    readers: list[asyncio.Task[None]] = []
+
+    async def read(track: rtc.RemoteDataTrack) -> None:
+        async for frame in track.subscribe():
+            received.append((track.info.name, track.publisher_identity, frame.payload, frame.user_timestamp))
+
+    agent_in_room.room.on(
+        "data_track_published", lambda track: readers.append(asyncio.ensure_future(read(track)))
+    )
+    handle = await live.publish_data_track("user-pose")
+    assert handle.name == "user-pose" and handle.published
+    pushed: list[tuple[bytes, int]] = []
+
+    async def push_one() -> None:
+        payload, stamp = f"user frame {len(pushed)}".encode(), 1_000_000 + len(pushed)
+        handle.push(payload, user_timestamp=stamp)
+        pushed.append((payload, stamp))
+        await asyncio.sleep(FRAME_INTERVAL_S)  # the pace of our pushes while the agent subscribes
+
+    try:
+        await wait_until(lambda: len(received) >= 10, what="10 of our frames at the agent", between=push_one)
+    finally:
+        for task in readers:
+            task.cancel()
+    assert {(name, who) for name, who, _, _ in received} == {("user-pose", "user-1")}
+    got = [(payload, stamp) for _, _, payload, stamp in received]
+    assert set(got) <= set(pushed)
+    assert [pushed.index(pair) for pair in got] == sorted(pushed.index(pair) for pair in got)
+    await handle.unpublish()
+    assert not handle.published
