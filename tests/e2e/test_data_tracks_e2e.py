@@ -6,7 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from livekit import rtc
@@ -34,6 +38,7 @@ DEV_SERVER_GAP = (
     "the dev server does not route data tracks: no PublishDataTrackRequest/Response signalling and no "
     "data-track packet forwarding to subscribers"
 )
+AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
 #: The agent's pace: 25 frames per second (40 ms apart), a typical rate for poses or sensor readings.
 FRAME_INTERVAL_S = 0.04
 
@@ -171,3 +176,45 @@ async def test_our_data_track_reaches_the_agent_with_its_timestamps(
     assert [pushed.index(pair) for pair in got] == sorted(pushed.index(pair) for pair in got)
     await handle.unpublish()
     assert not handle.published
+
+
+async def test_headless_data_track_writes_each_frame_as_a_json_line(
+    server: LiveServer, agent_in_room: StandInAgent
+) -> None:
+    """``agent-tui --json --data-track pose``, the real CLI process: one ``data_track_frame`` line per frame
+    received, with the frame's text and user timestamp; the agent then leaves and the run ends."""
+    skip_on_dev(server)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
+    env.update(
+        LIVEKIT_API_KEY=server.api_key, LIVEKIT_API_SECRET=server.api_secret, AGENT_TUI_CONFIG="/dev/null"
+    )
+    process = await asyncio.create_subprocess_exec(
+        AGENT_TUI, "--json", "--text-only", "--url", server.url, "--room", ROOM, "--agent", "stand-in",
+        "--data-track", "pose", "--exit-when", "agent-left", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    pose = await agent_in_room.room.local_participant.publish_data_track(name="pose")
+    sent: list[tuple[bytes, int]] = []
+    pusher = asyncio.ensure_future(paced_frames(pose, 2000, sent))
+    records: list[dict[str, object]] = []
+    try:
+        async with asyncio.timeout(30):
+            while sum(r["type"] == "data_track_frame" for r in records) < 10:
+                line = await process.stdout.readline()
+                assert line, f"agent-tui ended early: {(await process.stderr.read()).decode()}"
+                records.append(json.loads(line))
+    finally:
+        pusher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await pusher
+    await agent_in_room.room.disconnect()
+    rest, err = await asyncio.wait_for(process.communicate(), timeout=20)
+    records += [json.loads(line) for line in rest.decode().splitlines()]
+    assert process.returncode == 0, err.decode()
+    frames = [r for r in records if r["type"] == "data_track_frame"]
+    assert {(r["track"], r["participant"]) for r in frames} == {("pose", "agent-1")}
+    got = [(str(r["text"]).encode(), r["user_timestamp"]) for r in frames]
+    assert set(got) <= set(sent) and len(got) >= 10
+    assert all(r["v"] == 2 and str(r["ts"]).endswith("Z") and "payload_base64" not in r for r in frames)
+    assert ("data_track_published", "pose") in [(r["type"], r.get("track")) for r in records]
