@@ -1,6 +1,7 @@
-"""Data tracks end to end: a real ``rtc.Room`` on the agent's side publishes data tracks and pushes frames
-with user timestamps; the Session lists them, receives the frames of the names it asked for (with their
-timestamps, in order, at the rate sent) and publishes a track of its own that the agent receives."""
+"""Data tracks end to end, on both servers: a real ``rtc.Room`` on the agent's side publishes data tracks
+and pushes frames with user timestamps; the Session lists them, receives the frames of the names it asked
+for (with their timestamps, in order, at the rate sent) and publishes a track of its own that the agent
+receives; and ``agent-tui --json --data-track`` writes them."""
 
 from __future__ import annotations
 
@@ -33,19 +34,9 @@ from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
-#: What the dev server lacks for these tests to run on it (until it routes data tracks).
-DEV_SERVER_GAP = (
-    "the dev server does not route data tracks: no PublishDataTrackRequest/Response signalling and no "
-    "data-track packet forwarding to subscribers"
-)
 AGENT_TUI = str(Path(sys.executable).with_name("agent-tui"))
 #: The agent's pace: 25 frames per second (40 ms apart), a typical rate for poses or sensor readings.
 FRAME_INTERVAL_S = 0.04
-
-
-def skip_on_dev(server: LiveServer) -> None:
-    if server.kind == "dev":
-        pytest.skip(DEV_SERVER_GAP)
 
 
 @pytest.fixture
@@ -53,7 +44,6 @@ async def session(
     server: LiveServer, agent_in_room: StandInAgent
 ) -> AsyncIterator[tuple[Session, list[SessionEvent]]]:
     """A started Session in the room where the stand-in agent already is, and every event it publishes."""
-    skip_on_dev(server)
     source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
     made = Session(
         source, SessionOptions(agent_name="stand-in", room_name=ROOM, participant_identity="user-1")
@@ -112,7 +102,6 @@ async def test_the_agents_data_track_frames_reach_the_session_with_their_timesta
 async def test_tracks_published_before_and_after_the_session_joined_are_listed_and_unlisted(
     server: LiveServer, agent_in_room: StandInAgent
 ) -> None:
-    skip_on_dev(server)
     early = await agent_in_room.room.local_participant.publish_data_track(name="early")
     source = CachingTokenSource(LocalTokenSource(server.url, server.api_key, server.api_secret))
     live = Session(
@@ -183,7 +172,6 @@ async def test_headless_data_track_writes_each_frame_as_a_json_line(
 ) -> None:
     """``agent-tui --json --data-track pose``, the real CLI process: one ``data_track_frame`` line per frame
     received, with the frame's text and user timestamp; the agent then leaves and the run ends."""
-    skip_on_dev(server)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
     env.update(
         LIVEKIT_API_KEY=server.api_key, LIVEKIT_API_SECRET=server.api_secret, AGENT_TUI_CONFIG="/dev/null"
