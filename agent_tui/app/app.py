@@ -37,6 +37,7 @@ from agent_tui.session import (
     AgentState,
     ConnectionState,
     Conversation,
+    DataTrackView,
     SessionEvent,
     Speaker,
 )
@@ -51,6 +52,7 @@ from . import alerts
 from .actions import bindings_for, unknown_binding_ids
 from .alerts import WARNING_TIMEOUT, BannerNote, ProblemDisplay
 from .commands import AgentCommands
+from .data_tracks import DataTrackPresenter
 from .downloads import save_download, size_text
 from .insight import InsightPresenter
 from .key_release import KeyRelease, KeyRepeat, KittyFlagsReported
@@ -60,6 +62,9 @@ from .messages import (
     AgentStateUpdated,
     AttributesUpdated,
     ConnectionChanged,
+    DataTrackAppeared,
+    DataTrackGone,
+    DataTrackRefreshed,
     ExpressionUpdated,
     FileReceived,
     InsightReceived,
@@ -121,6 +126,8 @@ class AgentTuiApp(App[int]):
     room: var[str | None] = var(None, init=False)
     agent_name: var[str | None] = var(None, init=False)
     attributes: var[tuple[Mapping[str, str], frozenset[str]]] = var(({}, frozenset()), init=False)
+    #: The remote data tracks (the agent's), with their rates and latest frames.
+    data_tracks: var[tuple[DataTrackView, ...]] = var((), init=False)
     elapsed: var[float | None] = var(None, init=False)
     banner: var[BannerNote | None] = var(None, init=False)
     mic_view: var[MicView | None] = var(None, init=False)
@@ -179,6 +186,7 @@ class AgentTuiApp(App[int]):
         self._notice_serial = 0
         self._main: MainScreen | None = None
         self._insight = InsightPresenter(self)
+        self._data_tracks = DataTrackPresenter(self, session, clock)
         # Subscribed from the start so no event is lost; those that arrive before the main screen is
         # up wait in ``_pending`` and are posted, in order, once it is.
         self._screen_ready = False
@@ -454,6 +462,18 @@ class AgentTuiApp(App[int]):
         self.attributes = (dict(message.event.attributes), frozenset(message.event.changed or ()))
 
     @shown_safely
+    def on_data_track_appeared(self, message: DataTrackAppeared) -> None:
+        self._data_tracks.published(message.event.track)
+
+    @shown_safely
+    def on_data_track_gone(self, message: DataTrackGone) -> None:
+        self._data_tracks.refresh()
+
+    @shown_safely
+    def on_data_track_refreshed(self, message: DataTrackRefreshed) -> None:
+        self._data_tracks.refresh()
+
+    @shown_safely
     def on_video_track_updated(self, message: VideoTrackUpdated) -> None:
         self._agent_video_track = message.event.track
         self._update_video_panel()
@@ -565,6 +585,7 @@ class AgentTuiApp(App[int]):
             self.mic_changed()
             if self.mic_view is not None:
                 self.levels = self._mic.levels(self.mic_view)
+            self._data_tracks.tick()
         except NoMatches:
             # A tick can land while the app is closing and the screen's widgets are already gone (seen
             # once in the video benchmark): there is nothing left to draw, and the app must not crash.

@@ -21,6 +21,7 @@ from ..widgets.agent_state import AgentStateIndicator
 from ..widgets.attributes_panel import AttributesPanel
 from ..widgets.banner import Banner
 from ..widgets.chat_input import ChatInput
+from ..widgets.data_tracks_panel import DataTracksPanel
 from ..widgets.header_bar import HeaderBar
 from ..widgets.insight_panel import InsightPanel
 from ..widgets.level_meter import LevelMeter
@@ -71,6 +72,9 @@ class MainScreen(Screen[None]):
                 insight = InsightPanel(id="insight")
                 insight.border_title = "Agent info"
                 yield insight
+                data_tracks = DataTracksPanel(id="data-tracks")
+                data_tracks.border_title = "Data tracks"
+                yield data_tracks
                 attributes = AttributesPanel(id="attributes")
                 attributes.border_title = "Agent attributes"
                 yield attributes
@@ -95,6 +99,8 @@ class MainScreen(Screen[None]):
         indicator.watch(app, "agent_expression", indicator.set_expression)
         banner.watch(app, "banner", banner.show_note)
         attributes.watch(app, "attributes", lambda shown: attributes.set_attributes(*shown))
+        data_tracks = self.query_one(DataTracksPanel)
+        data_tracks.watch(app, "data_tracks", data_tracks.show_tracks)
         mic.watch(app, "mic_view", mic.show_view)
         mic.watch(app, "levels", mic.show_levels)
         agent_level.watch(app, "mic_view", self._agent_level_off)
