@@ -47,7 +47,8 @@ class DataTrackLink:
         return self.board.views(time.time())
 
     async def close(self) -> None:
-        """The room is gone: stop every reader and forget every track (the wanted names stay)."""
+        """The room is gone: stop every reader, and every track goes (announced, so front ends listing
+        them need not know that a session's end takes its tracks along); the wanted names stay."""
         readers = list(self._readers.values())
         self._readers.clear()
         for task in readers:
@@ -55,11 +56,15 @@ class DataTrackLink:
         if readers:
             await asyncio.gather(*readers, return_exceptions=True)
         self._remote.clear()
+        now = time.time()
+        for view in self.board.views(now):
+            self._feed.unpublished(view.sid, now)
         self.board.clear()
 
     # -- room events -----------------------------------------------------------------------------------
     def on_published(self, track: rtc.RemoteDataTrack) -> None:
         sid = track.info.sid
+        self._stop_reader(sid)  # announced again (a reconnect): read the new object, not the old one
         self._remote[sid] = track
         view = self._feed.published(
             sid=sid, name=track.info.name, participant_identity=track.publisher_identity

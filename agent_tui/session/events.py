@@ -143,7 +143,8 @@ class DataTrackPublished(SessionEvent):
 
 @dataclass(frozen=True, kw_only=True)
 class DataTrackUnpublished(SessionEvent):
-    """A remote data track went away (unpublished, or its participant left); ``track`` is its last view."""
+    """A remote data track went away (unpublished, its participant left, or the session ended); ``track``
+    is its last view."""
 
     type: ClassVar[str] = "data_track_unpublished"
     track: DataTrackView

@@ -212,6 +212,8 @@ class FakeConversation:
         self.ended = True
         for task in self._tasks:
             task.cancel()
+        for view in self._data_tracks.board.views(time.time()):  # the room's tracks go with it
+            self._data_tracks.unpublished(view.sid, time.time())
         if self._connection is not ConnectionState.DISCONNECTED:
             self.set_connection(ConnectionState.DISCONNECTED, "ended", deliberate=True)
             self.set_agent(AgentState.DISCONNECTED)

@@ -60,6 +60,7 @@ async def test_every_frame_of_the_named_track_is_a_record_in_order() -> None:
         ("data_track_published", "pose"),
         ("data_track_published", "other"),
         ("data_track_unpublished", "pose"),
+        ("data_track_unpublished", "other"),  # the session's end takes it along
     ]
 
 
