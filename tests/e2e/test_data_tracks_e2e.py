@@ -19,6 +19,7 @@ from livekit import rtc
 from agent_tui.session import (
     AgentState,
     CachingTokenSource,
+    DataTrackError,
     DataTrackFrameReceived,
     DataTrackPublished,
     DataTrackUnpublished,
@@ -206,3 +207,14 @@ async def test_headless_data_track_writes_each_frame_as_a_json_line(
     assert set(got) <= set(sent) and len(got) >= 10
     assert all(r["v"] == 2 and str(r["ts"]).endswith("Z") and "payload_base64" not in r for r in frames)
     assert ("data_track_published", "pose") in [(r["type"], r.get("track")) for r in records]
+
+
+async def test_a_second_track_of_the_same_name_is_refused_in_one_line(
+    session: tuple[Session, list[SessionEvent]],
+) -> None:
+    live, _ = session
+    first = await live.publish_data_track("twice")
+    with pytest.raises(DataTrackError) as refused:
+        await asyncio.wait_for(live.publish_data_track("twice"), timeout=15)
+    assert "'twice'" in str(refused.value) and "\n" not in str(refused.value)
+    assert first.published
