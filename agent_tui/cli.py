@@ -61,9 +61,10 @@ and LIVEKIT_API_SECRET."""
 EPILOG = """\
 headless mode:
   --no-ui prints one line per event; --json prints JSON Lines instead (schema version 2: every line
-  has "v": 2, "type" and "ts"). --json, --send, --send-file and --rpc imply --no-ui. Script order:
-  --rpc calls, then --send-file files, then --send messages, each sent once the agent is listening
-  and has answered the previous one. --exit-when defaults to "idle" when --send is given; else the
+  has "v": 2, "type" and "ts"). --json, --send, --send-file, --rpc and --data-track imply --no-ui.
+  Script order: --rpc calls, then --send-file files, then --send messages, each sent once the agent
+  is listening and has answered the previous one; --data-track NAME prints every frame of the
+  agent's data track NAME. --exit-when defaults to "idle" when --send is given; else the
   run lasts until you stop it or the conversation is over (the agent left: exit 6, never came: 5).
   With "agent-left" the agent leaving is a successful end (exit 0); "never" outlives even that.
 
@@ -278,6 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="call METHOD on the agent and print its reply (repeatable)",
     )
     run.add_argument(
+        "--data-track",
+        metavar="NAME",
+        dest="data_tracks",
+        type=_non_empty,
+        action="append",
+        help="receive the agent's data track NAME and print each frame (repeatable)",
+    )
+    run.add_argument(
         "--exit-when",
         choices=("idle", "agent-left", "never"),
         help="when a headless run ends (default: idle with --send, else when the conversation is over)",
@@ -367,6 +376,7 @@ def script_from(args: argparse.Namespace) -> Script:
         sends=tuple(getattr(args, "sends", ())),
         send_files=files,
         rpcs=tuple(getattr(args, "rpcs", ())),
+        data_tracks=tuple(getattr(args, "data_tracks", None) or ()),
     )
 
 
@@ -444,8 +454,8 @@ def require_extra(extra: str, what: str) -> None:
 
 
 def _front_end(settings: Settings, script: Script) -> int:
-    """The terminal UI unless the run is headless; a script (--send, --send-file, --rpc) is always run
-    headless, because it is meant for machines and the UI has no way to show its progress."""
+    """The terminal UI unless the run is headless; a script (--send, --send-file, --rpc, --data-track) is
+    always run headless, because it is meant for machines and the UI has no way to show its progress."""
     if settings.ui and script.empty:
         code = _run_ui(settings)
         if code is not None:

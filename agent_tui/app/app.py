@@ -36,6 +36,7 @@ from agent_tui.session import (
     AgentState,
     ConnectionState,
     Conversation,
+    DataTrackView,
 )
 from agent_tui.ui.chat_input import AgentChatInput
 from agent_tui.ui.chat_transcript import AgentChatTranscript
@@ -46,6 +47,9 @@ from agent_tui.ui.messages import (
     AgentStateUpdated,
     AttributesUpdated,
     ConnectionChanged,
+    DataTrackAppeared,
+    DataTrackGone,
+    DataTrackRefreshed,
     ExpressionUpdated,
     FileReceived,
     InsightReceived,
@@ -66,6 +70,7 @@ from . import alerts
 from .actions import bindings_for, unknown_binding_ids
 from .alerts import WARNING_TIMEOUT, BannerNote, ProblemDisplay
 from .commands import AgentCommands
+from .data_tracks import DataTrackPresenter
 from .downloads import save_download, size_text
 from .insight import InsightPresenter
 from .key_release import KeyRelease, KeyRepeat, KittyFlagsReported
@@ -116,6 +121,8 @@ class AgentTuiApp(App[int]):
     room: var[str | None] = var(None, init=False)
     agent_name: var[str | None] = var(None, init=False)
     attributes: var[tuple[Mapping[str, str], frozenset[str]]] = var(({}, frozenset()), init=False)
+    #: The remote data tracks (the agent's), with their rates and latest frames.
+    data_tracks: var[tuple[DataTrackView, ...]] = var((), init=False)
     elapsed: var[float | None] = var(None, init=False)
     banner: var[BannerNote | None] = var(None, init=False)
     mic_view: var[MicView | None] = var(None, init=False)
@@ -172,6 +179,7 @@ class AgentTuiApp(App[int]):
         self._quitting = False
         self._notice_serial = 0
         self._insight = InsightPresenter(self)
+        self._data_tracks = DataTrackPresenter(self, session, clock)
         # Video: the panel is open unless --no-video; it shows only while the agent has a video track.
         self.video = video
         self.video_settings = video_settings or (video.settings if video is not None else VideoSettings())
@@ -423,6 +431,18 @@ class AgentTuiApp(App[int]):
         self.attributes = (dict(message.event.attributes), frozenset(message.event.changed or ()))
 
     @shown_safely
+    def on_data_track_appeared(self, message: DataTrackAppeared) -> None:
+        self._data_tracks.published(message.event.track)
+
+    @shown_safely
+    def on_data_track_gone(self, message: DataTrackGone) -> None:
+        self._data_tracks.refresh()
+
+    @shown_safely
+    def on_data_track_refreshed(self, message: DataTrackRefreshed) -> None:
+        self._data_tracks.refresh()
+
+    @shown_safely
     def on_video_track_updated(self, message: VideoTrackUpdated) -> None:
         self._agent_video_track = message.event.track
         self._update_video_panel()
@@ -525,6 +545,7 @@ class AgentTuiApp(App[int]):
             self.mic_changed()
             if self.mic_view is not None:
                 self.levels = self._mic.levels(self.mic_view)
+            self._data_tracks.tick()
         except NoMatches:
             # A tick can land while the app is closing and the screen's widgets are already gone (seen
             # once in the video benchmark): there is nothing left to draw, and the app must not crash.

@@ -15,6 +15,7 @@ from typing import Final
 ROOM_PREFIX: Final = "RM_"
 PARTICIPANT_PREFIX: Final = "PA_"
 TRACK_PREFIX: Final = "TR_"
+DATA_TRACK_PREFIX: Final = "DTR_"
 WORKER_PREFIX: Final = "AW_"
 JOB_PREFIX: Final = "AJ_"
 DISPATCH_PREFIX: Final = "AD_"

@@ -39,6 +39,7 @@ from livekit.protocol.rtc import (
     MediaSectionsRequirement,
     MuteTrackRequest,
     ParticipantUpdate,
+    PublishDataTrackResponse,
     RequestResponse,
     SessionDescription,
     SignalRequest,
@@ -46,12 +47,14 @@ from livekit.protocol.rtc import (
     TrackPublishedResponse,
     TrackSubscribed,
     TrickleRequest,
+    UnpublishDataTrackResponse,
     UpdateParticipantMetadata,
     UpdateSubscription,
 )
 
 from .auth import ParticipantGrant
 from .data_routing import RELIABLE_LABEL, ROUTED_LABELS, DataOutbox, ReliableSequence
+from .data_track_router import DATA_TRACK_LABEL, DataTrackRefused
 from .identifiers import PARTICIPANT_PREFIX, TRACK_PREFIX, new_sid
 from .media_relay import TrackRelay
 from .negotiation import OfferedSection, offered_sections, stream_msid, with_msids
@@ -145,6 +148,7 @@ class Participant:
             name=self.name,
             state=self.state,
             tracks=[published.info for published in self.published.values()],
+            data_tracks=self.room.data_tracks.tracks_of(self.identity),
             metadata=self.metadata,
             joined_at=self.joined_at_ms // 1000,
             joined_at_ms=self.joined_at_ms,
@@ -353,7 +357,15 @@ class Participant:
 
         self._outbox.release(self._send_on_channel)
 
+    def deliver_data_track(self, packet: bytes) -> None:
+        """Send a data-track packet now, or drop it: data tracks are lossy, and a late frame is stale."""
+        if not self.closing:
+            self._send_on_channel(DATA_TRACK_LABEL, packet)
+
     def _on_data(self, label: str, message: bytes | str) -> None:
+        if label == DATA_TRACK_LABEL and isinstance(message, bytes) and not self.closing:
+            self.room.route_data_track(self, message)
+            return
         if label not in ROUTED_LABELS or not isinstance(message, bytes) or self.closing:
             return
         if not self.grant.can_publish_data:
@@ -367,6 +379,36 @@ class Participant:
         if label == RELIABLE_LABEL and not self.reliable_sequence.accept(packet.sequence):
             return
         self.room.route_data(self, label, packet)
+
+    def _data_track_request(self, request: SignalRequest) -> None:
+        """Publish, unpublish or (un)subscribe data tracks (:mod:`.data_track_router`)."""
+        router = self.room.data_tracks
+        kind = request.WhichOneof("message")
+        if kind == "publish_data_track_request":
+            asked = request.publish_data_track_request
+            try:
+                if not self.grant.can_publish_data:
+                    raise DataTrackRefused(RequestResponse.Reason.NOT_ALLOWED, "no canPublishData grant")
+                info = router.publish(identity=self.identity, sid=self.sid, request=asked)
+            except DataTrackRefused as refused:
+                answer = RequestResponse(
+                    reason=refused.reason, message=str(refused), publish_data_track=asked
+                )
+                self.send(SignalResponse(request_response=answer))
+                return
+            self.send(SignalResponse(publish_data_track_response=PublishDataTrackResponse(info=info)))
+            self.changed()
+        elif kind == "unpublish_data_track_request":
+            handle = request.unpublish_data_track_request.pub_handle
+            gone, losers = router.unpublish(identity=self.identity, pub_handle=handle)
+            if gone is None:
+                return
+            self.send(SignalResponse(unpublish_data_track_response=UnpublishDataTrackResponse(info=gone)))
+            self.changed()
+            self.room.send_data_track_handles(losers)
+        elif self.grant.can_subscribe:
+            handles = router.update_subscription(self.identity, request.update_data_subscription)
+            self.send(SignalResponse(data_track_subscriber_handles=handles))
 
     # --------------------------------------------------------------------------------- media state
 
@@ -413,6 +455,12 @@ class Participant:
             self._update_subscription(request.subscription)
         elif kind == "leave":
             await self.room.remove(self, DisconnectReason.CLIENT_INITIATED, notify=False)
+        elif kind in (
+            "publish_data_track_request",
+            "unpublish_data_track_request",
+            "update_data_subscription",
+        ):
+            self._data_track_request(request)
         else:
             # answer (the server never offers), sync_state (resume carries no state we lost),
             # subscription_permission, track settings, layers, simulate: nothing for a dev server to do.

@@ -20,6 +20,7 @@ from livekit.protocol.rtc import JoinRequest, JoinResponse, SignalResponse
 
 from .auth import ParticipantGrant
 from .data_routing import recipients, stamp_sender
+from .data_track_router import DataTrackRouter
 from .identifiers import ROOM_PREFIX, new_sid
 from .participant import Participant, participant_update
 from .server_info import SERVER_INFO, SignalTiming
@@ -50,6 +51,7 @@ class Room:
         self.created_at = time.time()
         self.departure_timeout = departure_timeout
         self.participants: dict[str, Participant] = {}
+        self.data_tracks = DataTrackRouter()
         self._spawn = spawn
         self._on_empty = on_empty
 
@@ -114,11 +116,13 @@ class Room:
         del self.participants[participant.identity]
         for published in list(participant.published.values()):
             self.track_unpublished(participant, published)
+        lost_data_tracks = self.data_tracks.participant_left(participant.identity)
         await participant.close(reason, notify=notify)
         if not participant.grant.hidden:
             update = participant_update(participant.info())
             for other in self.participants.values():
                 other.send(update)
+        self.send_data_track_handles(lost_data_tracks)
         _log.info(
             "leave room=%s identity=%s reason=%s",
             self.name,
@@ -197,6 +201,22 @@ class Room:
         payload = packet.SerializeToString()
         for identity in recipients(packet, sender=sender.identity, present=self.participants):
             self.participants[identity].deliver_data(label, payload)
+
+    def route_data_track(self, sender: Participant, packet: bytes) -> None:
+        """Forward a data-track packet to the subscribers of its track, each under its own handle."""
+        for identity, payload in self.data_tracks.route(sender.identity, packet):
+            subscriber = self.participants.get(identity)
+            if subscriber is not None:
+                subscriber.deliver_data_track(payload)
+
+    def send_data_track_handles(self, identities: list[str]) -> None:
+        """Tell these subscribers their data-track handles again (a track they had went away)."""
+        for identity in identities:
+            subscriber = self.participants.get(identity)
+            if subscriber is not None:
+                subscriber.send(
+                    SignalResponse(data_track_subscriber_handles=self.data_tracks.handles(identity))
+                )
 
     def send_from_server(self, label: str, packet: DataPacket, destinations: list[str] | None) -> None:
         """Deliver a packet the server itself sends (the SendData API): to ``destinations``, or everyone.

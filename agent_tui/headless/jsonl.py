@@ -25,6 +25,12 @@ e.g. ``"2025-01-31T12:00:00.123Z"``), then the fields of its type:
                        that is cancelled afterwards is written again, marked)
 ``rpc``                ``method``, and ``response`` (the agent's reply) or ``error`` (one line)
 ``file_sent``          ``path``, ``stream_id``
+``data_track_published``  ``track`` (its name), ``participant`` (its publisher): a remote data track came;
+                       ``data_track_unpublished``, the same fields, when it went (added within version 2)
+``data_track_frame``   ``track``, ``participant``, ``user_timestamp`` (the publisher's, Unix ms by
+                       convention, or null), and ``text`` (a UTF-8 payload) or ``payload_base64`` (any
+                       other), never both; one per frame of each ``--data-track NAME`` (added within
+                       version 2)
 ``warning``            ``message``: something went wrong but the run goes on
 ``error``              ``message``, ``exit_code``: the error that ends the run (also on stderr)
 ``end``                ``exit_code``, ``reason``: always the last line

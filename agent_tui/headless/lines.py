@@ -7,6 +7,7 @@ scripts should use ``--json``, whose schema is versioned.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +55,13 @@ def render(record: Record) -> str | None:
                 body = f"rpc {record['method']} → {_oneline(record['response'] or '')}"
         case "file_sent":
             body = f"file sent: {record['path']} (stream {record['stream_id']})"
+        case "data_track_published" | "data_track_unpublished":
+            what = "published" if kind == "data_track_published" else "unpublished"
+            body = f"data track {what}: {record['track']} by {record['participant']}"
+        case "data_track_frame":
+            body = f"data track {record['track']} ({record['participant']}): {_payload(record)}"
+            if record["user_timestamp"] is not None:
+                body += f" (timestamp {record['user_timestamp']})"
         case "warning":
             body = f"warning: {_oneline(record['message'])}"
         case "error":
@@ -83,6 +91,12 @@ def render(record: Record) -> str | None:
             return None
     clock = datetime.fromtimestamp(record["at"]).strftime("%H:%M:%S")
     return f"{clock} {body}"
+
+
+def _payload(record: Record) -> str:
+    if "text" in record:
+        return _oneline(record["text"])
+    return f"{len(base64.b64decode(record['payload_base64']))} bytes (base64 in --json)"
 
 
 def _history(record: Record) -> str:

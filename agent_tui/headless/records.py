@@ -12,6 +12,7 @@ streams, interim transcript updates) map to None and are not printed.
 
 from __future__ import annotations
 
+import base64
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -23,6 +24,9 @@ from agent_tui.session import (
     AgentLeft,
     AgentStateChanged,
     ConnectionStateChanged,
+    DataTrackFrameReceived,
+    DataTrackPublished,
+    DataTrackUnpublished,
     InsightEvent,
     MessageChanged,
     SessionEvent,
@@ -100,6 +104,15 @@ def iso_timestamp(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def payload_fields(payload: bytes) -> dict[str, str]:
+    """A data-track payload as JSON: ``text`` when it is UTF-8 (the payload is exactly that text's UTF-8,
+    so nothing is lost), else ``payload_base64``; one of the two, never both."""
+    try:
+        return {"text": payload.decode("utf-8")}
+    except UnicodeDecodeError:
+        return {"payload_base64": base64.b64encode(payload).decode("ascii")}
+
+
 def to_record(event: OutputEvent) -> Record | None:
     """The record for ``event``, or None when it is not part of the headless output."""
     fields = _fields(event)
@@ -133,6 +146,15 @@ def _fields(event: OutputEvent) -> dict[str, Any] | None:
                 "text": message.text,
                 "first_seen": iso_timestamp(message.first_seen),
                 "cancelled": message.cancelled,
+            }
+        case DataTrackPublished() | DataTrackUnpublished():
+            return {"track": event.track.name, "participant": event.track.participant_identity}
+        case DataTrackFrameReceived():
+            return {
+                "track": event.name,
+                "participant": event.participant_identity,
+                "user_timestamp": event.user_timestamp,
+                **payload_fields(event.payload),
             }
         case SessionWarning() | RunWarning():
             return {"message": event.message}

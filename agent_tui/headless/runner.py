@@ -71,15 +71,17 @@ LAST_METRICS_GRACE = 2.0
 
 @dataclass(frozen=True)
 class Script:
-    """What a headless run does once the agent is there, in this order: RPC calls, files, messages."""
+    """What a headless run does once the agent is there, in this order: RPC calls, files, messages; and
+    from the start, the agent's data tracks whose every frame it writes (``--data-track``)."""
 
     sends: tuple[str, ...] = ()
     send_files: tuple[Path, ...] = ()
     rpcs: tuple[tuple[str, str], ...] = ()
+    data_tracks: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.sends or self.send_files or self.rpcs)
+        return not (self.sends or self.send_files or self.rpcs or self.data_tracks)
 
 
 SessionFactory = Callable[[Settings], Conversation]
@@ -392,6 +394,8 @@ class _Run:
     # -- the driver --------------------------------------------------------------------------------------
     async def _drive(self) -> Outcome | None:
         session, script, policy = self._session, self._script, self._policy
+        for name in script.data_tracks:  # before the start: a track published as we join is not missed
+            session.subscribe_data_track(name, every_frame=True)
         await session.start()
         policy.started()
         if not script.empty or policy.exit_when != "never":

@@ -24,6 +24,8 @@ _SURFACE: dict[str, tuple[str, ...]] = {
     "agent_state": ("AgentFailure", "AgentSnapshot", "AgentState"),
     "expression": ("AgentExpression", "AgentMood"),
     "transcript": ("Message", "MessageKind", "Speaker"),
+    "data_tracks": ("DataTrackView", "FrameRateWindow", "ReceivedFrame"),
+    "data_track_handle": ("DataTrackHandle", "unix_millis"),
     "events": (
         "AgentAttributesChanged",
         "AgentAudioTrackChanged",
@@ -34,6 +36,10 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AgentVideoTrackChanged",
         "ByteStreamReceived",
         "ConnectionStateChanged",
+        "DataTrackFrameReceived",
+        "DataTrackPublished",
+        "DataTrackUnpublished",
+        "DataTrackUpdated",
         "EventBus",
         "MessageChanged",
         "SessionEvent",
@@ -72,6 +78,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AgentTimeoutError",
         "AuthRejectedError",
         "ConnectionFailedError",
+        "DataTrackError",
         "RpcCallError",
         "RpcPayloadTooLargeError",
         "SessionError",
@@ -126,10 +133,16 @@ if TYPE_CHECKING:
     from .agent_stream.events import VoiceLatencySummary as VoiceLatencySummary
     from .connection import ConnectionState as ConnectionState
     from .conversation import Conversation as Conversation
+    from .data_track_handle import DataTrackHandle as DataTrackHandle
+    from .data_track_handle import unix_millis as unix_millis
+    from .data_tracks import DataTrackView as DataTrackView
+    from .data_tracks import FrameRateWindow as FrameRateWindow
+    from .data_tracks import ReceivedFrame as ReceivedFrame
     from .errors import AgentLeftError as AgentLeftError
     from .errors import AgentTimeoutError as AgentTimeoutError
     from .errors import AuthRejectedError as AuthRejectedError
     from .errors import ConnectionFailedError as ConnectionFailedError
+    from .errors import DataTrackError as DataTrackError
     from .errors import RpcCallError as RpcCallError
     from .errors import RpcPayloadTooLargeError as RpcPayloadTooLargeError
     from .errors import SessionError as SessionError
@@ -152,6 +165,10 @@ if TYPE_CHECKING:
     from .events import AgentVideoTrackChanged as AgentVideoTrackChanged
     from .events import ByteStreamReceived as ByteStreamReceived
     from .events import ConnectionStateChanged as ConnectionStateChanged
+    from .events import DataTrackFrameReceived as DataTrackFrameReceived
+    from .events import DataTrackPublished as DataTrackPublished
+    from .events import DataTrackUnpublished as DataTrackUnpublished
+    from .events import DataTrackUpdated as DataTrackUpdated
     from .events import EventBus as EventBus
     from .events import MessageChanged as MessageChanged
     from .events import SessionEvent as SessionEvent

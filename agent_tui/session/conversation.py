@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.data_tracks import DataTrackView
 from agent_tui.session.events import EventBus
 from agent_tui.session.expression import AgentExpression
 from agent_tui.session.options import SessionOptions
@@ -61,6 +62,9 @@ class Conversation(Protocol):
     @property
     def local_identity(self) -> str | None: ...
 
+    @property
+    def data_tracks(self) -> list[DataTrackView]: ...
+
     # -- life cycle -----------------------------------------------------------------------------------
     async def start(self, *, wait_for_agent: bool = True) -> None: ...
 
@@ -82,3 +86,5 @@ class Conversation(Protocol):
     def set_microphone_muted(self, muted: bool) -> None: ...
 
     def set_agent_video_subscribed(self, subscribed: bool) -> None: ...
+
+    def subscribe_data_track(self, name: str, *, every_frame: bool = False) -> None: ...

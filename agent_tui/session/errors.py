@@ -81,6 +81,11 @@ class SessionStateError(SessionError):
     """A method was called in a state where it cannot work (for example ``send`` before ``start``)."""
 
 
+class DataTrackError(SessionError):
+    """A data track could not be published, or a frame could not be pushed on ours (unpublished, the
+    room gone, or frames pushed faster than the SDK sends them)."""
+
+
 class RpcCallError(SessionError):
     """An RPC call to the agent failed: the agent answered with an error, or did not answer in time."""
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.data_tracks import DataTrackView
 from agent_tui.session.expression import AgentMood
 from agent_tui.session.transcript import Message
 
@@ -130,6 +131,46 @@ class AgentVideoTrackChanged(SessionEvent):
     type: ClassVar[str] = "agent_video_track"
     track: rtc.RemoteVideoTrack | None = field(repr=False)
     participant_identity: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataTrackPublished(SessionEvent):
+    """A remote participant (the agent, its avatar worker, anyone) published a data track."""
+
+    type: ClassVar[str] = "data_track_published"
+    track: DataTrackView
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataTrackUnpublished(SessionEvent):
+    """A remote data track went away (unpublished, its participant left, or the session ended); ``track``
+    is its last view."""
+
+    type: ClassVar[str] = "data_track_unpublished"
+    track: DataTrackView
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataTrackUpdated(SessionEvent):
+    """A subscribed data track received frames: its count, rate and latest frame. At most one per track
+    every :data:`~agent_tui.session.data_tracks.UPDATE_INTERVAL_S`, so a fast track cannot flood the bus;
+    a front end that lists tracks redraws on it (and on its own clock, to show a stalled rate fall)."""
+
+    type: ClassVar[str] = "data_track_updated"
+    track: DataTrackView
+
+
+@dataclass(frozen=True, kw_only=True)
+class DataTrackFrameReceived(SessionEvent):
+    """One frame of a data track subscribed with ``every_frame=True`` (only those: frame-by-frame events
+    are for callers that asked for each frame, such as ``--data-track``)."""
+
+    type: ClassVar[str] = "data_track_frame"
+    sid: str
+    name: str
+    participant_identity: str
+    payload: bytes = field(repr=False)
+    user_timestamp: int | None
 
 
 @dataclass(frozen=True, kw_only=True)

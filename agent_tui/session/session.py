@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from livekit import rtc
+from livekit.rtc.participant import PublishDataTrackError
 from livekit.rtc.room import EventTypes
 
 from agent_tui.session.agent_state import (
@@ -35,9 +36,13 @@ from agent_tui.session.agent_stream.events import ChatHistory, ToolCall, ToolRes
 from agent_tui.session.agent_stream.history import ToolCallLedger, merge_history
 from agent_tui.session.agent_stream.insight import AgentInsight
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.data_track_handle import DataTrackHandle
+from agent_tui.session.data_track_link import DataTrackLink
+from agent_tui.session.data_tracks import DataTrackView
 from agent_tui.session.errors import (
     AuthRejectedError,
     ConnectionFailedError,
+    DataTrackError,
     SessionLibraryError,
     SessionStateError,
 )
@@ -161,6 +166,9 @@ class Session:
         self._agent_video: tuple[rtc.RemoteVideoTrack, str] | None = None
         self._agent_video_wanted = agent_video
         self._video_publications: dict[str, rtc.LocalTrackPublication] = {}
+        #: The remote data tracks (and the names we want received), and the ones we publish.
+        self._data_tracks = DataTrackLink(self.events.emit)
+        self._local_data_tracks: list[DataTrackHandle] = []
         self._agent_timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._rpc_methods: dict[str, RpcHandler] = {}
@@ -256,6 +264,12 @@ class Session:
     def agent_video_track(self) -> rtc.RemoteVideoTrack | None:
         """The agent's video (its own, else its avatar worker's); None while unsubscribed."""
         return self._agent_video[0] if self._agent_video is not None else None
+
+    @property
+    def data_tracks(self) -> list[DataTrackView]:
+        """The remote participants' data tracks (the agent's among them), in the order they were
+        published, with their counts and frame rates as of now (:mod:`.data_tracks`)."""
+        return self._data_tracks.views()
 
     @property
     def agent_video_subscribed(self) -> bool:
@@ -569,6 +583,31 @@ class Session:
         with contextlib.suppress(Exception):  # already gone on the server's side
             await room.local_participant.unpublish_track(sid)
 
+    async def publish_data_track(self, name: str) -> DataTrackHandle:
+        """Publish a data track of ours named ``name`` (unique among our tracks); push frames on the
+        handle. Raises :class:`DataTrackError` when the server or the SDK refuses it."""
+        room = self._require_room()
+        try:
+            track = await room.local_participant.publish_data_track(name=name)
+        except PublishDataTrackError as error:
+            raise DataTrackError(
+                f"Could not publish the data track {name!r}: {redact(error.message)}."
+            ) from None
+        handle = DataTrackHandle(track)
+        self._local_data_tracks.append(handle)
+        return handle
+
+    def subscribe_data_track(self, name: str, *, every_frame: bool = False) -> None:
+        """Receive the remote data tracks named ``name``, published now or later (by the agent or anyone),
+        across restarts: their counts, rates and latest frames in :attr:`data_tracks` and
+        :class:`DataTrackUpdated` events; with ``every_frame``, also a :class:`DataTrackFrameReceived`
+        per frame. May be called before :meth:`start`."""
+        self._data_tracks.want(name, every_frame=every_frame)
+
+    def unsubscribe_data_track(self, name: str) -> None:
+        """Stop receiving the data tracks named ``name`` (they stay listed in :attr:`data_tracks`)."""
+        self._data_tracks.unwant(name)
+
     def set_agent_video_subscribed(self, subscribed: bool) -> None:
         """Receive the agent's video (or stop receiving it: a closed video panel should cost nothing,
         and unsubscribing is the only way to stop the SDK from decoding it)."""
@@ -683,6 +722,7 @@ class Session:
         if self._agent_timer is not None:
             self._agent_timer.cancel()
             self._agent_timer = None
+        await self._data_tracks.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -694,6 +734,9 @@ class Session:
             if self._mic_publication is not None and room.isconnected():
                 with contextlib.suppress(Exception):
                     await room.local_participant.unpublish_track(self._mic_publication.sid)
+            for handle in self._local_data_tracks:
+                with contextlib.suppress(Exception):
+                    await handle.unpublish()
             with contextlib.suppress(Exception):
                 await room.disconnect()
             self._unwire(room)
@@ -701,6 +744,7 @@ class Session:
         self._mic_publication = None
         self._mic_track = None
         self._video_publications.clear()
+        self._local_data_tracks.clear()
         if self._agent_audio is not None:
             self._agent_audio = None
             self.events.emit(AgentAudioTrackChanged(track=None, participant_identity=None))
@@ -736,6 +780,8 @@ class Session:
             ("reconnected", self._on_reconnected),
             ("disconnected", self._on_disconnected),
             ("data_received", self._on_data_received),
+            ("data_track_published", self._data_tracks.on_published),
+            ("data_track_unpublished", self._data_tracks.on_unpublished),
         ]
 
     def _wire(self, room: rtc.Room) -> None:
@@ -795,6 +841,7 @@ class Session:
         self._refresh_agent_tracks()
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        self._data_tracks.on_participant_left(participant)
         if participant.identity == self._last_agent.identity and self._connection_in_doubt():
             # When the SDK restarts a connection it forgets every participant: that is not the agent
             # leaving. Whether it left is known once we are back (see _on_reconnected).

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.data_track_feed import DataTrackFeed
+from agent_tui.session.data_tracks import DataTrackView
 from agent_tui.session.errors import RpcCallError
 from agent_tui.session.events import (
     AgentExpressionChanged,
@@ -71,6 +73,7 @@ class FakeConversation:
         self._connection = ConnectionState.DISCONNECTED
         self._tasks: set[asyncio.Task[None]] = set()
         self._counter = 0
+        self._data_tracks = DataTrackFeed(self.events.emit)
 
     # -- state ------------------------------------------------------------------------------------------
     @property
@@ -114,6 +117,10 @@ class FakeConversation:
     def local_identity(self) -> str | None:
         return "me"
 
+    @property
+    def data_tracks(self) -> list[DataTrackView]:
+        return self._data_tracks.board.views(time.time())
+
     # -- driving it from a test -------------------------------------------------------------------------
     def feed(self, event: SessionEvent) -> None:
         """Publish ``event`` on :attr:`events`, as the Session would."""
@@ -155,6 +162,26 @@ class FakeConversation:
         self.feed(MessageChanged(message=message, new=True))
         return message
 
+    def publish_data_track(self, name: str, *, participant_identity: str = "agent-1") -> str:
+        """The agent publishes a data track ``name``; returns its sid. Subscribed at once when its name
+        was asked for, as the Session subscribes."""
+        self._counter += 1
+        sid = f"DTR_{self._counter}"
+        self._data_tracks.published(sid=sid, name=name, participant_identity=participant_identity)
+        if self._data_tracks.board.is_wanted(name):
+            self._data_tracks.board.set_subscribed(sid, True)
+        return sid
+
+    def push_data_frame(
+        self, sid: str, payload: bytes, *, user_timestamp: int | None = None, at: float | None = None
+    ) -> None:
+        """A frame arrives on the agent's data track ``sid`` (counted only while it is subscribed)."""
+        if self._data_tracks.board.is_subscribed(sid):
+            self._data_tracks.frame(sid, payload, user_timestamp, time.time() if at is None else at)
+
+    def unpublish_data_track(self, sid: str) -> None:
+        self._data_tracks.unpublished(sid, time.time())
+
     # -- life cycle -------------------------------------------------------------------------------------
     async def start(self, *, wait_for_agent: bool = True) -> None:
         self.calls.append(("start", None))
@@ -185,6 +212,8 @@ class FakeConversation:
         self.ended = True
         for task in self._tasks:
             task.cancel()
+        for view in self._data_tracks.board.views(time.time()):  # the room's tracks go with it
+            self._data_tracks.unpublished(view.sid, time.time())
         if self._connection is not ConnectionState.DISCONNECTED:
             self.set_connection(ConnectionState.DISCONNECTED, "ended", deliberate=True)
             self.set_agent(AgentState.DISCONNECTED)
@@ -242,6 +271,11 @@ class FakeConversation:
 
     def set_agent_video_subscribed(self, subscribed: bool) -> None:
         self.calls.append(("set_agent_video_subscribed", subscribed))
+
+    def subscribe_data_track(self, name: str, *, every_frame: bool = False) -> None:
+        self.calls.append(("subscribe_data_track", (name, every_frame)))
+        for sid in self._data_tracks.board.want(name, every_frame=every_frame):
+            self._data_tracks.board.set_subscribed(sid, True)
 
 
 if TYPE_CHECKING:

@@ -25,6 +25,9 @@ from agent_tui.session import (
     AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
+    DataTrackPublished,
+    DataTrackUnpublished,
+    DataTrackUpdated,
     InsightEvent,
     MessageChanged,
     SessionEvent,
@@ -94,13 +97,26 @@ class WarningRaised(SessionMessage[SessionWarning], event_type=SessionWarning):
     pass
 
 
+class DataTrackAppeared(SessionMessage[DataTrackPublished], event_type=DataTrackPublished):
+    pass
+
+
+class DataTrackGone(SessionMessage[DataTrackUnpublished], event_type=DataTrackUnpublished):
+    pass
+
+
+class DataTrackRefreshed(SessionMessage[DataTrackUpdated], event_type=DataTrackUpdated):
+    pass
+
+
 class InsightReceived(SessionMessage[InsightEvent], event_type=InsightEvent):
     pass
 
 
 def message_for(event: SessionEvent) -> SessionMessage[Any] | None:
     """The message for ``event`` (found by its type or the nearest base), or None for events the app
-    does not show (the agent's audio track: the audio engine takes it)."""
+    does not show (the agent's audio track: the audio engine takes it; data-track frames: the panel shows
+    the latest frame from the track's state)."""
     for kind in type(event).__mro__:
         message_type = SessionMessage._by_event.get(kind)
         if message_type is not None:

@@ -27,6 +27,7 @@ from agent_tui.video.graphics_support import Graphics
 from ..actions import bindings_for
 from ..microphone import Levels, MicView
 from ..widgets.banner import Banner
+from ..widgets.data_tracks_panel import DataTracksPanel
 from ..widgets.header_bar import HeaderBar
 from ..widgets.mic_panel import MicPanel
 from ..widgets.video_panel import VideoPanel
@@ -89,6 +90,9 @@ class MainScreen(Screen[None]):
                 insight = InsightPanel(id="insight")
                 insight.border_title = "Agent info"
                 yield insight
+                data_tracks = DataTracksPanel(id="data-tracks")
+                data_tracks.border_title = "Data tracks"
+                yield data_tracks
                 attributes = AttributesPanel(id="attributes")
                 attributes.border_title = "Agent attributes"
                 yield attributes
@@ -109,6 +113,8 @@ class MainScreen(Screen[None]):
         header.watch(app, "elapsed", header.set_elapsed)
         banner.watch(app, "banner", banner.show_note)
         attributes.watch(app, "attributes", lambda shown: attributes.set_attributes(*shown))
+        data_tracks = self.query_one(DataTracksPanel)
+        data_tracks.watch(app, "data_tracks", data_tracks.show_tracks)
         mic.watch(app, "mic_view", mic.show_view)
         mic.watch(app, "levels", mic.show_levels)
         agent_level.watch(app, "mic_view", self._agent_level_off)
