@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 _SURFACE: dict[str, tuple[str, ...]] = {
     "session": ("Session",),
     "options": ("SessionOptions",),
+    "encryption": ("EncryptionOptions", "EncryptionOptionsError", "KeyDerivation"),
+    "encryption_state": ("EncryptionState",),
     "conversation": ("Conversation",),
     "connection": ("ConnectionState",),
     "agent_state": ("AgentFailure", "AgentSnapshot", "AgentState"),
@@ -34,6 +36,8 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AgentVideoTrackChanged",
         "ByteStreamReceived",
         "ConnectionStateChanged",
+        "EncryptionError",
+        "EncryptionStateChanged",
         "EventBus",
         "MessageChanged",
         "SessionEvent",
@@ -126,6 +130,10 @@ if TYPE_CHECKING:
     from .agent_stream.events import VoiceLatencySummary as VoiceLatencySummary
     from .connection import ConnectionState as ConnectionState
     from .conversation import Conversation as Conversation
+    from .encryption import EncryptionOptions as EncryptionOptions
+    from .encryption import EncryptionOptionsError as EncryptionOptionsError
+    from .encryption import KeyDerivation as KeyDerivation
+    from .encryption_state import EncryptionState as EncryptionState
     from .errors import AgentLeftError as AgentLeftError
     from .errors import AgentTimeoutError as AgentTimeoutError
     from .errors import AuthRejectedError as AuthRejectedError
@@ -152,6 +160,8 @@ if TYPE_CHECKING:
     from .events import AgentVideoTrackChanged as AgentVideoTrackChanged
     from .events import ByteStreamReceived as ByteStreamReceived
     from .events import ConnectionStateChanged as ConnectionStateChanged
+    from .events import EncryptionError as EncryptionError
+    from .events import EncryptionStateChanged as EncryptionStateChanged
     from .events import EventBus as EventBus
     from .events import MessageChanged as MessageChanged
     from .events import SessionEvent as SessionEvent

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.encryption_state import EncryptionState
 from agent_tui.session.expression import AgentMood
 from agent_tui.session.transcript import Message
 
@@ -130,6 +131,28 @@ class AgentVideoTrackChanged(SessionEvent):
     type: ClassVar[str] = "agent_video_track"
     track: rtc.RemoteVideoTrack | None = field(repr=False)
     participant_identity: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptionStateChanged(SessionEvent):
+    """A participant's end-to-end encryption state changed (the rtc SDK's ``e2ee_state_changed``);
+    ``identity`` is ours for our own media's state. ``previous`` is None for the first state seen."""
+
+    type: ClassVar[str] = "encryption_state"
+    identity: str
+    state: EncryptionState
+    previous: EncryptionState | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptionError(SessionEvent):
+    """A participant's media cannot be encrypted or decrypted (JS ``RoomEvent.EncryptionError``):
+    ``message`` says why in one line, and what to do. Published once when the failure starts."""
+
+    type: ClassVar[str] = "encryption_error"
+    identity: str
+    state: EncryptionState
+    message: str
 
 
 @dataclass(frozen=True, kw_only=True)

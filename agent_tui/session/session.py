@@ -35,6 +35,7 @@ from agent_tui.session.agent_stream.events import ChatHistory, ToolCall, ToolRes
 from agent_tui.session.agent_stream.history import ToolCallLedger, merge_history
 from agent_tui.session.agent_stream.insight import AgentInsight
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.encryption_state import EncryptionState, EncryptionTracker, unreadable_publication
 from agent_tui.session.errors import (
     AuthRejectedError,
     ConnectionFailedError,
@@ -51,6 +52,8 @@ from agent_tui.session.events import (
     AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
+    EncryptionError,
+    EncryptionStateChanged,
     EventBus,
     MessageChanged,
     SessionEvent,
@@ -180,6 +183,10 @@ class Session:
         self._prepared: tuple[str, ConnectionDetails] | None = None
         self._preparing: asyncio.Future[ConnectionDetails] | None = None
         self._push_to_talk = False
+        #: Each participant's end-to-end encryption state (:mod:`.encryption_state`), and who was reported
+        #: publishing encrypted media to this key-less session.
+        self._encryption = EncryptionTracker()
+        self._unreadable: set[str] = set()
         #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
         self.insight = self._new_insight()
 
@@ -260,6 +267,17 @@ class Session:
     @property
     def agent_video_subscribed(self) -> bool:
         return self._agent_video_wanted
+
+    @property
+    def encryption_enabled(self) -> bool:
+        """Whether this session encrypts its media end to end (``SessionOptions.encryption``)."""
+        return self.options.encryption is not None
+
+    @property
+    def encryption_states(self) -> dict[str, EncryptionState]:
+        """The latest end-to-end encryption state of each participant the SDK reported, by identity
+        (ours included); every change is also an :class:`EncryptionStateChanged` event."""
+        return self._encryption.states
 
     @property
     def microphone_publication(self) -> rtc.LocalTrackPublication | None:
@@ -640,11 +658,15 @@ class Session:
         room = self._room_factory()
         self._room = room
         self._wire(room)
+        encryption = self.options.encryption
+        room_options = rtc.RoomOptions(
+            auto_subscribe=True, encryption=encryption.to_rtc() if encryption is not None else None
+        )
+        self._encryption = EncryptionTracker()
+        self._unreadable.clear()
         try:
             await asyncio.wait_for(
-                room.connect(
-                    details.server_url, details.participant_token, rtc.RoomOptions(auto_subscribe=True)
-                ),
+                room.connect(details.server_url, details.participant_token, room_options),
                 timeout=self.options.room_connect_timeout,
             )
         except TimeoutError:
@@ -657,6 +679,7 @@ class Session:
         self._transcript = TranscriptAssembler(
             room.local_participant.identity, max_messages=self.options.max_messages
         )
+        self._encryption = EncryptionTracker(room.local_participant.identity)
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self._expressions.reset()
         self.insight.start()
@@ -736,6 +759,7 @@ class Session:
             ("reconnected", self._on_reconnected),
             ("disconnected", self._on_disconnected),
             ("data_received", self._on_data_received),
+            ("e2ee_state_changed", self._on_encryption_state_changed),
         ]
 
     def _wire(self, room: rtc.Room) -> None:
@@ -795,6 +819,7 @@ class Session:
         self._refresh_agent_tracks()
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
+        self._encryption.forget(participant.identity)
         if participant.identity == self._last_agent.identity and self._connection_in_doubt():
             # When the SDK restarts a connection it forgets every participant: that is not the agent
             # leaving. Whether it left is known once we are back (see _on_reconnected).
@@ -825,11 +850,39 @@ class Session:
         self, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
         self._keep_agent_video_off(publication, participant)
+        self._check_readable(publication, participant)
+
+    def _on_encryption_state_changed(self, participant: rtc.Participant | None, state: int) -> None:
+        identity = participant.identity if participant is not None else ""
+        change = self._encryption.update(identity, EncryptionState.from_rtc(int(state)))
+        if change is None:
+            return
+        self.events.emit(
+            EncryptionStateChanged(identity=change.identity, state=change.state, previous=change.previous)
+        )
+        if change.problem is not None:
+            self._encryption_error(change.identity, change.state, change.problem)
+
+    def _check_readable(self, publication: rtc.RemoteTrackPublication, participant: rtc.Participant) -> None:
+        """Encrypted media reaching a session without a key is noise: say so, once per participant."""
+        if (
+            self.options.encryption is None
+            and publication.encryption_type != rtc.EncryptionType.NONE
+            and participant.identity not in self._unreadable
+        ):
+            self._unreadable.add(participant.identity)
+            problem = unreadable_publication(participant.identity)
+            self._encryption_error(participant.identity, EncryptionState.MISSING_KEY, problem)
+
+    def _encryption_error(self, identity: str, state: EncryptionState, message: str) -> None:
+        log.warning("end-to-end encryption: %s", message)
+        self.events.emit(EncryptionError(identity=identity, state=state, message=message))
 
     def _on_track_subscribed(
         self, track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
         self._keep_agent_video_off(publication, participant)
+        self._check_readable(publication, participant)
         self._refresh_agent_tracks()
 
     def _on_track_unsubscribed(
