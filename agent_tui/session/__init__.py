@@ -76,6 +76,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AgentTimeoutError",
         "AuthRejectedError",
         "ConnectionFailedError",
+        "EncryptionRefusedError",
         "RpcCallError",
         "RpcPayloadTooLargeError",
         "SessionError",
@@ -138,6 +139,7 @@ if TYPE_CHECKING:
     from .errors import AgentTimeoutError as AgentTimeoutError
     from .errors import AuthRejectedError as AuthRejectedError
     from .errors import ConnectionFailedError as ConnectionFailedError
+    from .errors import EncryptionRefusedError as EncryptionRefusedError
     from .errors import RpcCallError as RpcCallError
     from .errors import RpcPayloadTooLargeError as RpcPayloadTooLargeError
     from .errors import SessionError as SessionError

@@ -20,11 +20,15 @@ if TYPE_CHECKING:
     from livekit import rtc
 
 # The rtc SDK's defaults (livekit.rtc.e2ee, 1.1.21), repeated here so that options can be made and
-# checked without loading the SDK; a unit test keeps the two equal.
+# checked without loading the SDK; a unit test keeps them equal.
 DEFAULT_RATCHET_SALT = b"LKFrameEncryptionKey"
 DEFAULT_RATCHET_WINDOW_SIZE = 16
-DEFAULT_FAILURE_TOLERANCE = -1
 DEFAULT_KEY_RING_SIZE = 16
+#: Not the Python SDK's -1 (never give up): with -1 a wrong key never leaves the frame cryptor's first
+#: state, so nobody is told the media cannot be decrypted (measured on livekit-server: 10 s of silence
+#: and no state change). 10 is LiveKit JS's ``DECRYPTION_FAILURE_TOLERANCE``, with which the SDK reports
+#: ``decryption_failed`` within a second.
+DEFAULT_FAILURE_TOLERANCE = 10
 #: The key ring is indexed by one byte in every encrypted frame's trailer.
 MAX_KEY_RING_SIZE = 256
 

@@ -21,6 +21,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from livekit import rtc
+from livekit.rtc.participant import PublishTrackError
 from livekit.rtc.room import EventTypes
 
 from agent_tui.session.agent_state import (
@@ -39,6 +40,7 @@ from agent_tui.session.encryption_state import EncryptionState, EncryptionTracke
 from agent_tui.session.errors import (
     AuthRejectedError,
     ConnectionFailedError,
+    EncryptionRefusedError,
     SessionLibraryError,
     SessionStateError,
 )
@@ -333,6 +335,7 @@ class Session:
         except BaseException as error:
             if isinstance(error, SessionLibraryError):
                 self._error = error
+            self._ending = True  # the room's own disconnect must not count as the connection lost
             await self._teardown(reason="start failed", deliberate=True)
             raise
         if wait_for_agent and details.dispatches_agent():
@@ -693,7 +696,17 @@ class Session:
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         if self._preconnect_buffer:
             options.preconnect_buffer = True
-        self._mic_publication = await room.local_participant.publish_track(track, options)
+        try:
+            self._mic_publication = await room.local_participant.publish_track(track, options)
+        except PublishTrackError as error:
+            if self.options.encryption is None:
+                raise
+            raise EncryptionRefusedError(
+                f"The server at {self.server_url} did not accept our end-to-end encrypted microphone track "
+                f"({redact(error.message)}) — a server that decodes media to relay it cannot carry encrypted "
+                "media (agent-tui's dev server refuses it): use livekit-server or LiveKit Cloud for "
+                "end-to-end encryption."
+            ) from None
         self._mic_track = track
         self._update_agent(self._agent.set_mic_published(True, buffering=self._preconnect_buffer))
 

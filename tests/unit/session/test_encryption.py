@@ -20,8 +20,14 @@ KEY = b"correct horse battery staple"
 def test_the_defaults_are_the_sdks() -> None:
     assert DEFAULT_RATCHET_SALT == rtc_e2ee.DEFAULT_RATCHET_SALT
     assert DEFAULT_RATCHET_WINDOW_SIZE == rtc_e2ee.DEFAULT_RATCHET_WINDOW_SIZE
-    assert DEFAULT_FAILURE_TOLERANCE == rtc_e2ee.DEFAULT_FAILURE_TOLERANCE
     assert DEFAULT_KEY_RING_SIZE == rtc_e2ee.DEFAULT_KEY_RING_SIZE
+
+
+def test_the_failure_tolerance_is_js_s_so_a_wrong_key_is_reported() -> None:
+    # The SDK's -1 never reports a decryption failure (see the constant's comment); JS's is 10.
+    assert rtc_e2ee.DEFAULT_FAILURE_TOLERANCE == -1
+    assert DEFAULT_FAILURE_TOLERANCE == 10
+    assert EncryptionOptions(shared_key=KEY).to_rtc().key_provider_options.failure_tolerance == 10
 
 
 def test_the_key_never_shows_in_repr_of_the_options_or_the_session_options() -> None:
