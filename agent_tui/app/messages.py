@@ -25,6 +25,7 @@ from agent_tui.session import (
     AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
+    EncryptionError,
     InsightEvent,
     MessageChanged,
     SessionEvent,
@@ -91,6 +92,10 @@ class VideoTrackUpdated(SessionMessage[AgentVideoTrackChanged], event_type=Agent
 
 
 class WarningRaised(SessionMessage[SessionWarning], event_type=SessionWarning):
+    pass
+
+
+class EncryptionFailed(SessionMessage[EncryptionError], event_type=EncryptionError):
     pass
 
 

@@ -23,6 +23,8 @@ from agent_tui.session import (
     AgentLeft,
     AgentStateChanged,
     ConnectionStateChanged,
+    EncryptionError,
+    EncryptionStateChanged,
     InsightEvent,
     MessageChanged,
     SessionEvent,
@@ -134,6 +136,11 @@ def _fields(event: OutputEvent) -> dict[str, Any] | None:
                 "first_seen": iso_timestamp(message.first_seen),
                 "cancelled": message.cancelled,
             }
+        case EncryptionStateChanged():
+            previous = event.previous.value if event.previous is not None else None
+            return {"identity": event.identity, "state": event.state.value, "previous": previous}
+        case EncryptionError():
+            return {"identity": event.identity, "state": event.state.value, "message": event.message}
         case SessionWarning() | RunWarning():
             return {"message": event.message}
         case RunStarted():
