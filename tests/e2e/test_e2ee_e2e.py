@@ -6,7 +6,8 @@
   both publications are marked encrypted, and the Session reports the agent's encryption state as ok. A
   third participant with another key is reported through the Session's state and an EncryptionError.
 - the dev server (which decodes media to relay it): an encrypted microphone is refused, and the Session's
-  start fails with the reason (EncryptionRefusedError) rather than the SDK's bare publish timeout.
+  start fails with the reason (EncryptionRefusedError) rather than the SDK's bare publish timeout, and
+  ``agent-tui --e2ee-key-file`` ends there with exit 4 and that one line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import secrets
+import sys
+import wave
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 
 import pytest
 from livekit import rtc
@@ -193,3 +198,30 @@ async def test_the_dev_server_refuses_an_encrypted_microphone_with_the_reason(
     assert "end-to-end encrypted" in str(refused.value) and "livekit-server" in str(refused.value)
     assert f"refusing track 'microphone' from user: {ENCRYPTED}" in caplog.text
     assert session.error is refused.value
+
+
+async def test_agent_tui_with_a_key_file_on_the_dev_server_exits_4_saying_to_use_livekit_server(
+    dev_server: object, server: LiveServer, tmp_path: Path
+) -> None:
+    key = tmp_path / "e2ee.key"
+    key.write_bytes(secrets.token_bytes(32))
+    question = tmp_path / "in.wav"
+    with wave.open(str(question), "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(SAMPLE_RATE)
+        writer.writeframes(bytes(SAMPLE_RATE // 5))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENT_TUI_", "LIVEKIT_"))}
+    env.update(
+        LIVEKIT_API_KEY=server.api_key, LIVEKIT_API_SECRET=server.api_secret, AGENT_TUI_CONFIG="/dev/null"
+    )
+    process = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).with_name("agent-tui")), "--no-ui", "--url", server.url,
+        "--e2ee-key-file", str(key), "--input-wav", str(question), "--output-wav", str(tmp_path / "out.wav"),
+        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 4, err.decode()
+    lines = [line for line in err.decode().splitlines() if line.strip()]
+    assert len(lines) == 1 and "end-to-end encrypted microphone track" in lines[0], lines
+    assert "livekit-server" in lines[0]

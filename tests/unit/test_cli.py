@@ -632,3 +632,10 @@ def test_a_blank_e2ee_key_in_the_environment_is_exit_2(
 def test_the_e2ee_key_itself_is_never_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["--no-ui", "--e2ee-key", "secret"]) == ExitCode.USAGE_ERROR
     assert "--e2ee-key" in one_error_line(capsys.readouterr().err)
+
+
+def test_a_server_refusing_encrypted_media_is_a_connection_error() -> None:
+    from agent_tui.exit_codes import exit_code_for
+    from agent_tui.session import EncryptionRefusedError
+
+    assert exit_code_for(EncryptionRefusedError("refused")) == ExitCode.CONNECTION_ERROR
