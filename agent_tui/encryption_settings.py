@@ -4,8 +4,8 @@ provider's options.
 The key itself is a secret, so it is read from a file (``--e2ee-key-file PATH``, or ``key_file``), the
 environment (``AGENT_TUI_E2EE__KEY``) or the config file (``key``), never from a command-line value,
 which every user of the machine can read in ``ps``. :mod:`agent_tui.wiring.encryption` turns these
-settings into the Session's :class:`~agent_tui.session.EncryptionOptions`; the defaults are the
-Session's own.
+settings into the Session's :class:`~agent_tui.session.EncryptionOptions`. An option left unset (None)
+is the Session's own default, and the Session checks the ranges: one rule, in one place.
 """
 
 from __future__ import annotations
@@ -14,13 +14,6 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
-
-from agent_tui.session.encryption import (
-    DEFAULT_FAILURE_TOLERANCE,
-    DEFAULT_KEY_RING_SIZE,
-    DEFAULT_RATCHET_WINDOW_SIZE,
-    MAX_KEY_RING_SIZE,
-)
 
 
 class EncryptionSettings(BaseModel):
@@ -35,10 +28,10 @@ class EncryptionSettings(BaseModel):
         default=None, description="A file holding the shared key (its bytes, surrounding whitespace dropped)."
     )
     ratchet_salt: str | None = Field(default=None, description="None: the SDK's LKFrameEncryptionKey.")
-    ratchet_window_size: int = Field(default=DEFAULT_RATCHET_WINDOW_SIZE, ge=0)
-    failure_tolerance: int = Field(default=DEFAULT_FAILURE_TOLERANCE, ge=-1)
-    key_ring_size: int = Field(default=DEFAULT_KEY_RING_SIZE, ge=1, le=MAX_KEY_RING_SIZE)
-    key_derivation: Literal["pbkdf2", "hkdf"] = "pbkdf2"
+    ratchet_window_size: int | None = Field(default=None, description="None: 16.")
+    failure_tolerance: int | None = Field(default=None, description="None: 10 (LiveKit JS's).")
+    key_ring_size: int | None = Field(default=None, description="None: 16 (1 to 256).")
+    key_derivation: Literal["pbkdf2", "hkdf"] | None = Field(default=None, description="None: pbkdf2.")
 
     @field_validator("key_file", "ratchet_salt", mode="before")
     @classmethod

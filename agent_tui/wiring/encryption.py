@@ -9,14 +9,10 @@ names the file or the setting, never the key.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from agent_tui.config import ConfigError, Settings
-from agent_tui.session.encryption import (
-    DEFAULT_RATCHET_SALT,
-    EncryptionOptions,
-    EncryptionOptionsError,
-    KeyDerivation,
-)
+from agent_tui.session import EncryptionOptions, EncryptionOptionsError, KeyDerivation
 
 #: More than any key needs; a larger "key file" is a wrong path (or /dev/zero).
 KEY_FILE_LIMIT = 64 * 1024
@@ -38,15 +34,19 @@ def encryption_options(settings: Settings) -> EncryptionOptions | None:
             raise ConfigError("The e2ee.key setting is empty — set the key both sides share, or unset it.")
     else:
         return None
-    salt = e2ee.ratchet_salt.encode("utf-8") if e2ee.ratchet_salt is not None else DEFAULT_RATCHET_SALT
+    # Only what is set: the rest are the Session's defaults.
+    given: dict[str, Any] = {
+        "ratchet_window_size": e2ee.ratchet_window_size,
+        "failure_tolerance": e2ee.failure_tolerance,
+        "key_ring_size": e2ee.key_ring_size,
+    }
+    if e2ee.ratchet_salt is not None:
+        given["ratchet_salt"] = e2ee.ratchet_salt.encode("utf-8")
+    if e2ee.key_derivation is not None:
+        given["key_derivation"] = KeyDerivation(e2ee.key_derivation)
     try:
         return EncryptionOptions(
-            shared_key=key,
-            ratchet_salt=salt,
-            ratchet_window_size=e2ee.ratchet_window_size,
-            failure_tolerance=e2ee.failure_tolerance,
-            key_ring_size=e2ee.key_ring_size,
-            key_derivation=KeyDerivation(e2ee.key_derivation),
+            shared_key=key, **{name: value for name, value in given.items() if value is not None}
         )
     except EncryptionOptionsError as error:
         raise ConfigError(f"Invalid end-to-end encryption settings: {error}.") from None

@@ -116,14 +116,22 @@ def test_a_blank_key_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         encryption_options(settings())
 
 
-def test_an_option_out_of_range_names_the_setting_and_not_the_key() -> None:
-    with pytest.raises(ConfigError, match=re.escape("e2ee.key_ring_size")) as caught:
-        settings(file={"e2ee": {"key": KEY, "key_ring_size": 0}})
+def test_an_option_out_of_range_is_one_line_without_the_key() -> None:
+    with pytest.raises(ConfigError, match="key ring size must be 1 to 256, not 0") as caught:
+        encryption_options(settings(file={"e2ee": {"key": KEY, "key_ring_size": 0}}))
     assert "horse" not in str(caught.value)
-    with pytest.raises(ConfigError, match=re.escape("e2ee.failure_tolerance")):
-        settings(file={"e2ee": {"key": KEY, "failure_tolerance": -2}})
+    with pytest.raises(ConfigError, match="failure tolerance must be -1"):
+        encryption_options(settings(file={"e2ee": {"key": KEY, "failure_tolerance": -2}}))
     with pytest.raises(ConfigError, match=re.escape("e2ee.nonsense")):
         settings(file={"e2ee": {"nonsense": 1}})
+    with pytest.raises(ConfigError, match=re.escape("e2ee.key_derivation")):
+        settings(file={"e2ee": {"key_derivation": "md5"}})
+
+
+def test_unset_options_are_the_sessions_defaults() -> None:
+    assert encryption_options(settings(file={"e2ee": {"key": KEY}})) == EncryptionOptions(
+        shared_key=KEY.encode()
+    )
 
 
 def test_the_key_is_a_secret_scrubbed_from_logs_and_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
