@@ -4,7 +4,8 @@
   its microphone; an agent-side ``rtc.Room`` with the same key publishes 880 Hz back. Each decodes the
   other's tone (RMS and dominant frequency of what it received: undecryptable frames play as silence),
   both publications are marked encrypted, and the Session reports the agent's encryption state as ok. A
-  third participant with another key is reported through the Session's state and an EncryptionError.
+  third participant with another key is reported through the Session's state and an EncryptionError, and
+  a Session with no key is told the agent's media is encrypted.
 - the dev server (which decodes media to relay it): an encrypted microphone is refused, and the Session's
   start fails with the reason (EncryptionRefusedError) rather than the SDK's bare publish timeout, and
   ``agent-tui --e2ee-key-file`` ends there with exit 4 and that one line.
@@ -184,6 +185,31 @@ async def test_encrypted_user_and_agent_hear_each_other_and_a_wrong_key_is_repor
         recorder = agent_heard()
         if recorder is not None:
             await recorder.close()
+        await session.end()
+        await agent_voice.stop()
+
+
+@pytest.mark.servers("livekit")
+async def test_a_session_without_a_key_is_told_the_agent_is_encrypted(
+    server: LiveServer, connect: Connector
+) -> None:
+    agent = await connect("agent-1", kind="agent", options=encrypted_room(secrets.token_bytes(32)))
+    agent_voice = TonePublisher(agent, AGENT_HZ)
+    await agent_voice.start()
+    session = Session(
+        LiteralTokenSource(server.url, server.token("user")), SessionOptions(participant_identity="user")
+    )
+    errors: list[EncryptionError] = []
+    session.events.subscribe(
+        lambda event: errors.append(event) if isinstance(event, EncryptionError) else None
+    )
+    try:
+        await session.start()
+        await wait_until(lambda: bool(errors), what="an EncryptionError for the encrypted agent")
+        assert not session.encryption_enabled
+        assert [(e.identity, e.state) for e in errors] == [("agent-1", EncryptionState.MISSING_KEY)]
+        assert "no key" in errors[0].message
+    finally:
         await session.end()
         await agent_voice.stop()
 
