@@ -81,7 +81,8 @@ class EncryptionTracker:
     """The latest encryption state per participant identity, and which changes are problems."""
 
     def __init__(self, local_identity: str = "") -> None:
-        self._local = local_identity
+        #: Our own identity (known once connected), so our own failure is worded as ours.
+        self.local_identity = local_identity
         self._states: dict[str, EncryptionState] = {}
 
     @property
@@ -96,7 +97,9 @@ class EncryptionTracker:
             return None
         self._states[identity] = state
         problem = (
-            describe_failure(identity, state, local=identity == self._local) if state.is_failure else None
+            describe_failure(identity, state, local=identity == self.local_identity)
+            if state.is_failure
+            else None
         )
         return EncryptionChange(identity=identity, state=state, previous=previous, problem=problem)
 

@@ -682,7 +682,8 @@ class Session:
         self._transcript = TranscriptAssembler(
             room.local_participant.identity, max_messages=self.options.max_messages
         )
-        self._encryption = EncryptionTracker(room.local_participant.identity)
+        # Kept, not replaced: states the SDK reported while connecting stay.
+        self._encryption.local_identity = room.local_participant.identity
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self._expressions.reset()
         self.insight.start()
@@ -737,6 +738,7 @@ class Session:
         self._mic_publication = None
         self._mic_track = None
         self._video_publications.clear()
+        self._encryption = EncryptionTracker()  # the participants' states were this run's
         if self._agent_audio is not None:
             self._agent_audio = None
             self.events.emit(AgentAudioTrackChanged(track=None, participant_identity=None))
