@@ -28,7 +28,7 @@ class EncryptionSettings(BaseModel):
         default=None, description="A file holding the shared key (its bytes, surrounding whitespace dropped)."
     )
     ratchet_salt: str | None = Field(default=None, description="None: the SDK's LKFrameEncryptionKey.")
-    ratchet_window_size: int | None = Field(default=None, description="None: 16.")
+    ratchet_window_size: int | None = Field(default=None, description="None: 0 (no ratcheting on failure).")
     failure_tolerance: int | None = Field(default=None, description="None: 10 (LiveKit JS's).")
     key_ring_size: int | None = Field(default=None, description="None: 16 (1 to 256).")
     key_derivation: Literal["pbkdf2", "hkdf"] | None = Field(default=None, description="None: pbkdf2.")

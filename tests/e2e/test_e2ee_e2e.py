@@ -177,7 +177,7 @@ async def test_encrypted_user_and_agent_hear_each_other_and_a_wrong_key_is_repor
             for e in events
         )
         # The agent, with the right key, is still heard and was never reported.
-        assert hears(user_heard, AGENT_HZ)
+        await wait_until(lambda: hears(user_heard, AGENT_HZ), what="the agent's 880 Hz still decrypted")
         assert not [e for e in events if isinstance(e, EncryptionError) and e.identity != "intruder"]
     finally:
         if user_heard is not None:

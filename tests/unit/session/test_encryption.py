@@ -19,8 +19,14 @@ KEY = b"correct horse battery staple"
 
 def test_the_defaults_are_the_sdks() -> None:
     assert DEFAULT_RATCHET_SALT == rtc_e2ee.DEFAULT_RATCHET_SALT
-    assert DEFAULT_RATCHET_WINDOW_SIZE == rtc_e2ee.DEFAULT_RATCHET_WINDOW_SIZE
     assert DEFAULT_KEY_RING_SIZE == rtc_e2ee.DEFAULT_KEY_RING_SIZE
+
+
+def test_no_ratcheting_on_failure_so_a_wrong_key_is_reported() -> None:
+    # The SDK's 16 ratchets the shared key on every undecryptable frame (see the constant's comment).
+    assert rtc_e2ee.DEFAULT_RATCHET_WINDOW_SIZE == 16
+    assert DEFAULT_RATCHET_WINDOW_SIZE == 0
+    assert EncryptionOptions(shared_key=KEY).to_rtc().key_provider_options.ratchet_window_size == 0
 
 
 def test_the_failure_tolerance_is_js_s_so_a_wrong_key_is_reported() -> None:
