@@ -301,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_audio_arguments(parser)
     add_video_arguments(parser)
 
+    e2ee = parser.add_argument_group("end-to-end encryption (needs livekit-server or LiveKit Cloud)")
+    e2ee.add_argument(
+        "--e2ee-key-file",
+        metavar="PATH",
+        type=Path,
+        help="encrypt media end to end with the shared key in PATH (or AGENT_TUI_E2EE__KEY, or [e2ee] key "
+        "in the config file; never the key itself on the command line)",
+    )
+
     files = parser.add_argument_group("configuration and logging")
     files.add_argument("--config", metavar="FILE", type=Path, help="the TOML config file to read")
     files.add_argument("--log-file", metavar="FILE", type=Path, help="write the log to FILE")
@@ -358,6 +367,9 @@ def cli_settings(args: argparse.Namespace) -> dict[str, Any]:
     video = video_overrides(args)
     if video:
         values["video"] = video
+    if "e2ee_key_file" in given:
+        # The file named on the command line is meant: a key left in the environment must not clash.
+        values["e2ee"] = {"key_file": given["e2ee_key_file"], "key": None}
     if given.get("json"):
         values["output"] = "json"
         values["ui"] = False
@@ -428,11 +440,21 @@ def _run(args: argparse.Namespace) -> int:
         _warn(TOKEN_OPTION_WARNING)
     script = script_from(args)
     settings = load_settings(cli_settings(args), config_file=getattr(args, "config", None), on_warning=_warn)
+    _check_encryption(settings)
     try:
         with logging_for(settings):
             return _front_end(settings, script)
     except LogFileError as error:
         raise UsageError(str(error)) from None
+
+
+def _check_encryption(settings: Settings) -> None:
+    """A bad key file or encryption setting is one line and exit 2 before anything starts (the front end
+    reads the key again when it builds the session)."""
+    if settings.e2ee.enabled:
+        from agent_tui.wiring.encryption import encryption_options
+
+        encryption_options(settings)
 
 
 #: Options that need an optional extra, by argparse dest: the option and the extra.

@@ -46,6 +46,7 @@ from pydantic_settings import (
 from agent_tui import paths
 from agent_tui.app.settings import AppSettings
 from agent_tui.audio.settings import AudioSettings
+from agent_tui.encryption_settings import EncryptionSettings
 from agent_tui.session import SessionLibraryError
 from agent_tui.video.settings import VideoSettings
 
@@ -60,6 +61,8 @@ LIVEKIT_ENV_ALIASES: dict[str, str] = {
 }
 #: Settings holding credentials: they are never printed, and a readable file holding one is warned about.
 SECRET_SETTINGS = frozenset({"api_secret", "token", "token_endpoint_headers"})
+#: The same, inside groups: (group, setting).
+SECRET_GROUP_SETTINGS = frozenset({("e2ee", "key")})
 #: Settings without a command-line option: a flag would put the secret in the shell history and ``ps``.
 FILE_OR_ENV_ONLY = frozenset({"api_key", "api_secret", "token_endpoint_method", "token_endpoint_headers"})
 
@@ -140,6 +143,7 @@ class Settings(BaseSettings):
     app: AppSettings = Field(default_factory=AppSettings)
     audio: AudioSettings = Field(default_factory=AudioSettings)
     video: VideoSettings = Field(default_factory=VideoSettings)
+    e2ee: EncryptionSettings = Field(default_factory=EncryptionSettings)
 
     @field_validator(
         "url",
@@ -228,6 +232,8 @@ class Settings(BaseSettings):
         """Every credential held, for scrubbing from logs and messages."""
         values = [secret.get_secret_value() for secret in (self.api_secret, self.token) if secret is not None]
         values.extend(self.token_endpoint_headers.values())
+        if self.e2ee.key is not None:
+            values.append(self.e2ee.key.get_secret_value())
         return [value for value in values if value]
 
 
@@ -359,6 +365,11 @@ def secret_file_warning(path: Path, data: Mapping[str, Any]) -> str | None:
     if os.name != "posix":
         return None
     held = sorted(key for key in SECRET_SETTINGS if data.get(key))
+    held.extend(
+        f"{group}.{key}"
+        for group, key in sorted(SECRET_GROUP_SETTINGS)
+        if isinstance(data.get(group), Mapping) and data[group].get(key)
+    )
     if not held:
         return None
     try:

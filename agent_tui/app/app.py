@@ -50,6 +50,7 @@ from agent_tui.ui.messages import (
     DataTrackAppeared,
     DataTrackGone,
     DataTrackRefreshed,
+    EncryptionFailed,
     ExpressionUpdated,
     FileReceived,
     InsightReceived,
@@ -451,6 +452,12 @@ class AgentTuiApp(App[int]):
     def on_warning_raised(self, message: WarningRaised) -> None:
         self.add_notice(message.event.message, error=True, at=message.event.at)
         self.notify(message.event.message, severity="warning", timeout=WARNING_TIMEOUT)
+
+    @shown_safely
+    def on_encryption_failed(self, message: EncryptionFailed) -> None:
+        """A participant's media cannot be decrypted (or ours encrypted): heard as silence, so say why."""
+        self.add_notice(message.event.message, error=True, at=message.event.at)
+        self.notify(message.event.message, severity="error", timeout=WARNING_TIMEOUT)
 
     @shown_safely
     def on_file_received(self, message: FileReceived) -> None:

@@ -58,6 +58,7 @@ from .data_track_router import DATA_TRACK_LABEL, DataTrackRefused
 from .identifiers import PARTICIPANT_PREFIX, TRACK_PREFIX, new_sid
 from .media_relay import TrackRelay
 from .negotiation import OfferedSection, offered_sections, stream_msid, with_msids
+from .publish_rules import publication_refusal
 from .signal_link import SignalLink, SignalSocket
 from .tracks import PublishedTrack, Subscription
 
@@ -588,17 +589,10 @@ class Participant:
             _log.debug("ignoring candidate %r from %s: %s", line, self.identity, error)
 
     def _add_track(self, request: AddTrackRequest) -> None:
-        if not self.grant.may_publish_source(request.source):
-            _log.info("refusing track from %s: the token does not allow publishing it", self.identity)
-            self.send(
-                SignalResponse(
-                    request_response=RequestResponse(
-                        reason=RequestResponse.Reason.NOT_ALLOWED,
-                        message="the token does not grant publishing this track source",
-                        add_track=request,
-                    )
-                )
-            )
+        refusal = publication_refusal(request, self.grant)
+        if refusal is not None:
+            _log.warning("refusing track %r from %s: %s", request.name, self.identity, refusal.message)
+            self.send(SignalResponse(request_response=refusal))
             return
         info = TrackInfo(
             sid=new_sid(TRACK_PREFIX),

@@ -64,6 +64,10 @@ def render(record: Record) -> str | None:
                 body += f" (timestamp {record['user_timestamp']})"
         case "warning":
             body = f"warning: {_oneline(record['message'])}"
+        case "encryption_state":
+            body = f"encryption of {record['identity']}: {record['state']}"
+        case "encryption_error":
+            body = f"encryption error: {_oneline(record['message'])}"
         case "error":
             body = f"error: {_oneline(record['message'])} (exit {record['exit_code']})"
         case "end":

@@ -27,6 +27,8 @@ from agent_tui.session import (
     DataTrackFrameReceived,
     DataTrackPublished,
     DataTrackUnpublished,
+    EncryptionError,
+    EncryptionStateChanged,
     InsightEvent,
     MessageChanged,
     SessionEvent,
@@ -156,6 +158,11 @@ def _fields(event: OutputEvent) -> dict[str, Any] | None:
                 "user_timestamp": event.user_timestamp,
                 **payload_fields(event.payload),
             }
+        case EncryptionStateChanged():
+            previous = event.previous.value if event.previous is not None else None
+            return {"identity": event.identity, "state": event.state.value, "previous": previous}
+        case EncryptionError():
+            return {"identity": event.identity, "state": event.state.value, "message": event.message}
         case SessionWarning() | RunWarning():
             return {"message": event.message}
         case RunStarted():

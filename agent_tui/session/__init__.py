@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any
 _SURFACE: dict[str, tuple[str, ...]] = {
     "session": ("Session",),
     "options": ("SessionOptions",),
+    "encryption": ("EncryptionOptions", "EncryptionOptionsError", "KeyDerivation"),
+    "encryption_state": ("EncryptionState",),
     "conversation": ("Conversation",),
     "connection": ("ConnectionState",),
     "agent_state": ("AgentFailure", "AgentSnapshot", "AgentState"),
@@ -40,6 +42,8 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "DataTrackPublished",
         "DataTrackUnpublished",
         "DataTrackUpdated",
+        "EncryptionError",
+        "EncryptionStateChanged",
         "EventBus",
         "MessageChanged",
         "SessionEvent",
@@ -79,6 +83,7 @@ _SURFACE: dict[str, tuple[str, ...]] = {
         "AuthRejectedError",
         "ConnectionFailedError",
         "DataTrackError",
+        "EncryptionRefusedError",
         "RpcCallError",
         "RpcPayloadTooLargeError",
         "SessionError",
@@ -138,11 +143,16 @@ if TYPE_CHECKING:
     from .data_tracks import DataTrackView as DataTrackView
     from .data_tracks import FrameRateWindow as FrameRateWindow
     from .data_tracks import ReceivedFrame as ReceivedFrame
+    from .encryption import EncryptionOptions as EncryptionOptions
+    from .encryption import EncryptionOptionsError as EncryptionOptionsError
+    from .encryption import KeyDerivation as KeyDerivation
+    from .encryption_state import EncryptionState as EncryptionState
     from .errors import AgentLeftError as AgentLeftError
     from .errors import AgentTimeoutError as AgentTimeoutError
     from .errors import AuthRejectedError as AuthRejectedError
     from .errors import ConnectionFailedError as ConnectionFailedError
     from .errors import DataTrackError as DataTrackError
+    from .errors import EncryptionRefusedError as EncryptionRefusedError
     from .errors import RpcCallError as RpcCallError
     from .errors import RpcPayloadTooLargeError as RpcPayloadTooLargeError
     from .errors import SessionError as SessionError
@@ -169,6 +179,8 @@ if TYPE_CHECKING:
     from .events import DataTrackPublished as DataTrackPublished
     from .events import DataTrackUnpublished as DataTrackUnpublished
     from .events import DataTrackUpdated as DataTrackUpdated
+    from .events import EncryptionError as EncryptionError
+    from .events import EncryptionStateChanged as EncryptionStateChanged
     from .events import EventBus as EventBus
     from .events import MessageChanged as MessageChanged
     from .events import SessionEvent as SessionEvent

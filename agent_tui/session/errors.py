@@ -53,6 +53,11 @@ class ConnectionFailedError(SessionError):
     """The LiveKit server is unreachable or the connection was lost for good."""
 
 
+class EncryptionRefusedError(ConnectionFailedError):
+    """The server did not take our end-to-end encrypted track: a server that decodes media to relay it
+    (agent-tui's dev server) cannot carry encrypted media, and refuses it."""
+
+
 class AuthRejectedError(SessionError):
     """The LiveKit server refused the token."""
 

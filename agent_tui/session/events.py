@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.connection import ConnectionState
 from agent_tui.session.data_tracks import DataTrackView
+from agent_tui.session.encryption_state import EncryptionState
 from agent_tui.session.expression import AgentMood
 from agent_tui.session.transcript import Message
 
@@ -171,6 +172,28 @@ class DataTrackFrameReceived(SessionEvent):
     participant_identity: str
     payload: bytes = field(repr=False)
     user_timestamp: int | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptionStateChanged(SessionEvent):
+    """A participant's end-to-end encryption state changed (the rtc SDK's ``e2ee_state_changed``);
+    ``identity`` is ours for our own media's state. ``previous`` is None for the first state seen."""
+
+    type: ClassVar[str] = "encryption_state"
+    identity: str
+    state: EncryptionState
+    previous: EncryptionState | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class EncryptionError(SessionEvent):
+    """A participant's media cannot be encrypted or decrypted (JS ``RoomEvent.EncryptionError``):
+    ``message`` says why in one line, and what to do. Published once when the failure starts."""
+
+    type: ClassVar[str] = "encryption_error"
+    identity: str
+    state: EncryptionState
+    message: str
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,6 +6,8 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from agent_tui.session.encryption import EncryptionOptions
+
 #: The anchors' default (components-js ``DEFAULT_AGENT_CONNECT_TIMEOUT_MILLISECONDS``).
 DEFAULT_AGENT_CONNECT_TIMEOUT = 20.0
 #: How long ``rtc.Room.connect`` may take before we call the server unreachable.
@@ -37,3 +39,6 @@ class SessionOptions:
     #: Keep at most this many messages in memory, and remember as many tool calls (None: all); long
     #: sessions stay bounded.
     max_messages: int | None = None
+    #: End-to-end encryption with a shared key (None: media is encrypted only hop by hop, as usual).
+    #: Needs a server that forwards media without decoding it, such as livekit-server.
+    encryption: EncryptionOptions | None = None

@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from livekit import rtc
-from livekit.rtc.participant import PublishDataTrackError
+from livekit.rtc.participant import PublishDataTrackError, PublishTrackError
 from livekit.rtc.room import EventTypes
 
 from agent_tui.session.agent_state import (
@@ -39,10 +39,12 @@ from agent_tui.session.connection import ConnectionState
 from agent_tui.session.data_track_handle import DataTrackHandle
 from agent_tui.session.data_track_link import DataTrackLink
 from agent_tui.session.data_tracks import DataTrackView
+from agent_tui.session.encryption_state import EncryptionState, EncryptionTracker, unreadable_publication
 from agent_tui.session.errors import (
     AuthRejectedError,
     ConnectionFailedError,
     DataTrackError,
+    EncryptionRefusedError,
     SessionLibraryError,
     SessionStateError,
 )
@@ -56,6 +58,8 @@ from agent_tui.session.events import (
     AgentVideoTrackChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
+    EncryptionError,
+    EncryptionStateChanged,
     EventBus,
     MessageChanged,
     SessionEvent,
@@ -188,6 +192,10 @@ class Session:
         self._prepared: tuple[str, ConnectionDetails] | None = None
         self._preparing: asyncio.Future[ConnectionDetails] | None = None
         self._push_to_talk = False
+        #: Each participant's end-to-end encryption state (:mod:`.encryption_state`), and who was reported
+        #: publishing encrypted media to this key-less session.
+        self._encryption = EncryptionTracker()
+        self._unreadable: set[str] = set()
         #: The agent's session stream (tool calls, metrics, history, text mode) and the latency meter.
         self.insight = self._new_insight()
 
@@ -276,6 +284,17 @@ class Session:
         return self._agent_video_wanted
 
     @property
+    def encryption_enabled(self) -> bool:
+        """Whether this session encrypts its media end to end (``SessionOptions.encryption``)."""
+        return self.options.encryption is not None
+
+    @property
+    def encryption_states(self) -> dict[str, EncryptionState]:
+        """The latest end-to-end encryption state of each participant the SDK reported, by identity
+        (ours included); every change is also an :class:`EncryptionStateChanged` event."""
+        return self._encryption.states
+
+    @property
     def microphone_publication(self) -> rtc.LocalTrackPublication | None:
         return self._mic_publication
 
@@ -329,6 +348,7 @@ class Session:
         except BaseException as error:
             if isinstance(error, SessionLibraryError):
                 self._error = error
+            self._ending = True  # the room's own disconnect must not count as the connection lost
             await self._teardown(reason="start failed", deliberate=True)
             raise
         if wait_for_agent and details.dispatches_agent():
@@ -679,11 +699,15 @@ class Session:
         room = self._room_factory()
         self._room = room
         self._wire(room)
+        encryption = self.options.encryption
+        room_options = rtc.RoomOptions(
+            auto_subscribe=True, encryption=encryption.to_rtc() if encryption is not None else None
+        )
+        self._encryption = EncryptionTracker()
+        self._unreadable.clear()
         try:
             await asyncio.wait_for(
-                room.connect(
-                    details.server_url, details.participant_token, rtc.RoomOptions(auto_subscribe=True)
-                ),
+                room.connect(details.server_url, details.participant_token, room_options),
                 timeout=self.options.room_connect_timeout,
             )
         except TimeoutError:
@@ -696,6 +720,8 @@ class Session:
         self._transcript = TranscriptAssembler(
             room.local_participant.identity, max_messages=self.options.max_messages
         )
+        # Kept, not replaced: states the SDK reported while connecting stay.
+        self._encryption.local_identity = room.local_participant.identity
         self._tools = ToolCallLedger(max_calls=self.options.max_messages)
         self._expressions.reset()
         self.insight.start()
@@ -709,7 +735,17 @@ class Session:
         options = rtc.TrackPublishOptions(source=rtc.TrackSource.SOURCE_MICROPHONE)
         if self._preconnect_buffer:
             options.preconnect_buffer = True
-        self._mic_publication = await room.local_participant.publish_track(track, options)
+        try:
+            self._mic_publication = await room.local_participant.publish_track(track, options)
+        except PublishTrackError as error:
+            if self.options.encryption is None:
+                raise
+            raise EncryptionRefusedError(
+                f"The server at {self.server_url} did not accept our end-to-end encrypted microphone track "
+                f"({redact(error.message)}) — a server that decodes media to relay it cannot carry encrypted "
+                "media (agent-tui's dev server refuses it): use livekit-server or LiveKit Cloud for "
+                "end-to-end encryption."
+            ) from None
         self._mic_track = track
         self._update_agent(self._agent.set_mic_published(True, buffering=self._preconnect_buffer))
 
@@ -745,6 +781,7 @@ class Session:
         self._mic_track = None
         self._video_publications.clear()
         self._local_data_tracks.clear()
+        self._encryption = EncryptionTracker()  # the participants' states were this run's
         if self._agent_audio is not None:
             self._agent_audio = None
             self.events.emit(AgentAudioTrackChanged(track=None, participant_identity=None))
@@ -782,6 +819,7 @@ class Session:
             ("data_received", self._on_data_received),
             ("data_track_published", self._data_tracks.on_published),
             ("data_track_unpublished", self._data_tracks.on_unpublished),
+            ("e2ee_state_changed", self._on_encryption_state_changed),
         ]
 
     def _wire(self, room: rtc.Room) -> None:
@@ -842,6 +880,7 @@ class Session:
 
     def _on_participant_disconnected(self, participant: rtc.RemoteParticipant) -> None:
         self._data_tracks.on_participant_left(participant)
+        self._encryption.forget(participant.identity)
         if participant.identity == self._last_agent.identity and self._connection_in_doubt():
             # When the SDK restarts a connection it forgets every participant: that is not the agent
             # leaving. Whether it left is known once we are back (see _on_reconnected).
@@ -872,11 +911,39 @@ class Session:
         self, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
         self._keep_agent_video_off(publication, participant)
+        self._check_readable(publication, participant)
+
+    def _on_encryption_state_changed(self, participant: rtc.Participant | None, state: int) -> None:
+        identity = participant.identity if participant is not None else ""
+        change = self._encryption.update(identity, EncryptionState.from_rtc(int(state)))
+        if change is None:
+            return
+        self.events.emit(
+            EncryptionStateChanged(identity=change.identity, state=change.state, previous=change.previous)
+        )
+        if change.problem is not None:
+            self._encryption_error(change.identity, change.state, change.problem)
+
+    def _check_readable(self, publication: rtc.RemoteTrackPublication, participant: rtc.Participant) -> None:
+        """Encrypted media reaching a session without a key is noise: say so, once per participant."""
+        if (
+            self.options.encryption is None
+            and publication.encryption_type != rtc.EncryptionType.NONE
+            and participant.identity not in self._unreadable
+        ):
+            self._unreadable.add(participant.identity)
+            problem = unreadable_publication(participant.identity)
+            self._encryption_error(participant.identity, EncryptionState.MISSING_KEY, problem)
+
+    def _encryption_error(self, identity: str, state: EncryptionState, message: str) -> None:
+        log.warning("end-to-end encryption: %s", message)
+        self.events.emit(EncryptionError(identity=identity, state=state, message=message))
 
     def _on_track_subscribed(
         self, track: rtc.Track, publication: rtc.RemoteTrackPublication, participant: rtc.RemoteParticipant
     ) -> None:
         self._keep_agent_video_off(publication, participant)
+        self._check_readable(publication, participant)
         self._refresh_agent_tracks()
 
     def _on_track_unsubscribed(

@@ -28,6 +28,7 @@ from agent_tui.session import (
     DataTrackPublished,
     DataTrackUnpublished,
     DataTrackUpdated,
+    EncryptionError,
     InsightEvent,
     MessageChanged,
     SessionEvent,
@@ -106,6 +107,10 @@ class DataTrackGone(SessionMessage[DataTrackUnpublished], event_type=DataTrackUn
 
 
 class DataTrackRefreshed(SessionMessage[DataTrackUpdated], event_type=DataTrackUpdated):
+    pass
+
+
+class EncryptionFailed(SessionMessage[EncryptionError], event_type=EncryptionError):
     pass
 
 

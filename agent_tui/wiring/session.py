@@ -37,7 +37,9 @@ if TYPE_CHECKING:
 
 
 def session_options(settings: Settings) -> SessionOptions:
+    """Raises :class:`~agent_tui.config.ConfigError` for a bad end-to-end encryption key or setting."""
     from agent_tui.session import SessionOptions
+    from agent_tui.wiring.encryption import encryption_options
 
     return SessionOptions(
         agent_name=settings.agent,
@@ -48,6 +50,7 @@ def session_options(settings: Settings) -> SessionOptions:
         participant_metadata=settings.participant_metadata,
         participant_attributes=dict(settings.attributes),
         agent_connect_timeout=settings.agent_timeout,
+        encryption=encryption_options(settings),
     )
 
 

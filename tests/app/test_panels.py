@@ -21,6 +21,8 @@ from agent_tui.session import (
     AuthRejectedError,
     ByteStreamReceived,
     ConnectionFailedError,
+    EncryptionError,
+    EncryptionState,
     SessionWarning,
     TokenEndpointUnreachableError,
 )
@@ -298,3 +300,14 @@ async def test_a_refresh_tick_while_the_screen_is_torn_down_draws_nothing_and_do
         app.refresh_now()
         await pilot.pause()
         assert app.is_running and app.return_code is None
+
+
+async def test_an_encryption_error_is_shown_as_a_notice() -> None:
+    app = make_app(session=ScriptedSession(), audio=None)
+    message = "Cannot decrypt agent-1's media: it is encrypted with another key (or not at all)."
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        await emit(pilot, *connected())
+        failed = EncryptionState.DECRYPTION_FAILED
+        await emit(pilot, EncryptionError(identity="agent-1", state=failed, message=message))
+        await pilot.pause()
+        assert any(message in note for note in notes(app))

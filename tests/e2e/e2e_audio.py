@@ -49,14 +49,23 @@ class TonePublisher:
         await self._source.aclose()
 
     async def _feed(self) -> None:
-        index = 0
-        while True:
-            t = (np.arange(FRAME_SAMPLES) + index * FRAME_SAMPLES) / SAMPLE_RATE
-            samples = (AMPLITUDE * np.sin(2 * np.pi * self.frequency * t)).astype(np.int16)
-            self.captured_at.append(time.perf_counter())
-            # capture_frame paces the feed: it returns once the source's 1 s queue has room.
-            await self._source.capture_frame(rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME_SAMPLES))
-            index += 1
+        await feed_tone(self._source, self.frequency, captured_at=self.captured_at)
+
+
+async def feed_tone(
+    source: rtc.AudioSource, frequency: float, *, captured_at: list[float] | None = None
+) -> None:
+    """Feed ``source`` (48 kHz mono) a continuous sine of ``frequency`` Hz in real time, until cancelled;
+    ``captured_at`` gets each frame's wall-clock capture time. For a source a Session publishes itself."""
+    index = 0
+    while True:
+        t = (np.arange(FRAME_SAMPLES) + index * FRAME_SAMPLES) / SAMPLE_RATE
+        samples = (AMPLITUDE * np.sin(2 * np.pi * frequency * t)).astype(np.int16)
+        if captured_at is not None:
+            captured_at.append(time.perf_counter())
+        # capture_frame paces the feed: it returns once the source's 1 s queue has room.
+        await source.capture_frame(rtc.AudioFrame(samples.tobytes(), SAMPLE_RATE, 1, FRAME_SAMPLES))
+        index += 1
 
 
 class AudioRecorder:

@@ -606,3 +606,36 @@ def test_dev_server_dispatches_to_its_command(
     assert cli.main(["dev-server", "--port", "7003"]) == 3
     assert cli.main(["dev-server", "--nope"]) == ExitCode.USAGE_ERROR
     assert "--nope" in one_error_line(capsys.readouterr().err)
+
+
+@pytest.mark.parametrize(("content", "words"), [(None, "does not exist"), (b"\n", "is empty")])
+def test_a_bad_e2ee_key_file_is_one_line_and_exit_2_before_connecting(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, words: str
+) -> None:
+    path = tmp_path / "e2ee.key"
+    if content is not None:
+        path.write_bytes(content)
+    assert cli.main(["--no-ui", "--e2ee-key-file", str(path)]) == ExitCode.USAGE_ERROR
+    captured = capsys.readouterr()
+    line = one_error_line(captured.err)
+    assert words in line and str(path) in line and "Traceback" not in captured.err
+
+
+def test_a_blank_e2ee_key_in_the_environment_is_exit_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AGENT_TUI_E2EE__KEY", "  ")
+    assert cli.main(["--no-ui"]) == ExitCode.USAGE_ERROR
+    assert "e2ee.key setting is empty" in one_error_line(capsys.readouterr().err)
+
+
+def test_the_e2ee_key_itself_is_never_a_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--no-ui", "--e2ee-key", "secret"]) == ExitCode.USAGE_ERROR
+    assert "--e2ee-key" in one_error_line(capsys.readouterr().err)
+
+
+def test_a_server_refusing_encrypted_media_is_a_connection_error() -> None:
+    from agent_tui.exit_codes import exit_code_for
+    from agent_tui.session import EncryptionRefusedError
+
+    assert exit_code_for(EncryptionRefusedError("refused")) == ExitCode.CONNECTION_ERROR

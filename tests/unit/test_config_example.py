@@ -10,7 +10,7 @@ from agent_tui.config import Settings, build_settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 #: A commented-out setting or table header: "# key = value" or "# [table]".
-_SETTING = re.compile(r"^# ((?:[A-Za-z_][A-Za-z0-9_-]*) = .*|\[[A-Za-z_]+\].*)$")
+_SETTING = re.compile(r"^# ((?:[A-Za-z_][A-Za-z0-9_-]*) = .*|\[[A-Za-z_][A-Za-z0-9_]*\].*)$")
 
 
 def uncommented() -> str:

@@ -27,6 +27,7 @@ from agent_tui.headless.transcript_file import TranscriptFile
 from agent_tui.session.agent_state import AgentFailure, AgentState
 from agent_tui.session.agent_stream.events import ToolCall, ToolResult
 from agent_tui.session.connection import ConnectionState
+from agent_tui.session.encryption_state import EncryptionState
 from agent_tui.session.events import (
     AgentAttributesChanged,
     AgentAudioTrackChanged,
@@ -36,6 +37,8 @@ from agent_tui.session.events import (
     AgentStateChanged,
     ByteStreamReceived,
     ConnectionStateChanged,
+    EncryptionError,
+    EncryptionStateChanged,
     MessageChanged,
     SessionWarning,
 )
@@ -184,6 +187,20 @@ CASES: list[tuple[OutputEvent, str, dict[str, object], str]] = [
         "file sent: /tmp/a.txt (stream s1)",
     ),
     (SessionWarning(at=AT, message="slow"), "warning", {"message": "slow"}, "warning: slow"),
+    (
+        EncryptionStateChanged(at=AT, identity="agent-1", state=EncryptionState.OK, previous=None),
+        "encryption_state",
+        {"identity": "agent-1", "state": "ok", "previous": None},
+        "encryption of agent-1: ok",
+    ),
+    (
+        EncryptionError(
+            at=AT, identity="agent-1", state=EncryptionState.DECRYPTION_FAILED, message="Cannot decrypt."
+        ),
+        "encryption_error",
+        {"identity": "agent-1", "state": "decryption_failed", "message": "Cannot decrypt."},
+        "encryption error: Cannot decrypt.",
+    ),
     (RunWarning(at=AT, message="no answer"), "warning", {"message": "no answer"}, "warning: no answer"),
     (
         RunError(at=AT, message="Could not connect.", exit_code=4),
