@@ -42,6 +42,8 @@ DEFAULT_MASTER_PORT: Final = 5557
 DEFAULT_STOP_TIMEOUT: Final = 10.0
 #: How long a master waits for its workers to connect.
 WORKERS_TIMEOUT: Final = 60.0
+#: How long a worker that is done may take to send its last report before its process exits.
+WORKER_FLUSH_S: Final = 5.0
 #: Seconds between progress lines when stdout is not a terminal.
 PLAIN_PROGRESS_EVERY: Final = 5.0
 
@@ -299,6 +301,12 @@ def _work(environment: Environment, options: LoadOptions) -> int:
     runner = environment.create_worker_runner(options.master_host, options.master_port)
     assert runner.greenlet is not None
     runner.greenlet.join()
+    # Locust sends the last report (every conversation that ended while stopping) just before it ends
+    # its greenlets; a process that exits at once drops what its socket has not sent yet (seen: one of
+    # two workers' last reports lost). Wait, boundedly, for the socket to hand it over.
+    client = runner.client
+    client.close(linger=int(WORKER_FLUSH_S * 1000))  # type: ignore[no-untyped-call]
+    client.socket.context.term()
     return ExitCode.OK
 
 

@@ -166,7 +166,8 @@ async def test_conversations_in_flight_at_the_duration_are_counted_when_they_end
     assert code == 7, f"{out}\n{err}"
     assert "no conversation finished" not in out + err
     stats = stats_of(prefix)
-    assert int(stats["connect"]["Request Count"]) == 2 and int(stats["connect"]["Failure Count"]) == 0, stats
-    assert int(stats["agent joined"]["Failure Count"]) == 2, stats
-    assert int(stats["conversation"]["Failure Count"]) == 2, stats
+    shown = f"{out}\n{err}"
+    assert int(stats["connect"]["Request Count"]) == 2 and int(stats["connect"]["Failure Count"]) == 0, shown
+    assert int(stats["agent joined"]["Failure Count"]) == 2, shown
+    assert int(stats["conversation"]["Failure Count"]) == 2, shown
     assert "did not join" in rows_of(Path(f"{prefix}_failures.csv"))["agent joined"]["Error"]
