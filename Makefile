@@ -89,8 +89,8 @@ livekit-server-if-go:
 	else echo "Go $(GO_MIN)+ not found: the tests against livekit-server will skip (install Go, then 'make livekit-server')"; fi
 
 lint: install
-	$(VENV)/bin/ruff check agent_tui tests bench
-	$(VENV)/bin/mypy agent_tui/session agent_tui/ui agent_tui/scenario agent_tui/load agent_tui/livekit_server agent_tui/headless agent_tui/config.py agent_tui/cli.py agent_tui/exit_codes.py agent_tui/paths.py agent_tui/logging_setup.py agent_tui/wiring
+	$(VENV)/bin/ruff check agent_tui tests bench examples
+	$(VENV)/bin/mypy agent_tui/session agent_tui/ui agent_tui/scenario agent_tui/load agent_tui/livekit_server agent_tui/headless agent_tui/config.py agent_tui/cli.py agent_tui/exit_codes.py agent_tui/paths.py agent_tui/logging_setup.py agent_tui/wiring examples
 
 run: install
 	$(VENV)/bin/agent-tui demo $(ARGS)
