@@ -31,7 +31,7 @@ class TextChat(App[None]):
     def compose(self) -> ComposeResult:
         with ui.SessionProvider(self.session, autostart=True):
             with Horizontal():
-                yield ui.AgentChatTranscript()
+                yield ui.AgentChatTranscript(empty_text="No messages yet: type below.")
                 with Vertical(id="side"):
                     yield ui.AgentStateIndicator()
                     yield ui.AgentInfo()

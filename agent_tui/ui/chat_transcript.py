@@ -33,10 +33,13 @@ class AgentChatTranscript(TranscriptView):
         *,
         max_entries: int = 5000,
         clock_format: Callable[[float], str] = format_clock,
+        empty_text: str = "No messages yet. Speak, or type below and press Enter.",
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(max_entries=max_entries, clock_format=clock_format, id=id, classes=classes)
+        super().__init__(
+            max_entries=max_entries, clock_format=clock_format, empty_text=empty_text, id=id, classes=classes
+        )
         self._provider: SessionProvider | None = None
         self._unfollow: Callable[[], None] | None = None
         self._notices = 0

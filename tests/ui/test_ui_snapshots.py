@@ -137,3 +137,24 @@ def test_the_minimal_voice_client_example(snap_compare: Any) -> None:
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)
+
+
+@pytest.mark.usefixtures("utc")
+def test_the_text_chat_example(snap_compare: Any) -> None:
+    conversation = FakeConversation()
+    app = load_example("text_chat").TextChat(conversation)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        provider = app.query_one(SessionProvider)
+        provider.animating = False
+        await wait_until(lambda: provider.agent_state is AgentState.LISTENING, between=pilot.pause)
+        conversation.feed(AgentJoined(identity="agent-1", name="bot", attributes={"topic": "time"}))
+        said = Message(
+            "c1", Speaker.USER, MessageKind.CHAT, "what time is it", T0, True, participant_identity="x"
+        )
+        conversation.feed(MessageChanged(message=said, new=True))
+        await pilot.pause()
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(80, 20), run_before=run_before)
