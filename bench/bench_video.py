@@ -138,8 +138,8 @@ async def app_cpu(seconds: float, *, video: bool, graphics: str = "halfblock") -
     """The app with the panel drawing with ``graphics``: CPU, frames drawn, encoding times."""
     sys.path.insert(0, str(REPO))
     from agent_tui.app import AgentTuiApp, AppSettings
-    from agent_tui.app.widgets import video_panel
     from agent_tui.session import AgentVideoTrackChanged, LiteralTokenSource, Session, SessionOptions
+    from agent_tui.ui import video_panel
     from agent_tui.video.cell_pixels import FALLBACK_CELL
     from agent_tui.video.settings import VideoSettings
 

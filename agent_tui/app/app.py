@@ -56,10 +56,10 @@ from agent_tui.ui.messages import (
     InsightReceived,
     SessionMessage,
     SessionStartFailed,
-    VideoTrackUpdated,
     WarningRaised,
     shown_safely,
 )
+from agent_tui.ui.video_view import AgentVideoView
 from agent_tui.video.agent_view import AgentVideoFeed
 from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels, terminal_cell_pixels
 from agent_tui.video.controller import VideoController
@@ -90,7 +90,6 @@ from .screens.main import MainScreen
 from .settings import AppSettings, PttMethodSetting
 from .talk import TalkControl
 from .transcript_export import format_transcript, write_transcript
-from .widgets.video_panel import VideoPanel
 
 log = logging.getLogger(__name__)
 
@@ -185,18 +184,11 @@ class AgentTuiApp(App[int]):
         self.video = video
         self.video_settings = video_settings or (video.settings if video is not None else VideoSettings())
         self._video_open = self.video_settings.show_agent_video
-        self._agent_video_track = session.agent_video_track
         # Picked once: the [video] graphics setting, or for "auto" what the environment says the terminal is.
         self.video_graphics = detect_graphics(os.environ, setting=self.video_settings.graphics)
         if cell_pixels is None and self.video_graphics is not Graphics.HALFBLOCK:
             cell_pixels = terminal_cell_pixels()
         self.cell_pixels = cell_pixels or FALLBACK_CELL
-        self._video_feed = AgentVideoFeed(
-            self._show_video_frame,
-            picture_size=self._video_picture_size,
-            fps=self.video_settings.panel_fps,
-            clock=clock,
-        )
         # Made now, not when the app runs: its provider subscribes to the session's events at once, so
         # none published before the screen is up is lost (they wait, in order, until it mounts).
         self._main: MainScreen | None = MainScreen(
@@ -207,6 +199,9 @@ class AgentTuiApp(App[int]):
             session=session,
             audio=audio,
             animate=animate,
+            video_fps=self.video_settings.panel_fps,
+            video_open=self._video_open,
+            clock=clock,
         )
         # The app follows the provider's session messages, in order with the transcript's own lines.
         self._main.provider.follow(self._session_message)
@@ -217,12 +212,12 @@ class AgentTuiApp(App[int]):
         return self.audio is not None and not self._mic.text_only
 
     @property
-    def video_panel(self) -> VideoPanel:
-        return self.main.query_one("#video-panel", VideoPanel)
+    def video_panel(self) -> AgentVideoView:
+        return self.main.query_one("#video-panel", AgentVideoView)
 
     @property
     def video_feed(self) -> AgentVideoFeed:
-        return self._video_feed
+        return self.video_panel.feed
 
     @property
     def video_open(self) -> bool:
@@ -325,9 +320,6 @@ class AgentTuiApp(App[int]):
             self._show_problem(problem_for_audio(self._text_only_reason))
         if self._autostart:
             self.start_session()
-
-    def on_unmount(self) -> None:
-        self._video_feed.attach(None)
 
     @work(group="session", exclusive=True, exit_on_error=False)
     async def start_session(self) -> None:
@@ -444,11 +436,6 @@ class AgentTuiApp(App[int]):
         self._data_tracks.refresh()
 
     @shown_safely
-    def on_video_track_updated(self, message: VideoTrackUpdated) -> None:
-        self._agent_video_track = message.event.track
-        self._update_video_panel()
-
-    @shown_safely
     def on_warning_raised(self, message: WarningRaised) -> None:
         self.add_notice(message.event.message, error=True, at=message.event.at)
         self.notify(message.event.message, severity="warning", timeout=WARNING_TIMEOUT)
@@ -477,34 +464,16 @@ class AgentTuiApp(App[int]):
     def _room_name(self) -> str | None:
         return self.session.room_name or self.session.options.room_name
 
-    # -- the agent's video ----------------------------------------------------------------------------
+    # -- the agent's video (the kit's AgentVideoView reads it while open) ------------------------------------
     def _update_video_panel(self) -> None:
-        """Show the panel while it is open and the agent has video; read the track only then."""
-        panel = self.video_panel
-        track = self._agent_video_track if self._video_open else None
-        panel.display = track is not None
-        if track is None:
-            panel.show_note("Waiting for the agent's video…")
-        self._video_feed.attach(track)
-
-    # The feed runs until the app unmounts, which comes after the screen's widgets are gone: a frame in
-    # between finds no panel and is dropped (size (0, 0) skips it before any conversion).
-    def _video_picture_size(self, frame: tuple[int, int]) -> tuple[int, int]:
-        try:
-            return self.video_panel.picture_size(frame)
-        except NoMatches:
-            return 0, 0
-
-    def _show_video_frame(self, rgb: Any) -> None:
-        with contextlib.suppress(NoMatches):
-            self.video_panel.show_frame(rgb)
+        self.video_panel.open = self._video_open
 
     def action_toggle_video_panel(self) -> None:
         self._video_open = not self._video_open
         # Unsubscribing is what stops the SDK from receiving and decoding the agent's video.
         self.session.set_agent_video_subscribed(self._video_open)
         self._update_video_panel()
-        if self._video_open and self._agent_video_track is None:
+        if self._video_open and self.video_panel.track is None:
             self.notify("The agent's video shows here when it publishes some.")
         elif not self._video_open:
             self.notify("Agent video hidden.")

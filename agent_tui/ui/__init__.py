@@ -26,6 +26,7 @@ from .control_bar import AgentControlBar
 from .level_meter import AgentLevelMeter
 from .messages import SessionMessage, SessionStartFailed
 from .provider import AudioLevels, NoSessionProvider, SessionProvider, provider_of
+from .video_view import AgentVideoView
 
 __all__ = [
     "AgentAudioVisualizer",
@@ -35,6 +36,7 @@ __all__ = [
     "AgentInfo",
     "AgentLevelMeter",
     "AgentStateIndicator",
+    "AgentVideoView",
     "AudioLevels",
     "NoSessionProvider",
     "SessionMessage",

@@ -15,9 +15,9 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from agent_tui.app import AgentTuiApp
-from agent_tui.app.terminal_output import queued_writes
-from agent_tui.app.widgets.video_panel import VideoPanel
 from agent_tui.session import AgentVideoTrackChanged
+from agent_tui.ui.terminal_output import queued_writes
+from agent_tui.ui.video_panel import VideoPanel
 from agent_tui.video.cell_pixels import CellPixels
 from agent_tui.video.graphics_picture import PANEL_IMAGE_ID
 from agent_tui.video.graphics_support import Graphics

@@ -130,8 +130,8 @@ def test_snapshot_of_the_agent_video(snap_compare: Any) -> None:
     source = FrameSource()
 
     async def run_before(pilot: Pilot[Any]) -> None:
+        await pilot.pause()  # the screen is composed: its video view holds the feed
         app.video_feed.open_stream = source.open  # type: ignore[assignment]
-        await pilot.pause()
         app.session.events.emit(video_event(StandInVideoTrack()))
         await settle(pilot)
         await source.queue.put(i420(bars_rgb(marker_x=40)))
@@ -141,12 +141,12 @@ def test_snapshot_of_the_agent_video(snap_compare: Any) -> None:
 
 
 async def test_a_frame_arriving_after_the_panel_is_gone_is_dropped_quietly() -> None:
-    # The feed runs until the app unmounts, after the screen's widgets are already removed.
+    # A frame the feed was already handling when its view went away (the app closing).
     app = make_app()
     async with app.run_test(size=(100, 30)):
-        panel = app.video_panel
+        panel, feed = app.video_panel, app.video_feed
         await panel.remove()
-        assert app.video_feed.offer(i420(bars_rgb())) is False
+        assert feed.offer(i420(bars_rgb())) is False
         frames_drawn = panel.frames_drawn
-        app.video_feed.offer(i420(bars_rgb()))
+        feed.offer(i420(bars_rgb()))
         assert panel.frames_drawn == frames_drawn

@@ -18,6 +18,7 @@ from agent_tui.ui import (
     AgentInfo,
     AgentLevelMeter,
     AgentStateIndicator,
+    AgentVideoView,
     NoSessionProvider,
     SessionMessage,
     SessionStartFailed,
@@ -141,6 +142,7 @@ WIDGETS = [
     AgentLevelMeter,
     AgentControlBar,
     AgentInfo,
+    AgentVideoView,
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -21,6 +22,7 @@ from agent_tui.ui.chat_transcript import AgentChatTranscript
 from agent_tui.ui.insight_panel import InsightPanel
 from agent_tui.ui.level_meter import LevelMeter
 from agent_tui.ui.provider import SessionProvider
+from agent_tui.ui.video_view import AgentVideoView
 from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels
 from agent_tui.video.graphics_support import Graphics
 
@@ -30,7 +32,6 @@ from ..widgets.banner import Banner
 from ..widgets.data_tracks_panel import DataTracksPanel
 from ..widgets.header_bar import HeaderBar
 from ..widgets.mic_panel import MicPanel
-from ..widgets.video_panel import VideoPanel
 
 
 class MainScreen(Screen[None]):
@@ -49,8 +50,14 @@ class MainScreen(Screen[None]):
         session: Conversation,
         audio: AudioControls | None = None,
         animate: bool = True,
+        video_fps: float = 10.0,
+        video_open: bool = True,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(id="main")
+        self._video_fps = video_fps
+        self._video_open = video_open
+        self._clock = clock
         # The app drives the provider's frames from its own refresh timer (refresh_hz=None), and follows
         # its messages rather than receiving them bubbled (bubble=False): see AgentTuiApp.
         self.provider = SessionProvider(
@@ -76,7 +83,14 @@ class MainScreen(Screen[None]):
             )
             transcript.border_title = "Conversation"
             yield transcript
-            video = VideoPanel(graphics=self._graphics, cell=self._cell, id="video-panel")
+            video = AgentVideoView(
+                graphics=self._graphics,
+                cell=self._cell,
+                fps=self._video_fps,
+                open=self._video_open,
+                clock=self._clock,
+                id="video-panel",
+            )
             video.border_title = "Agent video"
             yield video
             with Vertical(id="sidebar"):
@@ -150,4 +164,4 @@ class MainScreen(Screen[None]):
 
     def on_screen_suspend(self, event: events.ScreenSuspend) -> None:
         # A dialog, the palette or help went on top: a kitty picture would show through it.
-        self.query_one(VideoPanel).covered()
+        self.query_one(AgentVideoView).covered()

@@ -14,7 +14,7 @@ from rich.control import Control
 from rich.segment import Segment
 from textual.strip import Strip
 
-from agent_tui.app.widgets.graphics_strip import escape_segments, splice
+from agent_tui.ui.graphics_strip import escape_segments, splice
 from agent_tui.video.cell_pixels import (
     FALLBACK_CELL,
     CellPixels,

@@ -30,8 +30,8 @@ from agent_tui.video.graphics_picture import GraphicsPicture, encode_picture, er
 from agent_tui.video.graphics_support import Graphics
 from agent_tui.video.renderer_halfblock import halfblock_strips
 
-from ..terminal_output import queued_writes, write_now
 from .graphics_strip import escape_segments, splice
+from .terminal_output import queued_writes, write_now
 
 
 class VideoPanel(Widget):
