@@ -14,8 +14,8 @@ from typing import Any
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 from agent_tui.session import Conversation
+from agent_tui.ui.device_picker import DeviceChoice, DevicePicker
 
-from .screens.device_picker import DeviceChoice, DevicePicker
 from .talk import TalkControl
 
 log = logging.getLogger(__name__)

@@ -7,15 +7,20 @@ The web's ``AgentControlBar`` in a terminal row of compact buttons, following th
 * **Push-to-talk / Open mic**, the microphone mode, with audio;
 * **Talk / Done**, in push-to-talk mode: a terminal button cannot be held, so the first press opens
   the turn and the second ends it (and **Cancel** drops it);
+* **Devices**, with audio: the microphone and speaker to use (:class:`~.device_picker.DevicePicker`);
+* **Camera** and **Screen** on / off, when the provider has a video controller;
 * **End call** while connecting or connected; **Call** once disconnected (the provider starts a new
   session).
 
 A failed action is a notification, never an exception. Each button has an id (``#control-mute``,
-``#control-mode``, ``#control-talk``, ``#control-cancel``, ``#control-end``, ``#control-start``) for
+``#control-mode``, ``#control-talk``, ``#control-cancel``, ``#control-devices``, ``#control-camera``,
+``#control-screen``, ``#control-end``, ``#control-start``) for
 styling and tests. Keys stay the host's: the bar has no bindings of its own.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -24,8 +29,13 @@ from textual.widgets import Button
 
 from agent_tui.audio.controls import AudioStatus, MicMode
 from agent_tui.session import ConnectionState
+from agent_tui.video.frame_reader import SourceKind
 
+from .device_picker import DevicePicker
 from .provider import SessionProvider, provider_of
+
+CAMERA, SCREEN = SourceKind.CAMERA, SourceKind.SCREEN
+VIDEO_BUTTONS = ((CAMERA, "#control-camera", "Camera"), (SCREEN, "#control-screen", "Screen"))
 
 __all__ = ["AgentControlBar"]
 
@@ -47,6 +57,9 @@ class AgentControlBar(Horizontal):
         yield Button("Push-to-talk", id="control-mode", compact=True)
         yield Button("Talk", id="control-talk", compact=True, variant="success")
         yield Button("Cancel", id="control-cancel", compact=True)
+        yield Button("Devices", id="control-devices", compact=True)
+        yield Button("Camera", id="control-camera", compact=True)
+        yield Button("Screen", id="control-screen", compact=True)
         yield Button("End call", id="control-end", compact=True, variant="error")
         yield Button("Call", id="control-start", compact=True, variant="primary")
 
@@ -78,6 +91,15 @@ class AgentControlBar(Horizontal):
         talk.display = ptt
         talk.label = "Done" if status is not None and status.talking else "Talk"
         self.query_one("#control-cancel", Button).display = status is not None and status.talking
+        self.query_one("#control-devices", Button).display = status is not None
+        video = self.provider.video
+        for kind, button_id, name in (
+            (CAMERA, "#control-camera", "Camera"),
+            (SCREEN, "#control-screen", "Screen"),
+        ):
+            button = self.query_one(button_id, Button)
+            button.display = video is not None
+            button.label = f"{name} off" if video is not None and video.wanted(kind) else f"{name} on"
         live = connection is not ConnectionState.DISCONNECTED
         self.query_one("#control-end", Button).display = live
         self.query_one("#control-start", Button).display = not live
@@ -130,6 +152,47 @@ class AgentControlBar(Horizontal):
         except Exception as error:
             self.notify(f"Push-to-talk: {error}", severity="error")
         self._refresh_status()
+
+    @on(Button.Pressed, "#control-devices")
+    @work(group="control-bar-devices", exclusive=True, exit_on_error=False)
+    async def _devices(self) -> None:
+        audio = self.provider.audio
+        if audio is None or self._status() is None:
+            return
+        try:
+            devices = await asyncio.to_thread(audio.list_devices)
+        except Exception as error:
+            self.notify(f"Could not list audio devices: {error}", severity="error")
+            return
+        status = audio.status
+        picker = DevicePicker(devices, input_name=status.input_name, output_name=status.output_name)
+        choice = await self.app.push_screen_wait(picker)
+        if choice is None:
+            return
+        try:
+            await audio.select_devices(input_device=choice.input_device, output_device=choice.output_device)
+        except Exception as error:
+            self.notify(str(error), severity="error", title="Audio device")
+        self._refresh_status()
+
+    @on(Button.Pressed, "#control-camera")
+    def _camera(self) -> None:
+        self._toggle_video(CAMERA)
+
+    @on(Button.Pressed, "#control-screen")
+    def _screen(self) -> None:
+        self._toggle_video(SCREEN)
+
+    @work(group="control-bar-video", exit_on_error=False)
+    async def _toggle_video(self, kind: SourceKind) -> None:
+        video = self.provider.video
+        if video is None:
+            return
+        try:
+            await video.toggle(kind)
+        except Exception as error:
+            self.notify(f"{video.label(kind)}: {error}", severity="error")
+        self._update()
 
     @on(Button.Pressed, "#control-end")
     @work(group="control-bar-session", exclusive=True, exit_on_error=False)

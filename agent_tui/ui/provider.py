@@ -2,7 +2,8 @@
 
 As the web's ``AgentSessionProvider`` does for React components, it holds one
 :class:`~agent_tui.session.Conversation` (the real Session, or the core's ``FakeConversation``) and,
-optionally, the audio engine, and exposes them to its descendants the Textual way:
+optionally, the audio engine and the video controller that publishes our camera and screen, and exposes
+them to its descendants the Textual way:
 
 * **Reactives** a widget watches (``self.watch(provider, "agent_state", ...)``): the connection, the
   agent's state, failure, expression, name and attributes, the room, the audio levels and status, and
@@ -46,6 +47,7 @@ from agent_tui.session import (
     Conversation,
     SessionEvent,
 )
+from agent_tui.video.controller import VideoController
 
 from .messages import (
     AgentArrived,
@@ -116,6 +118,7 @@ class SessionProvider(Vertical):
         session: Conversation,
         *children: Widget,
         audio: AudioControls | None = None,
+        video: VideoController | None = None,
         autostart: bool = False,
         refresh_hz: float | None = 20.0,
         animate: bool = True,
@@ -127,6 +130,8 @@ class SessionProvider(Vertical):
         super().__init__(*children, name=name, id=id, classes=classes)
         self.session = session
         self.audio = audio
+        #: What publishes our camera and screen (None: the control bar offers neither).
+        self.video = video
         self.autostart = autostart
         self.refresh_hz = refresh_hz
         self.animating = animate

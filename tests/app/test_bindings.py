@@ -10,13 +10,13 @@ from textual.widgets import Input, OptionList
 
 from agent_tui.app import AppSettings
 from agent_tui.app.actions import BOUND_ACTIONS
-from agent_tui.app.screens.device_picker import DevicePicker
 from agent_tui.app.screens.dialogs import FileDialog, RpcDialog
 from agent_tui.app.screens.help import HelpScreen
 from agent_tui.audio.controls import MicMode
 from agent_tui.session import ConnectionState
 from agent_tui.ui.attributes_panel import AttributesPanel
 from agent_tui.ui.chat_input import AgentChatInput as ChatInput
+from agent_tui.ui.device_picker import DevicePicker
 from agent_tui.ui.transcript_view import TranscriptView
 from tests.support.waiting import wait_until
 

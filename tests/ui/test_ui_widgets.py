@@ -18,7 +18,9 @@ from agent_tui.ui import (
     AgentLevelMeter,
     AgentStateIndicator,
 )
+from agent_tui.ui.device_picker import DevicePicker
 from agent_tui.ui.transcript_view import EntryKind
+from agent_tui.video.frame_reader import SourceKind
 from tests.support.recording_audio import RecordingAudio
 from tests.support.waiting import wait_until
 
@@ -158,7 +160,7 @@ async def test_the_control_bar_offers_what_applies_and_its_buttons_act() -> None
             return {b.id or "" for b in host.query(Button) if b.display}
 
         await wait_until(lambda: "control-start" in shown(), between=pilot.pause)
-        assert shown() == {"control-mute", "control-mode", "control-start"}
+        assert shown() == {"control-mute", "control-mode", "control-devices", "control-start"}
         listening(host.conversation)
         await wait_until(lambda: "control-end" in shown(), between=pilot.pause)
         await pilot.click("#control-mute")
@@ -198,3 +200,49 @@ async def test_agent_info_shows_the_agent_the_room_and_its_attributes() -> None:
             lambda: str(host.query_one("#agent-info-name", Label).render()) == "bot", between=pilot.pause
         )
         assert "topic" in str(host.query_one("#attributes-body").render())
+
+
+async def test_the_control_bar_picks_devices_through_the_device_picker() -> None:
+    audio = RecordingAudio()
+    host = KitHost(lambda: [AgentControlBar()], audio=audio)
+    async with host.run_test(size=(100, 24)) as pilot:
+        host.provider.read_audio()
+        await pilot.pause()
+        await pilot.click("#control-devices")
+        await wait_until(lambda: isinstance(host.screen, DevicePicker), between=pilot.pause)
+        await pilot.press("down", "enter", "enter")  # the second microphone, the highlighted speaker
+        await wait_until(lambda: any(c[0] == "select_devices" for c in audio.calls), between=pilot.pause)
+        [(_, chosen)] = [c for c in audio.calls if c[0] == "select_devices"]
+        assert chosen == (2, 1)  # the headset's input, the current speakers
+
+
+class RecordingVideo:
+    """What the control bar needs of a VideoController: which sources are wanted, and toggling them."""
+
+    def __init__(self) -> None:
+        self.on: set[SourceKind] = set()
+
+    def wanted(self, kind: SourceKind) -> bool:
+        return kind in self.on
+
+    def label(self, kind: SourceKind) -> str:
+        return kind.value
+
+    async def toggle(self, kind: SourceKind) -> bool:
+        self.on ^= {kind}
+        return kind in self.on
+
+
+async def test_the_control_bar_turns_the_camera_and_the_screen_on_and_off() -> None:
+    video = RecordingVideo()
+    host = KitHost(lambda: [AgentControlBar()])
+    host.provider.video = video  # type: ignore[assignment]
+    async with host.run_test(size=(100, 4)) as pilot:
+        camera = host.query_one("#control-camera", Button)
+        await wait_until(lambda: camera.display, between=pilot.pause)
+        assert str(camera.label) == "Camera on"
+        await pilot.click("#control-camera")
+        await wait_until(lambda: str(camera.label) == "Camera off", between=pilot.pause)
+        assert video.on == {SourceKind.CAMERA}
+        await pilot.click("#control-screen")
+        await wait_until(lambda: video.on == {SourceKind.CAMERA, SourceKind.SCREEN}, between=pilot.pause)

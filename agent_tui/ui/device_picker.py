@@ -27,7 +27,18 @@ def _label(device: DeviceInfo, *, current: bool, default: bool) -> str:
 
 
 class DevicePicker(ModalScreen[DeviceChoice | None]):
+    """The microphone and the speaker to use, from ``devices`` (the current ones highlighted); dismissed
+    with the choice, or None on Esc / Cancel."""
+
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
+    DEFAULT_CSS = """
+    DevicePicker { align: center middle; background: $background 60%; }
+    DevicePicker #device-box {
+        width: 70; max-width: 95%; height: auto; border: round $primary; background: $surface; padding: 1 2;
+    }
+    DevicePicker .dialog-buttons { height: auto; align-horizontal: right; }
+    DevicePicker .dialog-buttons Button { margin-left: 1; }
+    """
 
     def __init__(self, devices: list[DeviceInfo], *, input_name: str | None, output_name: str | None) -> None:
         super().__init__()
