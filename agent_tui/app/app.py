@@ -351,6 +351,9 @@ class AgentTuiApp(App[int]):
         if handler is not None:
             handler(message)
 
+    def on_agent_chat_transcript_tools_running(self, message: AgentChatTranscript.ToolsRunning) -> None:
+        self.insight_panel.set_running_tools(message.running)
+
     @shown_safely
     def on_insight_received(self, message: InsightReceived) -> None:
         self._insight.show(message.event)  # tool calls, latency badges, agent info and errors

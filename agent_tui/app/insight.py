@@ -5,13 +5,8 @@ this presenter turns them into what the user reads, so the app's controller only
 
 Placement rules, chosen so the transcript reads top to bottom as the turn happened:
 
-* **Tool calls** get one entry per ``call_id``, written when the call starts (``get_time() …``) and
-  rewritten in place by its progress and its result (``get_time() → The time is 12:00.``), so a slow tool
-  shows as running and its result lands next to the call, not wherever the transcript has got to.
-  Calls this client did not see live come from the agent's history on join or reconnect (``from_history``):
-  the Session sends them in conversation order with the messages it merges, once per call, so they are
-  drawn the same way, at the agent's time of the call. Their state is unknown, so a history call without
-  a result is not listed as running in the info panel until the agent reports on it live.
+* **Tool calls** are the kit's transcript's own lines (:mod:`agent_tui.ui.tool_lines`); the info panel
+  lists the running ones as the transcript reports them.
 * **Latency badges** get one entry per turn. The figures of a turn arrive at three moments: the agent's
   figures for the user's side (end of turn) when it commits the user's message, our own measurement when
   the reply's first sound reaches us, and the agent's figures for its reply (e2e, LLM, TTS) when it
@@ -43,31 +38,12 @@ from agent_tui.session import (
     VoiceLatency,
     VoiceLatencySummary,
 )
+from agent_tui.ui.chat_transcript import AgentChatTranscript
 from agent_tui.ui.insight_panel import InsightPanel
-from agent_tui.ui.transcript_view import EntryKind, TranscriptEntry, TranscriptView
-
-#: Longest tool argument or result text shown inline: a tool may return a whole document, and the
-#: transcript is for following the conversation (``--json`` has everything).
-MAX_TOOL_TEXT = 300
+from agent_tui.ui.transcript_view import EntryKind, TranscriptEntry
 
 _AGENT_FIGURES = (("e2e_ms", "e2e"), ("llm_ttft_ms", "llm ttft"), ("tts_ttfb_ms", "tts ttfb"))
 _USER_FIGURES = (("end_of_turn_ms", "end of turn"),)
-
-
-def clip(text: str, limit: int = MAX_TOOL_TEXT) -> str:
-    """``text`` on one line, at most ``limit`` characters (an ellipsis marks a cut)."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
-def tool_signature(name: str, arguments: str | None) -> str:
-    """``get_time()`` for no arguments, else ``name(<the JSON the LLM wrote>)``; ``name`` alone if unknown."""
-    if arguments is None:
-        return name
-    args = arguments.strip()
-    if args in ("", "{}", "null"):
-        return f"{name}()"
-    return f"{name}({clip(args)})"
 
 
 def format_badge(
@@ -113,23 +89,6 @@ class _Badge:
     agent: TurnMetricsValues | None = None
 
 
-@dataclass
-class _Tool:
-    key: str
-    at: float
-    name: str
-    arguments: str | None
-    finished: bool = False
-    from_history: bool = False
-
-
-def _shown_at(event: ToolCall | ToolResult) -> float:
-    """A live call is shown when it reached us; one from the history at the agent's time, when it has one."""
-    if event.from_history and event.created_at is not None:
-        return event.created_at
-    return event.at
-
-
 class InsightHost(Protocol):
     """What the presenter needs of the app (a protocol, so this module does not import the app)."""
 
@@ -137,7 +96,7 @@ class InsightHost(Protocol):
     def session(self) -> Conversation: ...
 
     @property
-    def transcript(self) -> TranscriptView: ...
+    def transcript(self) -> AgentChatTranscript: ...
 
     @property
     def insight_panel(self) -> InsightPanel: ...
@@ -153,8 +112,6 @@ class InsightPresenter:
     def __init__(self, app: InsightHost) -> None:
         self._app = app
         self._serial = itertools.count(1)
-        self._epoch = 0
-        self._tools: dict[str, _Tool] = {}
         self._badge: _Badge | None = None
         self._waiting_user: TurnMetricsValues | None = None
         self._text_mode = False
@@ -173,12 +130,8 @@ class InsightPresenter:
     def show(self, event: SessionEvent) -> bool:
         """Show ``event`` if it is one of ours; False for events the app handles itself."""
         match event:
-            case ToolCall():
-                self._tool_called(event)
-            case ToolUpdate():
-                self._tool_updated(event)
-            case ToolResult():
-                self._tool_finished(event)
+            case ToolCall() | ToolUpdate() | ToolResult():
+                pass  # the kit's transcript writes tool lines (agent_tui.ui.tool_lines)
             case TurnMetrics():
                 self._turn_metrics(event)
             case VoiceLatency():
@@ -200,8 +153,6 @@ class InsightPresenter:
 
     def agent_changed(self) -> None:
         """A different agent (or none): its tools, text mode and open badge do not carry over."""
-        self._epoch += 1
-        self._tools.clear()
         self._badge = None
         self._waiting_user = None
         self._text_mode = False
@@ -212,62 +163,6 @@ class InsightPresenter:
         panel.set_text_mode(False)
         panel.set_running_tools(())
         self._update_panel_visibility()
-
-    # -- tools --------------------------------------------------------------------------------------
-    def _tool_called(self, event: ToolCall) -> None:
-        if event.call_id in self._tools:
-            return
-        tool = _Tool(
-            key=f"tool:{self._epoch}:{event.call_id}",
-            at=_shown_at(event),
-            name=event.name,
-            arguments=event.arguments,
-            from_history=event.from_history,
-        )
-        self._tools[event.call_id] = tool
-        self._write_tool(tool, f"{tool_signature(tool.name, tool.arguments)} …")
-
-    def _tool_updated(self, event: ToolUpdate) -> None:
-        tool = self._tools.get(event.call_id)
-        if tool is None or tool.finished:
-            return
-        tool.from_history = False  # the agent reports on it live: it is running
-        signature = tool_signature(tool.name, tool.arguments)
-        if event.phase == "call_updated" and event.message:
-            self._write_tool(tool, f"{signature} … {clip(event.message)}")
-        elif event.phase == "ended" and event.status in ("error", "cancelled"):
-            tool.finished = True
-            self._write_tool(tool, f"{signature} {event.status}", error=event.status == "error")
-
-    def _tool_finished(self, event: ToolResult) -> None:
-        tool = self._tools.get(event.call_id)
-        if tool is None:  # the agent reported only the result: show it on its own
-            tool = _Tool(
-                key=f"tool:{self._epoch}:{event.call_id}",
-                at=_shown_at(event),
-                name=event.name,
-                arguments=None,
-            )
-            self._tools[event.call_id] = tool
-        tool.finished = True
-        signature = tool_signature(tool.name, tool.arguments)
-        if event.is_error:
-            self._write_tool(tool, f"{signature} failed: {clip(event.output) or 'no details'}", error=True)
-        else:
-            self._write_tool(tool, f"{signature} → {clip(event.output) or '(no output)'}")
-
-    def _write_tool(self, tool: _Tool, text: str, *, error: bool = False) -> None:
-        self._app.transcript.upsert(
-            TranscriptEntry(
-                key=tool.key,
-                kind=EntryKind.ERROR if error else EntryKind.TOOL,
-                text=text,
-                at=tool.at,
-                label="tool",
-            )
-        )
-        running = tuple(t.name for t in self._tools.values() if not t.finished and not t.from_history)
-        self.panel.set_running_tools(running)
 
     # -- latency badges -----------------------------------------------------------------------------
     def _turn_metrics(self, event: TurnMetrics) -> None:

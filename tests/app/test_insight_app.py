@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_tui.app.insight import clip, format_badge, tool_signature
+from agent_tui.app.insight import format_badge
 from agent_tui.app.transcript_export import format_transcript
 from agent_tui.session import AgentJoined
 from agent_tui.session.agent_stream.events import (
@@ -28,7 +28,9 @@ from agent_tui.session.agent_stream.events import (
     VoiceLatencySummary,
 )
 from agent_tui.ui.insight_panel import InsightPanel, excerpt, framework_label
+from agent_tui.ui.tool_lines import clip, tool_signature
 from agent_tui.ui.transcript_view import EntryKind, TranscriptEntry, TranscriptView
+from tests.support.waiting import wait_until
 
 from .conftest import T0, emit, make_app, notes
 from .events_factory import agent_listening, message
@@ -89,7 +91,8 @@ async def test_a_tool_call_is_shown_running_then_with_its_result_in_the_same_ent
         await emit(pilot, *agent_listening(), *agent_info(), message("u1", "what time is it", at=T0 + 1))
         await emit(pilot, ToolCall(call_id="call_1", name="get_time", arguments="{}", at=T0 + 2))
         assert "tool   get_time() …" in screen_text(app)
-        assert "running get_time…" in screen_text(app)  # the info panel
+        # the info panel, told by the transcript (its ToolsRunning message bubbles up to the app)
+        await wait_until(lambda: "running get_time…" in screen_text(app), between=pilot.pause)
         await emit(
             pilot,
             ToolResult(call_id="call_1", name="get_time", output="The time is 12:00.", is_error=False),
@@ -97,9 +100,8 @@ async def test_a_tool_call_is_shown_running_then_with_its_result_in_the_same_ent
         [tool] = entries(app, EntryKind.TOOL)
         assert tool.text == "get_time() → The time is 12:00."
         assert tool.at == T0 + 2  # keeps the call's place and time
-        text = screen_text(app)
-        assert "get_time() → The time is 12:00." in text
-        assert "running" not in text
+        await wait_until(lambda: "running" not in screen_text(app), between=pilot.pause)
+        assert "get_time() → The time is 12:00." in screen_text(app)
         # the call comes after the question it answers
         view = app.main.query_one(TranscriptView)
         kinds = [e.kind for e in view.entries]

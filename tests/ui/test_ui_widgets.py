@@ -7,7 +7,16 @@ import pytest
 from textual.widgets import Button, Label
 
 from agent_tui.audio.controls import MicMode
-from agent_tui.session import AgentFailure, AgentJoined, AgentState, ConnectionState, Message, Speaker
+from agent_tui.session import (
+    AgentFailure,
+    AgentJoined,
+    AgentState,
+    ConnectionState,
+    Message,
+    Speaker,
+    ToolCall,
+    ToolResult,
+)
 from agent_tui.session.testing import FakeConversation
 from agent_tui.ui import (
     AgentAudioVisualizer,
@@ -246,3 +255,23 @@ async def test_the_control_bar_turns_the_camera_and_the_screen_on_and_off() -> N
         assert video.on == {SourceKind.CAMERA}
         await pilot.click("#control-screen")
         await wait_until(lambda: video.on == {SourceKind.CAMERA, SourceKind.SCREEN}, between=pilot.pause)
+
+
+async def test_the_transcript_shows_tool_calls_in_place_and_tells_the_host_which_run() -> None:
+    running: list[tuple[str, ...]] = []
+
+    class Host(KitHost):
+        def on_agent_chat_transcript_tools_running(self, message: AgentChatTranscript.ToolsRunning) -> None:
+            running.append(message.running)
+
+    host = Host(lambda: [AgentChatTranscript()])
+    async with host.run_test() as pilot:
+        transcript = host.query_one(AgentChatTranscript)
+        host.conversation.feed(ToolCall(call_id="c1", name="get_time", arguments="{}"))
+        await wait_until(lambda: running == [("get_time",)], between=pilot.pause)
+        [line] = transcript.entries
+        assert (line.kind, line.text) == (EntryKind.TOOL, "get_time() …")
+        host.conversation.feed(ToolResult(call_id="c1", name="get_time", output="noon", is_error=False))
+        await wait_until(lambda: running == [("get_time",), ()], between=pilot.pause)
+        [line] = transcript.entries
+        assert line.text == "get_time() → noon"
