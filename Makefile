@@ -15,6 +15,8 @@ TEST_DEB_PACKAGES := chromium
 PACKAGES = $(DEB_PACKAGES)
 EXTRAS := dev,devserver,demo,video,load
 PYTEST_ARGS ?=
+# A test that fails is run once more (listed as rerun in the summary); one that fails twice fails the run.
+RERUNS ?= --reruns 1 --reruns-delay 2
 ARGS ?=
 # The open-source LiveKit server the end-to-end tests also run against, built from its Go module (no cgo)
 # into a git-ignored folder. Pinned here and nowhere else; a new version builds beside the old one.
@@ -49,7 +51,7 @@ system-packages:
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing
 
 test: install livekit-server-if-go browser-packages wheelhouse
-	AGENT_TUI_WHEELHOUSE=$(CURDIR)/.tools/wheelhouse tests/netns/run $(PY) -m pytest $(PYTEST_ARGS)
+	AGENT_TUI_WHEELHOUSE=$(CURDIR)/.tools/wheelhouse tests/netns/run $(PY) -m pytest $(RERUNS) $(PYTEST_ARGS)
 
 # The package's wheel and its base dependencies, built here because the test namespace has no network:
 # the install test puts them into a fresh venv with --no-index, as a user's pipx would from PyPI.
