@@ -6,7 +6,6 @@ devices). Audio is read, never pushed: the app's refresh tick calls :meth:`MicCo
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from typing import Any
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 from agent_tui.session import Conversation
-from agent_tui.ui.device_picker import DeviceChoice, DevicePicker
+from agent_tui.ui.device_picker import DeviceChoice, DevicePicker, choose_devices
 
 from .talk import TalkControl
 
@@ -144,23 +143,4 @@ class MicControl:
         audio = self._audio_or_hint()
         if audio is None:
             return False
-        try:
-            devices = await asyncio.to_thread(audio.list_devices)
-        except Exception as error:
-            self._notify(f"Could not list audio devices: {error}", severity="error")
-            return False
-        status = audio.status
-        choice = await ask(
-            DevicePicker(devices, input_name=status.input_name, output_name=status.output_name)
-        )
-        if choice is None:
-            return False
-        try:
-            await audio.select_devices(input_device=choice.input_device, output_device=choice.output_device)
-        except Exception as error:
-            self._notify(str(error), severity="error", title="Audio device")
-            return False
-        self._notify(
-            f"Using {audio.status.input_name or 'default'} / {audio.status.output_name or 'default'}."
-        )
-        return True
+        return await choose_devices(audio, ask, self._notify)

@@ -19,7 +19,7 @@ and the state classes ``-<state>`` on the widget.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar
 
 from rich.segment import Segment
@@ -136,13 +136,20 @@ class AgentAudioVisualizer(Widget):
         self._levels: AudioLevels | None = None
         self._grid: list[list[str]] = []
         self._highlight: frozenset[int] = frozenset()
+        self._unwant: Callable[[], None] | None = None
 
     def on_mount(self) -> None:
         provider = provider_of(self)
+        self._unwant = provider.want_bands()
+        provider.read_audio()  # the bands from now, not only from the next tick
         self._state, self._levels = provider.agent_state, provider.levels
         self.watch(provider, "agent_state", self._state_changed)
         self.watch(provider, "levels", self._levels_changed, init=False)
         self.watch(provider, "frame", self._frame_changed, init=False)
+
+    def on_unmount(self) -> None:
+        if self._unwant is not None:
+            self._unwant()
 
     def _state_changed(self, state: AgentState) -> None:
         for each in AgentState:

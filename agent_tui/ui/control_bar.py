@@ -20,8 +20,6 @@ styling and tests. Keys stay the host's: the bar has no bindings of its own.
 
 from __future__ import annotations
 
-import asyncio
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -31,7 +29,7 @@ from agent_tui.audio.controls import AudioStatus, MicMode
 from agent_tui.session import ConnectionState
 from agent_tui.video.frame_reader import SourceKind
 
-from .device_picker import DevicePicker
+from .device_picker import choose_devices
 from .provider import SessionProvider, provider_of
 
 CAMERA, SCREEN = SourceKind.CAMERA, SourceKind.SCREEN
@@ -159,20 +157,7 @@ class AgentControlBar(Horizontal):
         audio = self.provider.audio
         if audio is None or self._status() is None:
             return
-        try:
-            devices = await asyncio.to_thread(audio.list_devices)
-        except Exception as error:
-            self.notify(f"Could not list audio devices: {error}", severity="error")
-            return
-        status = audio.status
-        picker = DevicePicker(devices, input_name=status.input_name, output_name=status.output_name)
-        choice = await self.app.push_screen_wait(picker)
-        if choice is None:
-            return
-        try:
-            await audio.select_devices(input_device=choice.input_device, output_device=choice.output_device)
-        except Exception as error:
-            self.notify(str(error), severity="error", title="Audio device")
+        await choose_devices(audio, self.app.push_screen_wait, self.notify)
         self._refresh_status()
 
     @on(Button.Pressed, "#control-camera")

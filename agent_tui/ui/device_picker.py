@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -12,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, OptionList
 from textual.widgets.option_list import Option
 
-from agent_tui.audio.controls import DeviceInfo
+from agent_tui.audio.controls import AudioControls, DeviceInfo
 
 
 @dataclass(frozen=True)
@@ -119,3 +122,28 @@ class DevicePicker(ModalScreen[DeviceChoice | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+async def choose_devices(
+    audio: AudioControls,
+    ask: Callable[[DevicePicker], Awaitable[DeviceChoice | None]],
+    notify: Callable[..., Any],
+) -> bool:
+    """List ``audio``'s devices, ``ask`` the user (an app's ``push_screen_wait``), switch to the choice;
+    True if switched. Every failure is one notification (``notify`` as a widget's), never an exception."""
+    try:
+        devices = await asyncio.to_thread(audio.list_devices)
+    except Exception as error:
+        notify(f"Could not list audio devices: {error}", severity="error")
+        return False
+    status = audio.status
+    choice = await ask(DevicePicker(devices, input_name=status.input_name, output_name=status.output_name))
+    if choice is None:
+        return False
+    try:
+        await audio.select_devices(input_device=choice.input_device, output_device=choice.output_device)
+    except Exception as error:
+        notify(str(error), severity="error", title="Audio device")
+        return False
+    notify(f"Using {audio.status.input_name or 'default'} / {audio.status.output_name or 'default'}.")
+    return True

@@ -74,8 +74,9 @@ class NoSessionProvider(LookupError):
 
 @dataclass(frozen=True)
 class AudioLevels:
-    """One tick's readings in dBFS: the agent's voice as played (level and bands, low to high), and
-    the microphone's (None while muted or without audio)."""
+    """One tick's readings in dBFS: the agent's voice as played (level, and bands low to high while a
+    widget wants them: :meth:`SessionProvider.want_bands`), and the microphone's (None while muted or
+    without audio)."""
 
     agent_db: float
     agent_bands: tuple[float, ...]
@@ -139,6 +140,8 @@ class SessionProvider(Vertical):
         #: Sessions started through this provider: transcript keys stay apart across restarts.
         self.generation = 0
         self._followers: list[Callable[[SessionMessage[Any]], object]] = []
+        #: Widgets that show the agent's voice by band: the FFT runs on a tick only while there is one.
+        self._band_readers = 0
         self.set_reactive(SessionProvider.connection, session.connection_state)
         self.set_reactive(SessionProvider.agent_state, session.agent_state)
         self.set_reactive(SessionProvider.agent_failure, session.agent_failure)
@@ -208,11 +211,25 @@ class SessionProvider(Vertical):
                 return
             self.levels = AudioLevels(
                 agent_db=audio.output_level().rms_db,
-                agent_bands=tuple(audio.output_bands(SPECTRUM_BANDS)),
+                agent_bands=tuple(audio.output_bands(SPECTRUM_BANDS)) if self._band_readers else (),
                 mic_db=None if status.muted else audio.input_level().rms_db,
             )
         except Exception:
             log.exception("reading the audio levels failed")
+
+    def want_bands(self) -> Callable[[], None]:
+        """A widget shows ``levels.agent_bands`` from now on (they stay empty while none does); the
+        returned function says it no longer does."""
+        self._band_readers += 1
+        done = False
+
+        def unwant() -> None:
+            nonlocal done
+            if not done:
+                done = True
+                self._band_readers -= 1
+
+        return unwant
 
     # -- session events ---------------------------------------------------------------------------------
     def _forward(self, event: SessionEvent) -> None:

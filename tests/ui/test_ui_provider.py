@@ -125,10 +125,13 @@ async def test_the_tick_reads_levels_and_bands_and_counts_frames() -> None:
     async with host.run_test():
         provider = host.provider
         provider.tick()
+        assert provider.levels is not None and provider.levels.agent_bands == ()  # no one shows them
+        provider.want_bands()
+        provider.tick()
         levels = provider.levels
         assert levels is not None and levels.agent_db == audio.output_db and levels.mic_db == audio.input_db
         assert len(levels.agent_bands) == 16 and levels.agent_bands[0] == audio.bands[0]
-        assert provider.frame == 1
+        assert provider.frame == 2  # one per tick
         audio.set_muted(True)
         provider.tick()
         assert provider.levels is not None and provider.levels.mic_db is None
