@@ -46,9 +46,11 @@ from agent_tui.session import (
 
 
 class WigglingAudio:
-    """Levels that change on every read, so every poll repaints a meter."""
+    """Levels that change on every read, so every poll repaints a meter (``steady``: silence that never
+    changes, as while nobody speaks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, steady: bool = False) -> None:
+        self._steady = steady
         self._status = AudioStatus(
             False, None, "bench mic", "bench speaker", MicMode.OPEN, False, False, True
         )
@@ -59,11 +61,11 @@ class WigglingAudio:
         return self._status
 
     def input_level(self) -> Level:
-        value = -60 + self._random.random() * 55
+        value = -90.0 if self._steady else -60 + self._random.random() * 55
         return Level(value, value + 3)
 
     def output_level(self) -> Level:
-        value = -50 + self._random.random() * 45
+        value = -90.0 if self._steady else -50 + self._random.random() * 45
         return Level(value, value + 3)
 
     def output_bands(self, count: int) -> list[float]:
@@ -162,6 +164,24 @@ async def _headless_cpu(seconds: float) -> float:
     return (time.process_time() - started_cpu) / (time.perf_counter() - started)
 
 
+async def _idle_app_cpu(seconds: float) -> float:
+    """CPU seconds per wall second of the app connected, the agent listening, nobody speaking and nothing
+    arriving: what the app costs left open in a terminal."""
+    from agent_tui.app import AgentTuiApp, AppSettings
+
+    session = _session()
+    app = AgentTuiApp(session, audio=WigglingAudio(steady=True), app_settings=AppSettings(), autostart=False)
+    async with app.run_test(size=(120, 36)) as pilot:
+        session.events.emit(
+            ConnectionStateChanged(state=ConnectionState.CONNECTED, previous=ConnectionState.CONNECTING)
+        )
+        session.events.emit(AgentStateChanged(state=AgentState.LISTENING, previous=AgentState.CONNECTING))
+        await pilot.pause(0.5)
+        started_cpu, started = time.process_time(), time.perf_counter()
+        await asyncio.sleep(seconds)
+        return (time.process_time() - started_cpu) / (time.perf_counter() - started)
+
+
 def _child_app() -> None:
     """Runs in the pty: the real app with the key-release driver, never starting the session."""
     from agent_tui.app import AgentTuiApp, AppSettings
@@ -226,16 +246,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     app_cpu, layouts_per_s = asyncio.run(_app_cpu(args.seconds))
     headless_cpu = asyncio.run(_headless_cpu(args.seconds))
+    idle_cpu = asyncio.run(_idle_app_cpu(args.seconds))
     paint = first_paint_seconds()
     minimal_paint = first_paint_seconds("--child-minimal")
     print(f"app CPU (levels at 15 Hz, agent speaking)   {app_cpu * 100:6.1f} % of one core")
     print(f"headless CPU (same session and events)       {headless_cpu * 100:6.1f} % of one core")
     ratio = app_cpu / headless_cpu if headless_cpu > 0 else math.inf
-    print(f"ratio app / headless                          {ratio:6.1f} x")
+    print(f"ratio app / headless                          {ratio:6.1f} x (target <= 5 x, <= 3 % of a core)")
     print(f"screen layouts per second in the app         {layouts_per_s:6.1f} /s (refresh at 15 Hz)")
+    print(f"app CPU idle (listening, silence, no events)  {idle_cpu * 100:6.2f} % of a core (target <= 1 %)")
     print(f"launch to first paint (fresh process, pty)   {paint * 1000:6.0f} ms")
     print(f"  a minimal Textual app, same pty             {minimal_paint * 1000:6.0f} ms")
-    print(f"  ratio app / minimal                         {paint / minimal_paint:6.2f} x")
+    print(f"  ratio app / minimal                         {paint / minimal_paint:6.2f} x (target <= 1.3 x)")
     return 0
 
 

@@ -1,7 +1,10 @@
 """A one-line audio level meter that repaints only when what it shows changes.
 
 The app polls levels at its own bounded rate (``refresh_hz``); the meter quantises each reading to whole
-cells, so a steady level costs no repaint at all and a noisy one at most one per poll.
+cells, so a steady level costs no repaint at all and a noisy one at most one per poll. A repaint itself
+is a lookup: the line for each (cells, reading) is built once and kept until the styles change, since
+building it (segments, styles combined with the widget's) was most of what a meter cost while the
+agent spoke.
 """
 
 from __future__ import annotations
@@ -15,9 +18,13 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from .provider import AudioLevels, provider_of
+from .style_memo import StyleMemo
 
 #: Readings at or below this are drawn as an empty meter.
 FLOOR_DB = -60.0
+
+#: Lines kept per meter: every (cells, whole-dB reading) a 40-cell meter can show is far fewer.
+_LINE_CACHE = 512
 
 
 def meter_cells(level_db: float, width: int, floor_db: float = FLOOR_DB) -> int:
@@ -26,6 +33,10 @@ def meter_cells(level_db: float, width: int, floor_db: float = FLOOR_DB) -> int:
         return 0
     fraction = min(1.0, (level_db - floor_db) / -floor_db)
     return max(1, round(fraction * width))
+
+
+def _reading(level_db: float) -> str:
+    return f"{level_db:.0f} dB" if math.isfinite(level_db) and level_db > FLOOR_DB else "— dB"
 
 
 def level_band(level_db: float) -> str:
@@ -65,6 +76,8 @@ class LevelMeter(Widget):
         self._level = -math.inf
         self._shown: tuple[int, int] | None = None
         self._off_text: str | None = None
+        self._styles_memo = StyleMemo(self)
+        self._lines: dict[tuple[object, ...], Strip] = {}
 
     @property
     def level_db(self) -> float:
@@ -88,27 +101,42 @@ class LevelMeter(Widget):
             self._shown = None
             self.refresh()
 
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_memo.clear()
+        self._lines.clear()
+
     def _bar_width(self) -> int:
         return max(0, self.size.width - len(self._label) - 1 - 7)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        styles = self._styles_memo
         if y != 0:
-            return Strip.blank(width, base)
-        label_style = base + self.get_component_rich_style("level-meter--label")
-        segments = [Segment(self._label + " ", label_style)]
-        if self._off_text is not None:
-            segments.append(Segment(self._off_text, base + self.get_component_rich_style("level-meter--off")))
-            return Strip(segments).crop_extend(0, width, base)
+            return Strip.blank(width, styles.base)
         bar = self._bar_width()
+        if self._off_text is not None:
+            key: tuple[object, ...] = (width, self._off_text)
+        else:
+            key = (width, meter_cells(self._level, bar), _reading(self._level), level_band(self._level))
+        line = self._lines.get(key)
+        if line is None:
+            if len(self._lines) >= _LINE_CACHE:
+                self._lines.clear()
+            line = self._lines[key] = self._build_line(width, bar)
+        return line
+
+    def _build_line(self, width: int, bar: int) -> Strip:
+        styles = self._styles_memo
+        base = styles.base
+        segments = [Segment(self._label + " ", styles.part("level-meter--label"))]
+        if self._off_text is not None:
+            segments.append(Segment(self._off_text, styles.part("level-meter--off")))
+            return Strip(segments).crop_extend(0, width, base)
         filled = meter_cells(self._level, bar)
-        band = self.get_component_rich_style(f"level-meter--{level_band(self._level)}")
-        empty = self.get_component_rich_style("level-meter--empty")
-        segments.append(Segment("▮" * filled, base + band))
-        segments.append(Segment("▯" * (bar - filled), base + empty))
-        reading = f"{self._level:.0f} dB" if math.isfinite(self._level) and self._level > FLOOR_DB else "— dB"
-        segments.append(Segment(" " + reading.rjust(6)[-6:], base + Style(dim=True)))
+        segments.append(Segment("▮" * filled, styles.part(f"level-meter--{level_band(self._level)}")))
+        segments.append(Segment("▯" * (bar - filled), styles.part("level-meter--empty")))
+        segments.append(Segment(" " + _reading(self._level).rjust(6)[-6:], base + Style(dim=True)))
         return Strip(segments).crop_extend(0, width, base)
 
 

@@ -30,7 +30,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.containers import Vertical
@@ -47,7 +47,6 @@ from agent_tui.session import (
     Conversation,
     SessionEvent,
 )
-from agent_tui.video.controller import VideoController
 
 from .messages import (
     AgentArrived,
@@ -59,6 +58,11 @@ from .messages import (
     SessionStartFailed,
     message_for,
 )
+
+if TYPE_CHECKING:
+    # Only a type here: the controller (and pydantic, livekit.rtc's video, numpy) load when a host
+    # makes one, not before the first screen is painted.
+    from agent_tui.video.controller import VideoController
 
 __all__ = ["AudioLevels", "NoSessionProvider", "SessionProvider", "provider_of"]
 
@@ -96,6 +100,10 @@ def provider_of(node: DOMNode) -> SessionProvider:
 
 class SessionProvider(Vertical):
     """See the module docstring."""
+
+    #: The provider shows nothing of its own, and it holds the whole UI: painting it line by line on every
+    #: frame cost as much as a widget with content (see :mod:`.panes`).
+    BLANK = True
 
     DEFAULT_CSS = """
     SessionProvider { height: 1fr; }

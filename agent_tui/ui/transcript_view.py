@@ -26,6 +26,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from .style_memo import StyleMemo
 from .transcript_wrap import wrap_cells
 
 
@@ -70,6 +71,8 @@ def format_clock(at: float) -> str:
 
 _LABEL_WIDTH = 6
 _TIME_WIDTH = 8
+#: Entries whose text takes the speaker column's colour rather than the plain text colour.
+_SPEAKER_COLOURED = frozenset({EntryKind.NOTICE, EntryKind.ERROR, EntryKind.TIMING})
 
 
 class TranscriptView(ScrollView, can_focus=True):
@@ -121,6 +124,7 @@ class TranscriptView(ScrollView, can_focus=True):
         self._heights: list[int] = []
         self._total_lines = 0
         self._wrap_width = 0
+        self._styles_memo = StyleMemo(self)
         self._following = True
         self._unseen = 0
 
@@ -251,6 +255,13 @@ class TranscriptView(ScrollView, can_focus=True):
             self._rewrap_all()
         self._content_changed()
 
+    def watch_show_vertical_scrollbar(self, shown: bool) -> None:
+        """The scroll bar takes a column from the text (or gives it back): wrap again, or the text wrapped
+        before would be one cell too wide, its last character lost to the crop."""
+        if self.is_mounted and self._text_width() != self._wrap_width:
+            self._rewrap_all()
+            self._content_changed()
+
     def on_mount(self) -> None:
         self._rewrap_all()
         self._content_changed()
@@ -340,16 +351,18 @@ class TranscriptView(ScrollView, can_focus=True):
             self.border_subtitle = "paused — ctrl+end to follow"
 
     # -- painting ---------------------------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_memo.clear()
+
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
-        base = self.rich_style
+        base = self._styles_memo.base
         line_no = int(self.scroll_offset.y) + y
         if not self._entries:
             if y == 0:
-                empty = self.get_component_rich_style("transcript--empty")
-                return Strip([Segment(self._empty_text[:width], base + empty)]).extend_cell_length(
-                    width, base
-                )
+                empty = self._styles_memo.part("transcript--empty")
+                return Strip([Segment(self._empty_text[:width], empty)]).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if line_no >= self._total_lines:
             return Strip.blank(width, base)
@@ -372,27 +385,27 @@ class TranscriptView(ScrollView, can_focus=True):
 
     def _entry_line(self, entry: TranscriptEntry, sub: int, base: Style) -> Strip:
         lines = entry._lines
-        if lines is None or self._wrap_width != self._text_width():
+        if lines is None:
             lines = entry._lines = wrap_cells(entry.shown_text, max(self._wrap_width, 8))
         text = lines[sub] if sub < len(lines) else ""
-        speaker = self.get_component_rich_style(f"transcript--{entry.kind.value}")
-        body = base + self.get_component_rich_style("transcript--text")
-        if entry.kind in (EntryKind.NOTICE, EntryKind.ERROR, EntryKind.TIMING):
-            body = base + speaker
+        styles = self._styles_memo
+        kind = entry.kind
+        speaker = f"transcript--{kind.value}"
+        body = styles.part(speaker if kind in _SPEAKER_COLOURED else "transcript--text")
         if not entry.final:
-            body = body + self.get_component_rich_style("transcript--interim")
+            body = body + styles.component("transcript--interim")
         if entry.cancelled:
-            body = body + self.get_component_rich_style("transcript--cancelled")
+            body = body + styles.component("transcript--cancelled")
         if sub == 0:
             label = self._label(entry)
             label = label if cell_len(label) <= _LABEL_WIDTH else label[: _LABEL_WIDTH - 1] + "…"
             segments = [
                 Segment(
                     self._clock_format(entry.at).ljust(_TIME_WIDTH)[:_TIME_WIDTH],
-                    base + self.get_component_rich_style("transcript--time"),
+                    styles.part("transcript--time"),
                 ),
                 Segment(" ", base),
-                Segment(label + " " * (_LABEL_WIDTH - cell_len(label)), base + speaker),
+                Segment(label + " " * (_LABEL_WIDTH - cell_len(label)), styles.part(speaker)),
                 Segment(" ", base),
                 Segment(text, body),
             ]

@@ -173,3 +173,48 @@ async def test_a_question_whose_echo_comes_after_its_fast_answer_is_shown_above_
         assert [e.text for e in view.entries][-1] == "It is noon, UTC."
         assert view.total_lines == sum(len(e._lines or [""]) for e in view.entries)
         assert view.scroll_y == view.max_scroll_y
+
+
+async def test_text_that_filled_the_width_is_wrapped_again_when_the_scroll_bar_takes_a_column() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 14)) as pilot:
+        await emit(pilot, *agent_listening())
+        view = app.main.query_one(TranscriptView)
+        width = view._text_width()
+        words = "x" * (width - 3) + " yz"  # exactly as wide as the text column before the bar appears
+        await emit(pilot, message("wide", words, at=T0))
+        assert not view.show_vertical_scrollbar
+        for i in range(12):
+            await emit(pilot, message(f"more-{i}", f"line {i}", at=T0 + 1 + i))
+        assert view.show_vertical_scrollbar
+        assert view._text_width() == width - 1
+        view.scroll_home(animate=False)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "x" * (width - 3) in text and "yz" in text  # "yz" moved to the next line, not cut to "y"
+
+
+async def test_a_meter_repaint_leaves_the_conversation_out_of_the_frame() -> None:
+    """The sidebar's meters repaint at the refresh rate; the transcript (in a pane of its own) is not
+    drawn again for them, whatever it holds."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await emit(pilot, *agent_listening(), *(message(f"m{i}", f"words {i}", at=T0 + i) for i in range(40)))
+        view = app.main.query_one(TranscriptView)
+        drawn: list[object] = []
+        render_lines = view.render_lines
+
+        def counted(crop: object) -> object:
+            drawn.append(crop)
+            return render_lines(crop)  # type: ignore[arg-type]
+
+        view.render_lines = counted  # type: ignore[method-assign]
+        from agent_tui.ui.level_meter import LevelMeter
+
+        for level in (-40.0, -30.0, -20.0, -10.0):
+            for meter in app.main.query(LevelMeter):
+                meter.set_level(level)
+            await pilot.pause()
+        assert drawn == []
+        await emit(pilot, message("new", "one more", at=T0 + 60))
+        assert drawn  # and it is drawn when it changes

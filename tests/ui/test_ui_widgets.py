@@ -159,6 +159,22 @@ async def test_the_level_meters_read_the_agent_and_the_microphone_and_say_when_m
         assert "muted" in "".join(s.text for s in mic.render_line(0))
 
 
+async def test_a_level_meter_draws_in_the_new_theme_colours_after_a_theme_change() -> None:
+    """The meter keeps its lines between repaints; a theme change must not leave it in the old colours."""
+    audio = RecordingAudio()
+    host = KitHost(lambda: [AgentLevelMeter("agent")], audio=audio)
+    async with host.run_test() as pilot:
+        host.provider.tick()
+        await pilot.pause()
+        meter = host.query_one(AgentLevelMeter)
+        before = {segment.style for segment in meter.render_line(0)}
+        host.theme = "textual-light" if host.theme != "textual-light" else "nord"
+        await pilot.pause()
+        after = {segment.style for segment in meter.render_line(0)}
+        assert before != after
+        assert after == {segment.style for segment in meter._build_line(meter.size.width, meter._bar_width())}
+
+
 async def test_the_control_bar_offers_what_applies_and_its_buttons_act() -> None:
     audio = RecordingAudio()
     host = KitHost(lambda: [AgentControlBar()], audio=audio)

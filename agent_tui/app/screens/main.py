@@ -9,7 +9,7 @@ from typing import ClassVar
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -21,6 +21,7 @@ from agent_tui.ui.chat_input import AgentChatInput
 from agent_tui.ui.chat_transcript import AgentChatTranscript
 from agent_tui.ui.insight_panel import InsightPanel
 from agent_tui.ui.level_meter import LevelMeter
+from agent_tui.ui.panes import HorizontalPane, VerticalPane
 from agent_tui.ui.provider import SessionProvider
 from agent_tui.ui.video_view import AgentVideoView
 from agent_tui.video.cell_pixels import FALLBACK_CELL, CellPixels
@@ -76,24 +77,26 @@ class MainScreen(Screen[None]):
     def _conversation(self) -> ComposeResult:
         yield HeaderBar(id="header")
         yield Banner("", id="banner")
-        with Horizontal(id="body"):
-            kwargs = {"clock_format": self._clock_format} if self._clock_format is not None else {}
-            transcript = AgentChatTranscript(
-                max_entries=self._max_transcript_lines, id="transcript", **kwargs
-            )
-            transcript.border_title = "Conversation"
-            yield transcript
-            video = AgentVideoView(
-                graphics=self._graphics,
-                cell=self._cell,
-                fps=self._video_fps,
-                open=self._video_open,
-                clock=self._clock,
-                id="video-panel",
-            )
-            video.border_title = "Agent video"
-            yield video
-            with Vertical(id="sidebar"):
+        # Panes (see agent_tui.ui.panes) keep the sidebar's meters from repainting the conversation.
+        with HorizontalPane(id="body"):
+            with HorizontalPane(id="conversation"):
+                kwargs = {"clock_format": self._clock_format} if self._clock_format is not None else {}
+                transcript = AgentChatTranscript(
+                    max_entries=self._max_transcript_lines, id="transcript", **kwargs
+                )
+                transcript.border_title = "Conversation"
+                yield transcript
+                video = AgentVideoView(
+                    graphics=self._graphics,
+                    cell=self._cell,
+                    fps=self._video_fps,
+                    open=self._video_open,
+                    clock=self._clock,
+                    id="video-panel",
+                )
+                video.border_title = "Agent video"
+                yield video
+            with VerticalPane(id="sidebar"):
                 with Vertical(id="agent-panel") as agent_panel:
                     agent_panel.border_title = "Agent"
                     yield AgentStateIndicator(id="agent-state")
@@ -107,10 +110,12 @@ class MainScreen(Screen[None]):
                 data_tracks = DataTracksPanel(id="data-tracks")
                 data_tracks.border_title = "Data tracks"
                 yield data_tracks
-                attributes = AttributesPanel(id="attributes")
-                attributes.border_title = "Agent attributes"
-                yield attributes
-        yield AgentChatInput(placeholder="Type a message and press Enter (F1 for help)", id="chat")
+                with VerticalPane(id="attributes-pane"):
+                    attributes = AttributesPanel(id="attributes")
+                    attributes.border_title = "Agent attributes"
+                    yield attributes
+        with HorizontalPane(id="chat-pane"):
+            yield AgentChatInput(placeholder="Type a message and press Enter (F1 for help)", id="chat")
 
     def on_mount(self) -> None:
         """Each widget watches the app state it shows, so the app sets its reactives and never reaches

@@ -11,6 +11,7 @@ from textual.widgets import Label
 
 from agent_tui.audio.controls import AudioStatus, MicMode
 from agent_tui.ui.level_meter import LevelMeter
+from agent_tui.ui.panes import VerticalPane
 
 if TYPE_CHECKING:
     from ..microphone import Levels, MicView
@@ -18,12 +19,14 @@ if TYPE_CHECKING:
 
 class MicPanel(Vertical):
     def compose(self) -> ComposeResult:
-        yield Label("", id="mic-badge")
-        yield Label("", id="mic-mode")
-        yield Label("", id="mic-ptt")
-        yield Label("", id="mic-input")
-        yield Label("", id="mic-output")
-        yield Label("", id="mic-aec")
+        # The labels share a pane so that the meter's repaints, fifteen a second, leave them alone.
+        with VerticalPane(id="mic-status"):
+            yield Label("", id="mic-badge")
+            yield Label("", id="mic-mode")
+            yield Label("", id="mic-ptt")
+            yield Label("", id="mic-input")
+            yield Label("", id="mic-output")
+            yield Label("", id="mic-aec")
         yield LevelMeter("mic", id="mic-level")
         yield Label("", id="mic-text-only")
 
