@@ -109,8 +109,29 @@ def pts(packet: EncodedPacket) -> int:
     return packet.pts
 
 
-async def received(copy: RelayedTrack, count: int) -> list[EncodedPacket]:
-    return [await asyncio.wait_for(copy.recv(), timeout=2) for _ in range(count)]
+class Reader:
+    """A subscriber copy as its RTP sender reads it: the first ``recv`` is pending from the start."""
+
+    def __init__(self, copy: RelayedTrack) -> None:
+        self.copy = copy
+        self._first: asyncio.Future[EncodedPacket] | None = asyncio.ensure_future(copy.recv())
+
+    async def take(self, count: int) -> list[EncodedPacket]:
+        """The next ``count`` packets the sender gets."""
+        packets: list[EncodedPacket] = []
+        if self._first is not None:
+            packets.append(await asyncio.wait_for(self._first, timeout=2))
+            self._first = None
+        while len(packets) < count:
+            packets.append(await asyncio.wait_for(self.copy.recv(), timeout=2))
+        return packets
+
+
+async def reading(relay: TrackRelay) -> Reader:
+    """A new subscriber whose sender has started reading."""
+    reader = Reader(relay.subscribe())
+    await settle()
+    return reader
 
 
 def opus_packets(count: int) -> list[bytes]:
@@ -152,16 +173,16 @@ async def test_every_subscriber_gets_the_publishers_opus_packets_at_once_and_as_
     peers: list[RTCPeerConnection],
 ) -> None:
     published = await publish("audio", peers)
-    copies = [published.relay.subscribe(), published.relay.subscribe()]
+    readers = [await reading(published.relay), await reading(published.relay)]
     payloads = opus_packets(6)
     await published.send([payloads[0]], FIRST_TS)
     # No prefetch: the first packet is on its way before the second one arrives.
-    first = [await asyncio.wait_for(copy.recv(), timeout=2) for copy in copies]
+    first = [(await reader.take(1))[0] for reader in readers]
     assert [bytes(p) for p in first] == [payloads[0]] * 2
     for index, payload in enumerate(payloads[1:], start=1):
         await published.send([payload], FIRST_TS + index * SAMPLES)
-    for copy, head in zip(copies, first, strict=True):
-        packets = [head, *await received(copy, 5)]
+    for reader, head in zip(readers, first, strict=True):
+        packets = [head, *await reader.take(5)]
         assert [bytes(p) for p in packets] == payloads
         assert {p.time_base for p in packets} == {fractions.Fraction(1, 48_000)}
         assert [pts(b) - pts(a) for a, b in pairwise(packets)] == [SAMPLES] * 5  # across the 32-bit wrap
@@ -171,11 +192,24 @@ async def test_every_subscriber_gets_the_publishers_opus_packets_at_once_and_as_
     await published.receiver.stop()
 
 
+async def test_nothing_is_kept_for_a_copy_until_its_sender_reads(peers: list[RTCPeerConnection]) -> None:
+    published = await publish("audio", peers)
+    copy = published.relay.subscribe()
+    payloads = opus_packets(3)
+    for index, payload in enumerate(payloads[:2]):  # the subscriber's m-line is not connected yet
+        await published.send([payload], FIRST_TS + index * SAMPLES)
+    reader = Reader(copy)
+    await settle()
+    await published.send([payloads[2]], FIRST_TS + 2 * SAMPLES)
+    assert [bytes(p) for p in await reader.take(1)] == [payloads[2]]  # no backlog to play out late
+    await published.receiver.stop()
+
+
 async def test_a_late_audio_packet_is_dropped_and_a_lost_one_stays_a_gap(
     peers: list[RTCPeerConnection],
 ) -> None:
     published = await publish("audio", peers)
-    copy = published.relay.subscribe()
+    reader = await reading(published.relay)
     payloads = opus_packets(4)
     sequence = published.sequence
     for index in (0, 1, 3):  # packet 2 lost on the way
@@ -183,34 +217,36 @@ async def test_a_late_audio_packet_is_dropped_and_a_lost_one_stays_a_gap(
         await published.send([payloads[index]], FIRST_TS + index * SAMPLES)
     published.sequence = (sequence + 2) % (1 << 16)
     await published.send([payloads[2]], FIRST_TS + 2 * SAMPLES)  # ... and then arriving late
-    packets = await received(copy, 3)
+    packets = await reader.take(3)
     assert [bytes(p) for p in packets] == [payloads[0], payloads[1], payloads[3]]
     assert [pts(b) - pts(a) for a, b in pairwise(packets)] == [SAMPLES, 2 * SAMPLES]
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(copy.recv(), timeout=0.05)
+        await asyncio.wait_for(reader.copy.recv(), timeout=0.05)
     await published.receiver.stop()
 
 
 async def test_a_slow_audio_subscriber_keeps_the_newest_half_second(peers: list[RTCPeerConnection]) -> None:
     published = await publish("audio", peers)
-    copy = published.relay.subscribe()
-    payloads = opus_packets(40)  # 800 ms while the subscriber's sender was held up
-    for index, payload in enumerate(payloads):
+    reader = await reading(published.relay)
+    payloads = opus_packets(41)
+    await published.send([payloads[0]], FIRST_TS)
+    assert [bytes(p) for p in await reader.take(1)] == [payloads[0]]
+    for index, payload in enumerate(payloads[1:], start=1):  # 800 ms while the sender was held up
         await published.send([payload], FIRST_TS + index * SAMPLES)
-    packets = await received(copy, 25)
-    assert [bytes(p) for p in packets] == payloads[15:]
+    packets = await reader.take(25)
+    assert [bytes(p) for p in packets] == payloads[16:]
     with pytest.raises(TimeoutError):
-        await asyncio.wait_for(copy.recv(), timeout=0.05)
+        await asyncio.wait_for(reader.copy.recv(), timeout=0.05)
     await published.receiver.stop()
 
 
 async def test_a_receiver_that_was_already_decoding_is_relayed_too(peers: list[RTCPeerConnection]) -> None:
     published = await publish("audio", peers, decoding_first=True)
-    copy = published.relay.subscribe()
+    reader = await reading(published.relay)
     payloads = opus_packets(2)
     for index, payload in enumerate(payloads):
         await published.send([payload], FIRST_TS + index * SAMPLES)
-    assert [bytes(p) for p in await received(copy, 2)] == payloads
+    assert [bytes(p) for p in await reader.take(2)] == payloads
     await published.receiver.stop()
 
 
