@@ -22,7 +22,7 @@ from aiortc.codecs import depayload, get_encoder
 from aiortc.mediastreams import MediaStreamError
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters, RTCRtpReceiveParameters
 from aiortc.rtcrtpreceiver import RTCRtpReceiver
-from aiortc.rtp import RtpPacket
+from aiortc.rtp import RTCP_PSFB_FIR, RTCP_PSFB_PLI, RtcpPsfbPacket, RtpPacket
 from av import AudioFrame, CodecContext, VideoFrame
 from av.packet import Packet
 
@@ -31,6 +31,7 @@ from agent_tui.devserver.media_relay import (
     RelayedTrack,
     TrackRelay,
     carries_relayed_codec,
+    forward_keyframe_requests,
     is_vp8_keyframe,
     keep_relayed_codecs,
 )
@@ -304,6 +305,22 @@ async def test_a_video_subscriber_that_falls_behind_waits_for_the_next_keyframe(
         await published.send(packer.pack(_packet(frames[index]))[0], FIRST_TS + index * 3000)
     assert relay.keyframe_requests == requests + 1
     assert bytes(await asyncio.wait_for(copy.recv(), timeout=2)) == frames[10]
+    await published.receiver.stop()
+
+
+@pytest.mark.parametrize("fmt", [RTCP_PSFB_PLI, RTCP_PSFB_FIR])
+async def test_a_subscribers_pli_or_fir_reaches_the_publisher(
+    peers: list[RTCPeerConnection], fmt: int
+) -> None:
+    published = await publish("video", peers)
+    subscriber_side = RTCPeerConnection()  # the server's end of the subscriber's connection
+    peers.append(subscriber_side)
+    sender = subscriber_side.addTransceiver("video", direction="sendonly").sender
+    forward_keyframe_requests(sender)
+    forward_keyframe_requests(sender)  # once is enough, twice changes nothing
+    sender.replaceTrack(published.relay.subscribe())
+    await sender._handle_rtcp_packet(RtcpPsfbPacket(fmt=fmt, ssrc=1, media_ssrc=sender._ssrc))
+    assert published.relay.keyframe_requests == 1
     await published.receiver.stop()
 
 
