@@ -2,21 +2,21 @@
 
 livekit-server forwards RTP; this relay forwards whole encoded frames, which aiortc's RTP sender accepts
 as they are (an ``av.Packet`` is only packetized, as aiortc's MediaPlayer does with ``decode=False``).
-Decoding every published frame and encoding it again for each subscriber used to cost 9 % of a core per
-stream and most of the relay's latency; nothing in the dev server needs decoded media (it inspects no
-audio levels and transcodes nothing: only Opus and VP8 are negotiated, see :func:`keep_relayed_codecs`),
-so there is no decoded path at all.
+Decoding every published frame and encoding it again for each subscriber used to cost 1.5-4 % of a core
+per audio stream and 5 % per video stream, and 80 ms of latency; nothing in the dev server needs decoded
+media (it inspects no audio levels and transcodes nothing: only Opus and VP8 are negotiated, see
+:func:`keep_relayed_codecs`), so there is no decoded path at all.
 
 Where the encoded frames come from. aiortc's :class:`~aiortc.rtcrtpreceiver.RTCRtpReceiver` reassembles
 frames in its jitter buffer and puts ``(codec, frame)`` on a queue that its decoder thread reads. The
-relay puts a :class:`_FrameSink` in that queue's place (one private attribute, checked at install), so
+relay puts a :class:`_FrameSink` in that queue's place (a private attribute, checked at install), so
 each frame reaches the subscribers on the event loop as soon as it is complete: no thread hop, no
-decoder. The decoder thread still starts, and sleeps until the receiver stops it. Audio also bypasses the
-receiver's jitter buffer, which holds four packets (80 ms) before releasing the first so that a decoder
-gets a steady stream; every subscriber has its own jitter buffer, and an Opus RTP packet is a whole
-frame, so :class:`_InOrderPackets` forwards each packet at once and drops only one that arrives after a
-newer one (a late packet would look like a timestamp wrap). Video keeps aiortc's jitter buffer: a VP8
-frame spans several packets, and the buffer also asks for a keyframe when packets are lost.
+decoder. The decoder thread still starts, and sleeps until the receiver stops it. Audio also bypasses
+the receiver's jitter buffer, which holds four packets (80 ms) before releasing the first so that a
+decoder gets a steady stream; every subscriber has its own jitter buffer, and an Opus RTP packet is a
+whole frame, so :class:`_InOrderPackets` forwards each packet at once and drops only one that arrives
+after a newer one (a late packet would look like a timestamp wrap). Video keeps aiortc's jitter buffer:
+a VP8 frame spans several packets, and the buffer also asks for a keyframe when packets are lost.
 
 Keyframes. A forwarded VP8 stream has one encoder, the publisher's, so a subscriber that joins late or
 loses a frame can only be repaired by the publisher's next keyframe. Each video copy therefore waits for
@@ -27,11 +27,10 @@ least :data:`KEYFRAME_REQUEST_INTERVAL_S` apart, as a subscriber's decoder repea
 
 A copy queues nothing until its RTP sender first reads it (the subscriber's m-line is negotiated and
 connected): what it kept before would only be a backlog. Each copy's queue is bounded, so one slow peer
-never delays the others or grows memory. Audio
-keeps half a second, dropping the oldest packet when full: the sender stamps packets with the
-publisher's timestamps, so a dropped packet is a real gap, which the listener conceals for just that
-packet. Video keeps five frames; a video copy that overflows drops them all and waits for a keyframe, as
-the frames after a dropped one cannot be decoded without it.
+never delays the others or grows memory. Audio keeps half a second, dropping the oldest packet when
+full: the sender stamps packets with the publisher's timestamps, so a dropped packet is a real gap,
+which the listener conceals for just that packet. Video keeps five frames; a video copy that overflows
+drops them all and waits for a keyframe, as the frames after a dropped one cannot be decoded without it.
 """
 
 from __future__ import annotations
