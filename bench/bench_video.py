@@ -6,8 +6,8 @@ Figures, never asserts (``make bench``). Run alone inside the test network names
 
 - server: the dev server runs as its own process; its CPU over a fixed window while one participant
   publishes a 640x480 15 fps moving pattern (VP8, simulcast off) that another receives, minus the same
-  window with both connected and nothing published (the anchor). aiortc decodes every published VP8
-  stream and encodes it again for each subscriber, so this is one decode plus one encode.
+  window with both connected and nothing published (the anchor). The dev server forwards the encoded
+  frames (reassembled by aiortc and packetized again), so this is no decode and no encode.
 - panel: the Textual app (headless driver: layout and compositing happen, nothing reaches a terminal) for
   a few seconds with the agent's video arriving at 15 fps (640x360 I420 frames from the SDK's own
   converter) and drawn at the default ``panel_fps``, against the same app with no video (the anchor);

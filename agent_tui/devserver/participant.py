@@ -56,7 +56,13 @@ from .auth import ParticipantGrant
 from .data_routing import RELIABLE_LABEL, ROUTED_LABELS, DataOutbox, ReliableSequence
 from .data_track_router import DATA_TRACK_LABEL, DataTrackRefused
 from .identifiers import PARTICIPANT_PREFIX, TRACK_PREFIX, new_sid
-from .media_relay import TrackRelay
+from .media_relay import (
+    RELAYED_CODECS,
+    TrackRelay,
+    carries_relayed_codec,
+    forward_keyframe_requests,
+    keep_relayed_codecs,
+)
 from .negotiation import OfferedSection, offered_sections, stream_msid, with_msids
 from .publish_rules import publication_refusal
 from .signal_link import SignalLink, SignalSocket
@@ -64,7 +70,7 @@ from .tracks import PublishedTrack, Subscription
 
 _log = logging.getLogger(__name__)
 
-_MIME_TYPES = {TrackType.AUDIO: "audio/opus", TrackType.VIDEO: "video/VP8"}
+_MIME_TYPES = {TrackType.AUDIO: RELAYED_CODECS["audio"], TrackType.VIDEO: RELAYED_CODECS["video"]}
 # livekit-server's routing.DefaultMessageChannelSize: the requests of one participant waiting to be handled.
 MAX_QUEUED_REQUESTS: Final = 200
 
@@ -470,6 +476,8 @@ class Participant:
     async def _answer(self, offer: SessionDescription) -> None:
         sections = offered_sections(offer.sdp)
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer.sdp, type="offer"))
+        for transceiver in self.pc.getTransceivers():
+            keep_relayed_codecs(transceiver)
         newly_published = self._adopt_publications(sections)
         unpublished = self._find_unpublished(sections)
         newly_bound = self._bind_subscriptions(sections)
@@ -520,7 +528,7 @@ class Participant:
                 info=info,
                 publisher_sid=self.sid,
                 publisher_identity=self.identity,
-                relay=TrackRelay(transceiver.receiver.track, track_sid=info.sid),
+                relay=TrackRelay(transceiver.receiver, track_sid=info.sid, kind=transceiver.kind),
             )
             self.published[info.sid] = published
             adopted.append(published)
@@ -553,7 +561,16 @@ class Participant:
                 if transceiver is None:
                     continue
                 transceiver.direction = "sendonly"
-                transceiver.sender.replaceTrack(subscription.track)
+                if carries_relayed_codec(transceiver):
+                    forward_keyframe_requests(transceiver.sender)
+                    transceiver.sender.replaceTrack(subscription.track)
+                else:  # bound all the same, or the client would be asked for an m-line again and again
+                    _log.warning(
+                        "%s cannot receive %s: its offer has no %s",
+                        self.identity,
+                        subscription.published.sid,
+                        subscription.published.info.mime_type,
+                    )
                 subscription.mid = section.mid
                 taken.add(section.mid)
                 bound.append(subscription)

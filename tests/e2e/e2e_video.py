@@ -2,7 +2,7 @@
 
 The clip is generated in the test with PyAV, losslessly (FFV1 in Matroska), so every difference between
 what is measured at the receiver and the pattern comes from the path under test: our decoding, I420
-conversion, VP8 through the SDK, the dev server's decode/re-encode, and the probe's decoding.
+conversion, VP8 through the SDK (which the servers forward as it is), and the probe's decoding.
 """
 
 from __future__ import annotations

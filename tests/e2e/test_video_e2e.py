@@ -2,7 +2,7 @@
 
 The clip (colour bars over a strip with a marker moving 8 px per frame, generated here) is published
 through :class:`VideoController` → :class:`VideoPublisher` → :meth:`Session.publish_video`, relayed by the
-dev server (VP8 decoded and re-encoded by aiortc) and received by a plain ``rtc.Room`` with the real SDK.
+dev server (its VP8 frames forwarded as they are) and received by a plain ``rtc.Room`` with the real SDK.
 The probe checks the bar colours, that the marker moves forward at the clip's pace, and the source kind.
 
 The screen share captures a private Xvfb display (:mod:`virtual_display`) painted with four known colours
