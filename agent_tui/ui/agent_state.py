@@ -18,7 +18,7 @@ from textual.widgets import Label
 
 from agent_tui.session import AgentExpression, AgentFailure, AgentState
 
-from .label_text import show_line
+from .label_text import CycleLabel, show_line
 from .provider import provider_of
 
 
@@ -115,7 +115,7 @@ class AgentStateIndicator(Vertical):
         return self._state in (AgentState.THINKING, AgentState.SPEAKING)
 
     def compose(self) -> ComposeResult:
-        yield Label(self._title(), id="agent-state-title")
+        yield CycleLabel(self._title(), id="agent-state-title")
         yield Label(describe(self._state, self._failure), id="agent-state-detail")
 
     def on_mount(self) -> None:

@@ -40,6 +40,8 @@ class MainScreen(Screen[None]):
     panel); the app fills the widgets from session events."""
 
     BINDINGS: ClassVar[list[BindingType]] = bindings_for("main")
+    #: The screen shows only its background; its widgets paint the rest (see agent_tui.ui.panes).
+    BLANK = True
 
     def __init__(
         self,
@@ -72,7 +74,8 @@ class MainScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with self.provider:
             yield from self._conversation()
-        yield Footer(id="footer")
+        with HorizontalPane(id="footer-pane"):
+            yield Footer(id="footer")
 
     def _conversation(self) -> ComposeResult:
         yield HeaderBar(id="header")

@@ -19,15 +19,17 @@ if TYPE_CHECKING:
 
 class MicPanel(Vertical):
     def compose(self) -> ComposeResult:
-        # The labels share a pane so that the meter's repaints, fifteen a second, leave them alone.
+        # The level sits under the badge, next to the other things that move (the agent's spinner and
+        # meter above), and the settings below it share a pane: the meter's repaints, fifteen a second,
+        # then leave them alone (see agent_tui.ui.panes).
+        yield Label("", id="mic-badge")
+        yield LevelMeter("mic", id="mic-level")
         with VerticalPane(id="mic-status"):
-            yield Label("", id="mic-badge")
             yield Label("", id="mic-mode")
             yield Label("", id="mic-ptt")
             yield Label("", id="mic-input")
             yield Label("", id="mic-output")
             yield Label("", id="mic-aec")
-        yield LevelMeter("mic", id="mic-level")
         yield Label("", id="mic-text-only")
 
     def show_text_only(self, reason: str | None) -> None:
