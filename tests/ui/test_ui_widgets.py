@@ -63,6 +63,30 @@ async def test_the_state_indicator_shows_the_state_animates_while_thinking_and_e
         assert AgentFailure.DID_NOT_JOIN.value in detail
 
 
+async def test_the_state_spinner_shows_each_frame_and_takes_the_new_colours_of_a_theme() -> None:
+    """The spinner keeps each frame's painted line; what it paints must follow the text and the theme."""
+    host = KitHost(lambda: [AgentStateIndicator()])
+    async with host.run_test() as pilot:
+        host.conversation.set_agent(AgentState.THINKING)
+        await wait_until(lambda: "Thinking" in title(host), between=pilot.pause)
+        label = host.query_one("#agent-state-title", Label)
+
+        def painted() -> str:
+            return "".join(segment.text for segment in label.render_line(0))
+
+        seen = []
+        for _ in range(12):  # more than one turn of the spinner: the lines come from the cache
+            host.provider.tick()
+            await pilot.pause()
+            assert painted().strip() == title(host).strip()
+            seen.append(painted())
+        assert len(set(seen)) > 5
+        before = {segment.style for segment in label.render_line(0)}
+        host.theme = "textual-light" if host.theme != "textual-light" else "nord"
+        await pilot.pause()
+        assert {segment.style for segment in label.render_line(0)} != before
+
+
 async def test_the_transcript_shows_both_sides_with_interim_text_replaced_in_place() -> None:
     host = KitHost(lambda: [AgentChatTranscript()])
     async with host.run_test() as pilot:
