@@ -52,6 +52,10 @@ class TranscriptEntry:
     label: str | None = None
     cancelled: bool = False
     _lines: list[str] | None = field(default=None, repr=False)
+    #: Painted lines, kept while ``_lines`` and the view's styles are the ones they were painted with:
+    #: each new message scrolls every line, and re-building them all was most of the pane's paint time.
+    _painted: dict[int, Strip] = field(default_factory=dict, repr=False)
+    _painted_for: tuple[int, list[str]] | None = field(default=None, repr=False)
 
     @property
     def shown_text(self) -> str:
@@ -125,6 +129,8 @@ class TranscriptView(ScrollView, can_focus=True):
         self._total_lines = 0
         self._wrap_width = 0
         self._styles_memo = StyleMemo(self)
+        #: Bumped when the styles change: every entry's painted lines are then stale.
+        self._paint_generation = 0
         self._following = True
         self._unseen = 0
 
@@ -354,6 +360,7 @@ class TranscriptView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles_memo.clear()
+        self._paint_generation += 1
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -387,6 +394,16 @@ class TranscriptView(ScrollView, can_focus=True):
         lines = entry._lines
         if lines is None:
             lines = entry._lines = wrap_cells(entry.shown_text, max(self._wrap_width, 8))
+        painted_for = entry._painted_for
+        if painted_for is None or painted_for[0] != self._paint_generation or painted_for[1] is not lines:
+            entry._painted = {}
+            entry._painted_for = (self._paint_generation, lines)
+        line = entry._painted.get(sub)
+        if line is None:
+            line = entry._painted[sub] = self._paint_entry_line(entry, lines, sub, base)
+        return line
+
+    def _paint_entry_line(self, entry: TranscriptEntry, lines: list[str], sub: int, base: Style) -> Strip:
         text = lines[sub] if sub < len(lines) else ""
         styles = self._styles_memo
         kind = entry.kind

@@ -131,8 +131,14 @@ def test_the_minimal_voice_client_example(snap_compare: Any) -> None:
             said = Message(key, speaker, MessageKind.TRANSCRIPT, text, at, True, participant_identity="x")
             conversation.feed(MessageChanged(message=said, new=True))
         conversation.set_agent(AgentState.SPEAKING)
-        await pilot.pause()
+        # Conditions, not a count of pauses: on a loaded machine one pause was not always enough.
+        await wait_until(
+            lambda: provider.agent_state is AgentState.SPEAKING
+            and len(app.query_one(AgentChatTranscript).entries) >= 2,
+            between=pilot.pause,
+        )
         provider.tick()
+        await wait_until(lambda: provider.levels is not None, between=pilot.pause)
         await pilot.pause()
         await pilot.pause()
 
