@@ -588,8 +588,8 @@ class _Demo:
             nothing.set_result(None)
             return nothing
         ui = self._settings.ui and self._script.empty
-        modules = ("agent_tui.wiring.session", "agent_tui.app") if ui else ("agent_tui.headless.runner",)
-        return asyncio.ensure_future(asyncio.to_thread(_import_all, modules))
+        front_end = "agent_tui.app.runner" if ui else "agent_tui.headless.runner"  # Textual: about 0.35 s
+        return asyncio.ensure_future(asyncio.to_thread(_import_all, (front_end, *_CONVERSATION_MODULES)))
 
     def _retry_stuck_dispatches(self, server: Any) -> DispatchRetry | None:
         """The embedded dev server's jobs for the demo agent, watched for one that fails or whose agent
@@ -759,6 +759,17 @@ class _Demo:
             "the traceback.",
             ExitCode.INTERNAL_ERROR,
         )
+
+
+#: What :func:`agent_tui.wiring.session.open_conversation` imports when it starts (the audio engine and
+#: its bridge, the video controller: about 0.2 s here), for :meth:`_Demo._prepare_client`.
+_CONVERSATION_MODULES: Final = (
+    "agent_tui.wiring.session",
+    "agent_tui.audio.engine",
+    "agent_tui.audio.session_bridge",
+    "agent_tui.video.controller",
+    "agent_tui.scenario.record",
+)
 
 
 def _free_port() -> int:
