@@ -25,7 +25,7 @@ LIVEKIT_SERVER_DIR := .tools/livekit-server-$(LIVEKIT_SERVER_VERSION)
 LIVEKIT_SERVER := .tools/bin/livekit-server
 GO_MIN := 1.26
 
-.PHONY: install system-packages test lint run bench soak clean livekit-server livekit-server-if-go browser-packages wheelhouse
+.PHONY: install system-packages test lint run bench soak soak-long clean livekit-server livekit-server-if-go browser-packages wheelhouse
 
 install: system-packages $(VENV)/.installed
 
@@ -103,6 +103,13 @@ bench: install
 # Ten minutes of duplex audio on the virtual devices; prints underruns and drops.
 soak: install
 	tests/netns/run $(PY) -m bench.bench_audio --seconds 20 --soak 600
+
+# A spoken conversation with the real demo (the app in a pty, virtual PulseAudio, a question every 20 s)
+# for SOAK_MINUTES: RSS and CPU of the client, the worker and its jobs every minute, and their drift.
+SOAK_MINUTES ?= 120
+SOAK_OUT ?= soak-long.csv
+soak-long: install
+	tests/netns/run $(PY) -m bench.bench_soak --minutes $(SOAK_MINUTES) --out $(SOAK_OUT)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .tools tests/browser/node_modules

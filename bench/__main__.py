@@ -1,8 +1,8 @@
 """``make bench``: run every benchmark in turn, each in its own process so one's load cannot skew another.
 
-Run one alone with ``python -m bench.bench_devserver`` (or ``bench_audio``, ``bench_audio_room``,
-``bench_app``, ``bench_video``, ``bench_scenario``, ``bench_load``); media benchmarks need the private network
-namespace, which ``make bench`` provides.
+Run one alone with ``python -m bench.bench_devserver`` (or ``bench_demo_start``, ``bench_audio``,
+``bench_audio_room``, ``bench_app``, ``bench_video``, ``bench_scenario``, ``bench_load``); media benchmarks
+need the private network namespace, which ``make bench`` provides.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 
 BENCHMARKS = (
     "bench.bench_devserver",
+    "bench.bench_demo_start",
     "bench.bench_prepare",
     "bench.bench_audio",
     "bench.bench_audio_room",

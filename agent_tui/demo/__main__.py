@@ -1,10 +1,10 @@
-"""``python -m agent_tui.demo start|check``: run the offline demo worker (see :mod:`.worker`)."""
+"""``python -m agent_tui.demo start|check``: the offline demo worker (:mod:`.launch`, then :mod:`.worker`)."""
 
 from __future__ import annotations
 
 import sys
 
-from .worker import main
+from .launch import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,9 +34,12 @@ import argparse
 import asyncio
 import contextlib
 import copy
+import errno
+import importlib
 import logging
 import secrets
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -414,6 +417,7 @@ class _Demo:
         self._worker_exit_reported = False
         self._client_stopped_for_worker = False
         self._server_name = "the dev server"
+        self._running_server: Any = None
 
     async def run(self) -> int:
         """The whole demo, logging set up as ``agent-tui`` sets it up, for all of it: the dev server and
@@ -429,25 +433,32 @@ class _Demo:
 
     async def _run(self) -> int:
         started = time.monotonic()
-        try:
-            server = self._server()
-        except DemoError as error:
-            return self._error(str(error), error.code)
-        self._progress.say(reminder(self._server_name))
         code: int = ExitCode.INTERNAL_ERROR
         try:
-            code = await self._interruptible(self._start_and_talk(server, started))
+            code = await self._interruptible(self._launch_and_talk(started))
         except DemoError as error:
             code = self._error(str(error), error.code)
         except Exception as error:
             code = self._unexpected(error)
         finally:
-            await self._interruptible(self._stop(server), on_signal=self._hurry)
+            await self._interruptible(self._stop(self._running_server), on_signal=self._hurry)
         return code
 
-    def _server(self) -> Any:
-        """The embedded dev server, or livekit-server with ``--livekit-server``: either has ``start``,
-        ``stop`` and ``url``, and takes the demo's key pair."""
+    async def _launch_and_talk(self, started: float) -> int:
+        port = 0
+        if getattr(self._args, "livekit_server", None) is None:
+            # The worker spends its first second importing livekit-agents and starting its job processes
+            # before it connects: started now, on the port the dev server is about to take, that second
+            # overlaps this process's own imports and the server's start instead of following them.
+            port = _free_port()
+            await self._start_worker(f"ws://127.0.0.1:{port}")
+        self._running_server = server = self._server(port)
+        self._progress.say(reminder(self._server_name))
+        return await self._start_and_talk(server, started)
+
+    def _server(self, port: int = 0) -> Any:
+        """The embedded dev server on ``port`` (0: any free one), or livekit-server with
+        ``--livekit-server``: either has ``start``, ``stop`` and ``url``, and takes the demo's key pair."""
         choice = getattr(self._args, "livekit_server", None)
         if choice is None:
             from agent_tui.devserver import DevServer
@@ -455,7 +466,7 @@ class _Demo:
             self._server_name = "the dev server"
             return DevServer(
                 host="127.0.0.1",
-                port=0,
+                port=port,
                 api_key=DEMO_API_KEY,
                 api_secret=self._secret,
                 departure_timeout=DEPARTURE_TIMEOUT,
@@ -478,12 +489,12 @@ class _Demo:
 
     # -- start-up and the conversation ---------------------------------------------------------------------
     async def _start_and_talk(self, server: Any, started: float) -> int:
-        from agent_tui.demo.supervisor import WorkerNotReady, WorkerProcess
+        from agent_tui.demo.supervisor import WorkerNotReady
         from agent_tui.livekit_server import LiveKitServerStartError
 
         with self._progress.step(f"starting {self._server_name}") as done:
             try:
-                await server.start()
+                await self._start_server(server)
             except OSError as error:
                 raise DemoError(
                     f"cannot start {self._server_name} on 127.0.0.1 ({error.strerror or error})",
@@ -499,18 +510,12 @@ class _Demo:
             hint = web_app_hint(server.url, agent_name=self._args.agent_name, keys_shown=False)
             self._progress.say(hint.rstrip())
 
-        log_path: Path = getattr(self._args, "worker_log", None) or _default_worker_log()
-        self._worker = worker = WorkerProcess(
-            url=server.url,
-            api_key=DEMO_API_KEY,
-            api_secret=self._secret,
-            agent_name=self._args.agent_name,
-            ptt=self._args.ptt,
-            extra_args=self._worker_args,
-            log_path=log_path,
-        )
+        if self._worker is None:  # livekit-server: its URL is known only now
+            await self._start_worker(server.url)
+        worker = self._worker
+        assert worker is not None
+        preparing = self._prepare_client()
         with self._progress.step("starting the demo agent (loading the speech models)") as done:
-            await worker.start()
             try:
                 await worker.wait_registered()
             except WorkerNotReady as error:
@@ -520,6 +525,7 @@ class _Demo:
             self._progress.say(f"{PREFIX}: warning: {worker.log_error}")
 
         self._progress.say(f"connecting the client to agent '{self._args.agent_name}'…")
+        await preparing
         retry = self._retry_stuck_dispatches(server)
         client = asyncio.create_task(self._client(), name="demo-client")
         watcher = asyncio.create_task(self._watch_worker(worker, client))
@@ -543,6 +549,47 @@ class _Demo:
             self._explain_absent_agent(server, worker)
         # The UI ends quietly when cancelled, so its own code says nothing about why it ended.
         return ExitCode.AGENT_LEFT if self._client_stopped_for_worker else code
+
+    async def _start_worker(self, url: str) -> None:
+        """Start the demo worker registering with ``url`` (it has not registered when this returns)."""
+        from agent_tui.demo.supervisor import WorkerProcess
+
+        log_path: Path = getattr(self._args, "worker_log", None) or _default_worker_log()
+        self._worker = WorkerProcess(
+            url=url,
+            api_key=DEMO_API_KEY,
+            api_secret=self._secret,
+            agent_name=self._args.agent_name,
+            ptt=self._args.ptt,
+            extra_args=self._worker_args,
+            log_path=log_path,
+        )
+        await self._worker.start()
+
+    async def _start_server(self, server: Any) -> None:
+        """Start ``server``. When the port chosen for the early worker was taken in between (another
+        program bound it first), the server takes any free port and the worker starts again for it."""
+        try:
+            await server.start()
+        except OSError as error:
+            early = self._worker is not None and self._server_name == "the dev server"
+            if error.errno != errno.EADDRINUSE or not early or self._worker is None:
+                raise
+            await self._worker.stop()
+            self._worker = None
+            server.port = 0
+            await server.start()
+
+    def _prepare_client(self) -> asyncio.Future[None]:
+        """Import the client's modules in a thread while the worker registers: the first screen (or the
+        headless runner) then starts the moment the agent can be asked for, not a few hundred ms later."""
+        if self._run_client is not None:  # ``demo test``: the scenario runner is imported already
+            nothing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            nothing.set_result(None)
+            return nothing
+        ui = self._settings.ui and self._script.empty
+        front_end = "agent_tui.app.runner" if ui else "agent_tui.headless.runner"  # Textual: about 0.35 s
+        return asyncio.ensure_future(asyncio.to_thread(_import_all, (front_end, *_CONVERSATION_MODULES)))
 
     def _retry_stuck_dispatches(self, server: Any) -> DispatchRetry | None:
         """The embedded dev server's jobs for the demo agent, watched for one that fails or whose agent
@@ -640,6 +687,8 @@ class _Demo:
                 began = time.monotonic()
                 await worker.stop()
                 done(f"ok ({time.monotonic() - began:.1f} s)")
+        if server is None:  # it could not be made (no livekit-server binary)
+            return
         with self._progress.step(f"stopping {self._server_name}") as done:
             began = time.monotonic()
             await server.stop()
@@ -710,6 +759,32 @@ class _Demo:
             "the traceback.",
             ExitCode.INTERNAL_ERROR,
         )
+
+
+#: What :func:`agent_tui.wiring.session.open_conversation` imports when it starts (the audio engine and
+#: its bridge, the video controller: about 0.2 s here), for :meth:`_Demo._prepare_client`.
+_CONVERSATION_MODULES: Final = (
+    "agent_tui.wiring.session",
+    "agent_tui.audio.engine",
+    "agent_tui.audio.session_bridge",
+    "agent_tui.video.controller",
+    "agent_tui.scenario.record",
+)
+
+
+def _free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now, for the dev server the worker is told about in advance."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _import_all(modules: Sequence[str]) -> None:
+    """Import ``modules``; one that fails is left for the client to import, and to report, itself."""
+    for name in modules:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
 
 
 def _signal_exit_code(signum: int) -> int:

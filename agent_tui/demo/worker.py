@@ -38,12 +38,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import os
 import sys
 import time
-from collections.abc import Mapping, MutableMapping, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
+from collections.abc import Sequence
 from typing import Any
 
 from livekit.agents import AgentServer, AgentSession, JobContext, JobProcess, JobRequest
@@ -53,26 +50,16 @@ from livekit.agents.voice.turn import TurnHandlingOptions
 from livekit.plugins import silero
 
 from . import (
-    DEFAULT_AGENT_NAME,
-    ENV_AGENT_NAME,
-    ENV_GREETING,
-    ENV_JSGF,
-    ENV_LIFELINE,
-    ENV_PTT,
-    ENV_RATE,
-    ENV_VOICE,
-    LIVEKIT_ENV,
     format_ready_line,
 )
 from .agent import DemoAgent
-from .lifeline import start_lifeline
+from .config import DemoConfig, prepare_offline_environment
+from .forkserver import FORKSERVER_PRELOAD, PRELOAD_MODULES, framework_preload
 from .llm_rules import RulesLLM
 from .ptt import PTT_ATTRIBUTE, PushToTalk
 from .responder import GREETING_TEXT
 from .stt_pocketsphinx import PocketsphinxSTT, jsgf_from_phrases
 from .tts_espeak import (
-    DEFAULT_RATE_WPM,
-    DEFAULT_VOICE,
     EspeakNotInstalledError,
     EspeakTTS,
     find_espeak,
@@ -89,81 +76,10 @@ __all__ = [
     "prepare_offline_environment",
     "prewarm",
     "request_fnc",
+    "serve",
 ]
 
 logger = logging.getLogger("agent_tui.demo")
-
-_TRUE = frozenset({"1", "true", "yes", "on"})
-_FALSE = frozenset({"0", "false", "no", "off"})
-
-
-def _env_flag(value: str | None, *, default: bool) -> bool:
-    if value is None or not value.strip():
-        return default
-    lowered = value.strip().lower()
-    if lowered in _TRUE:
-        return True
-    if lowered in _FALSE:
-        return False
-    raise ValueError(f"expected a boolean (1/0, true/false), got {value!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class DemoConfig:
-    """Worker settings. The environment carries them to job processes (see :meth:`to_env`)."""
-
-    agent_name: str = DEFAULT_AGENT_NAME
-    ptt: bool = False
-    voice: str = DEFAULT_VOICE
-    rate_wpm: int = DEFAULT_RATE_WPM
-    jsgf_path: str | None = None
-    greeting: bool = True
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] = os.environ) -> DemoConfig:
-        rate = env.get(ENV_RATE, "").strip()
-        return cls(
-            agent_name=env.get(ENV_AGENT_NAME, "").strip() or DEFAULT_AGENT_NAME,
-            ptt=_env_flag(env.get(ENV_PTT), default=False),
-            voice=env.get(ENV_VOICE, "").strip() or DEFAULT_VOICE,
-            rate_wpm=int(rate) if rate else DEFAULT_RATE_WPM,
-            jsgf_path=env.get(ENV_JSGF, "").strip() or None,
-            greeting=_env_flag(env.get(ENV_GREETING), default=True),
-        )
-
-    def to_env(self) -> dict[str, str]:
-        """The variables that make :meth:`from_env` return this config in a job process.
-
-        Job processes are started by the framework's process pool, not by this code, so the
-        environment is the one channel that reliably reaches them.
-        """
-        env = {
-            ENV_AGENT_NAME: self.agent_name,
-            ENV_PTT: "1" if self.ptt else "0",
-            ENV_VOICE: self.voice,
-            ENV_RATE: str(self.rate_wpm),
-            ENV_GREETING: "1" if self.greeting else "0",
-            ENV_JSGF: self.jsgf_path or "",
-        }
-        return env
-
-    def read_grammar(self) -> str | None:
-        """The JSGF grammar text, or ``None`` for the general language model."""
-        if self.jsgf_path is None:
-            return None
-        return Path(self.jsgf_path).read_text(encoding="utf-8")
-
-
-def prepare_offline_environment(env: MutableMapping[str, str]) -> list[str]:
-    """Remove or set the variables that would make livekit-agents reach other hosts.
-
-    Returns the names of the variables it removed, so the caller can say so.
-    """
-    removed = [name for name in ("LIVEKIT_OBSERVABILITY_URL", "LIVEKIT_REMOTE_EOT_URL") if name in env]
-    for name in removed:
-        del env[name]
-    env.setdefault("LIVEKIT_AGENTS_PRELOAD_LOCAL_INFERENCE", "0")
-    return removed
 
 
 def build_stt(config: DemoConfig) -> PocketsphinxSTT:
@@ -258,6 +174,7 @@ def build_server(config: DemoConfig) -> AgentServer:
     """The worker, registered under ``config.agent_name``, announcing readiness on stdout."""
     server = AgentServer(
         setup_fnc=prewarm,
+        preload_modules=list(PRELOAD_MODULES),
         load_fnc=demo_load,
         num_idle_processes=DEMO_IDLE_PROCESSES,
         initialize_process_timeout=INITIALIZE_PROCESS_TIMEOUT_S,
@@ -271,62 +188,12 @@ def build_server(config: DemoConfig) -> AgentServer:
         print(format_ready_line(server._agent_name, worker_id), flush=True)
 
     server.on("worker_registered", _announce)
+    from livekit.agents import Plugin
+
+    wanted = framework_preload([p.package for p in Plugin.registered_plugins], PRELOAD_MODULES)
+    if tuple(wanted) != FORKSERVER_PRELOAD:
+        logger.warning("the forkserver started early preloads %s, not %s", FORKSERVER_PRELOAD, wanted)
     return server
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m agent_tui.demo",
-        description="The agent-tui offline demo agent (livekit-agents worker with local speech).",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--agent-name", help=f"agent name to register (env {ENV_AGENT_NAME})")
-    common.add_argument(
-        "--ptt",
-        action="store_true",
-        default=None,
-        help=f"push-to-talk mode: manual turns and the start_turn/end_turn/cancel_turn RPCs "
-        f"(env {ENV_PTT}=1)",
-    )
-    common.add_argument("--voice", help=f"espeak-ng voice (env {ENV_VOICE})")
-    common.add_argument("--rate", type=int, help=f"speaking rate, words per minute (env {ENV_RATE})")
-    common.add_argument("--jsgf", help=f"JSGF grammar file for exact recognition (env {ENV_JSGF})")
-    common.add_argument(
-        "--no-greeting",
-        action="store_true",
-        default=None,
-        help=f"do not greet when joining (env {ENV_GREETING}=0)",
-    )
-    start = sub.add_parser("start", parents=[common], help="register with the LiveKit server and serve jobs")
-    start.add_argument("--url", help="LiveKit server URL (env LIVEKIT_URL)")
-    start.add_argument("--api-key", help="API key (env LIVEKIT_API_KEY)")
-    start.add_argument("--api-secret", help="API secret (env LIVEKIT_API_SECRET)")
-    start.add_argument("--log-level", default="INFO")
-    start.add_argument("--log-format", choices=["json", "colored"], default="json")
-    sub.add_parser(
-        "check",
-        parents=[common],
-        help="check the offline components (espeak-ng, silero, pocketsphinx) and exit",
-    )
-    return parser
-
-
-def _config_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> DemoConfig:
-    config = DemoConfig.from_env(env)
-    if args.agent_name:
-        config = replace(config, agent_name=args.agent_name)
-    if args.ptt:
-        config = replace(config, ptt=True)
-    if args.voice:
-        config = replace(config, voice=args.voice)
-    if args.rate is not None:
-        config = replace(config, rate_wpm=args.rate)
-    if args.jsgf:
-        config = replace(config, jsgf_path=str(Path(args.jsgf).resolve()))
-    if args.no_greeting:
-        config = replace(config, greeting=False)
-    return config
 
 
 async def _check(config: DemoConfig) -> bool:
@@ -351,15 +218,10 @@ async def _check(config: DemoConfig) -> bool:
     return heard == phrase
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m agent_tui.demo start|check``; returns the process exit status."""
-    args = _parser().parse_args(argv)
-    if _env_flag(os.environ.pop(ENV_LIFELINE, None), default=False):
-        # First, so that a parent killed while the models load still takes the worker with it. Popped so
-        # that nothing this worker starts believes it owns the lifeline too.
-        start_lifeline()
+def serve(args: argparse.Namespace, config: DemoConfig, server: tuple[str, str, str] | None) -> int:
+    """The heavy half of :func:`.launch.main`: check the speech components, then ``check`` them or
+    serve jobs on ``server`` (url, key, secret)."""
     try:
-        config = _config_from_args(args, os.environ)
         stt = build_stt(config)
         if config.jsgf_path is not None:
             stt.preload()  # a grammar with words missing from the dictionary fails here, not in a job
@@ -371,25 +233,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EspeakNotInstalledError as e:
         print(f"agent-tui demo: {e}", file=sys.stderr)
         return 1
-    os.environ.update(config.to_env())
-    for name in prepare_offline_environment(os.environ):
-        print(f"agent-tui demo: ignoring {name} (the demo sends nothing off-host)", file=sys.stderr)
-
-    if args.command == "check":
+    if server is None:
         return 0 if asyncio.run(_check(config)) else 1
-
-    url = args.url or os.environ.get("LIVEKIT_URL")
-    api_key = args.api_key or os.environ.get("LIVEKIT_API_KEY")
-    api_secret = args.api_secret or os.environ.get("LIVEKIT_API_SECRET")
-    if not (url and api_key and api_secret):
-        missing = [
-            name for name, value in zip(LIVEKIT_ENV, (url, api_key, api_secret), strict=True) if not value
-        ]
-        print(
-            f"agent-tui demo: set {', '.join(missing)} (or pass --url/--api-key/--api-secret)",
-            file=sys.stderr,
-        )
-        return 2
+    url, api_key, api_secret = server
 
     from livekit.agents.cli import proto
     from livekit.agents.cli.cli import _run_worker
@@ -405,3 +251,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m agent_tui.demo start|check`` (:func:`.launch.main`); returns the exit status."""
+    from .launch import main as launch_main
+
+    return launch_main(argv)

@@ -240,3 +240,43 @@ def test_a_log_file_that_cannot_be_opened_is_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert f"cannot open the log file {log_file} (" in err, err
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+class _Worker:
+    """Stands in for the early worker: records being stopped."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+
+async def test_a_port_taken_before_the_dev_server_binds_it_restarts_the_worker_for_any_free_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo starts its worker for a port it found free a moment before the dev server binds it; if
+    another program took the port in between, the server binds any free port and the worker is started
+    again for that one (the early worker would be registering with someone else's port)."""
+    import socket
+
+    from agent_tui.devserver import DevServer
+    from agent_tui.headless.runner import Script
+
+    args = parse("--no-ui")
+    demo = demo_command._Demo(
+        args, Script(), demo_command._client_settings(args, url="ws://x", api_secret="s" * 43), "s" * 43,
+        sys.stderr,
+    )  # fmt: skip
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        server = DevServer(port=taken.getsockname()[1], api_key="demo", api_secret="s" * 43)
+        early = _Worker()
+        demo._worker = early  # type: ignore[assignment]
+        await demo._start_server(server)
+        try:
+            assert early.stopped and demo._worker is None
+            assert server.port not in (0, taken.getsockname()[1])
+        finally:
+            await server.stop()

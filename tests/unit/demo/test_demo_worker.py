@@ -142,3 +142,18 @@ def test_the_demo_worker_reports_its_load_by_jobs_not_by_cpu() -> None:
     assert demo_load(SimpleNamespace(active_jobs=[])) == 0.0  # type: ignore[arg-type]
     assert demo_load(SimpleNamespace(active_jobs=[object()])) == 1 / DEMO_CAPACITY  # type: ignore[arg-type]
     assert demo_load(SimpleNamespace(active_jobs=[object()] * (DEMO_CAPACITY + 3))) == 1.0  # type: ignore[arg-type]
+
+
+def test_the_early_forkserver_preloads_what_livekit_agents_would() -> None:
+    """The worker starts the job processes' forkserver before it imports livekit-agents (so both import
+    at once); the standard library reuses a running forkserver whatever list the framework sets later, so
+    the early list must be the framework's: its registered plugins, the worker's preload modules, then
+    its own warm-up modules."""
+    from livekit.agents import Plugin
+
+    from agent_tui.demo.forkserver import FORKSERVER_PRELOAD, PRELOAD_MODULES, framework_preload
+
+    assert worker.build_server(worker.DemoConfig())._preload_modules == list(PRELOAD_MODULES)
+    plugins = [plugin.package for plugin in Plugin.registered_plugins]
+    assert tuple(framework_preload(plugins, PRELOAD_MODULES)) == FORKSERVER_PRELOAD
+    assert FORKSERVER_PRELOAD[-1] == "livekit.agents.ipc._preload_freeze"
