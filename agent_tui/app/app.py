@@ -29,6 +29,7 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.css.query import NoMatches
 from textual.reactive import var
+from textual.timer import Timer
 
 from agent_tui.audio.controls import AudioControls, AudioStatus, MicMode
 from agent_tui.session import (
@@ -42,6 +43,7 @@ from agent_tui.session import (
 from agent_tui.ui.chat_input import AgentChatInput
 from agent_tui.ui.chat_transcript import AgentChatTranscript
 from agent_tui.ui.insight_panel import InsightPanel
+from agent_tui.ui.level_meter import FLOOR_DB
 from agent_tui.ui.messages import (
     AgentArrived,
     AgentDeparted,
@@ -96,6 +98,8 @@ log = logging.getLogger(__name__)
 
 #: How long quitting waits for the session to end cleanly before leaving anyway.
 END_TIMEOUT = 5.0
+#: Frames a second while nothing moves (see AgentTuiApp._pace): the clock and a first word still show.
+IDLE_REFRESH_HZ = 4.0
 
 __all__ = ["AgentTuiApp", "SessionStartFailed"]
 
@@ -157,6 +161,10 @@ class AgentTuiApp(App[int]):
         self._text_only_reason = text_only_reason
         self._autostart = autostart
         self._animations = animate
+        self._busy_timer: Timer | None = None
+        self._idle_timer: Timer | None = None
+        self._idling = False
+        self._still_ticks = 0
         self._clock = clock
         self._clock_format = clock_format
         self._user_keymap = app_settings.effective_keymap()
@@ -320,7 +328,9 @@ class AgentTuiApp(App[int]):
         self._update_video_panel()
         self.run_worker(self._talk.pump(), group="talk", exit_on_error=False)
         if self._animations:
-            self.set_interval(1 / self.app_settings.refresh_hz, self.refresh_now, name="refresh")
+            busy_interval, idle_interval = 1 / self.app_settings.refresh_hz, 1 / IDLE_REFRESH_HZ
+            self._busy_timer = self.set_interval(busy_interval, self.refresh_now, name="refresh")
+            self._idle_timer = self.set_interval(idle_interval, self.refresh_now, name="idle", pause=True)
         chat.focus()
         if self._text_only_reason:
             self._show_problem(problem_for_audio(self._text_only_reason))
@@ -535,6 +545,41 @@ class AgentTuiApp(App[int]):
             # A tick can land while the app is closing and the screen's widgets are already gone (seen
             # once in the video benchmark): there is nothing left to draw, and the app must not crash.
             return
+        self._pace()
+
+    def _pace(self) -> None:
+        """Tick at ``refresh_hz`` while something moves, at :data:`IDLE_REFRESH_HZ` once nothing has for
+        a second: the timer's own round trip through Textual's message queue, fifteen times a second,
+        was most of what the app cost left open with nobody speaking (0.8 % of a core). The first loud
+        frame or an animated state brings the full rate back within a quarter of a second."""
+        busy_timer, idle_timer = self._busy_timer, self._idle_timer
+        if busy_timer is None or idle_timer is None:
+            return
+        if self._moving():
+            self._still_ticks = 0
+            if self._idling:
+                self._idling = False
+                idle_timer.pause()
+                busy_timer.resume()
+            return
+        self._still_ticks += 1
+        if not self._idling and self._still_ticks >= self.app_settings.refresh_hz:
+            self._idling = True
+            busy_timer.pause()
+            idle_timer.resume()
+
+    def _moving(self) -> bool:
+        """Whether the next frames may differ: an animated agent state, a level above the meters' floor,
+        or a push-to-talk turn."""
+        if self.main.provider.agent_state in (AgentState.THINKING, AgentState.SPEAKING):
+            return True
+        levels = self.levels
+        if levels is not None and (
+            levels.agent_db > FLOOR_DB or (levels.mic_db is not None and levels.mic_db > FLOOR_DB)
+        ):
+            return True
+        view = self.mic_view
+        return view is not None and view.status is not None and view.status.talking
 
     def audio_status(self) -> AudioStatus | None:
         return self._mic.status()

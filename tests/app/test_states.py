@@ -8,6 +8,7 @@ from agent_tui.app.widgets.banner import Banner
 from agent_tui.app.widgets.header_bar import HeaderBar
 from agent_tui.session import AgentFailure, AgentState, ConnectionState, ConnectionStateChanged
 from agent_tui.ui.agent_state import AgentStateIndicator
+from tests.support.recording_audio import RecordingAudio
 
 from .conftest import FakeClock, emit, make_app
 from .events_factory import agent_listening, agent_state, connected, disconnected
@@ -186,3 +187,30 @@ async def test_the_animation_and_the_clock_repaint_without_laying_the_screen_out
         assert ("agent-state-title", False) in seen and ("agent-state-title", True) not in seen
         assert all(not layout for _, layout in seen)
         assert seen.count(("header-elapsed", False)) <= 1  # 1.2 s: the clock's text changed at most once
+
+
+async def test_the_refresh_slows_down_while_nothing_moves_and_comes_back_at_the_first_sound() -> None:
+    """Silence, an agent that listens and no push-to-talk: after a second the app ticks at the idle rate;
+    a level above the meters' floor or an animated state brings the full rate back at once."""
+    from agent_tui.app.app import IDLE_REFRESH_HZ
+
+    audio = RecordingAudio()
+    audio.input_db = audio.output_db = -90.0
+    app = make_app(audio=audio, animate=True)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await emit(pilot, *agent_listening())
+        assert app._busy_timer is not None and app._idle_timer is not None
+        assert app.app_settings.refresh_hz > IDLE_REFRESH_HZ
+        for _ in range(round(app.app_settings.refresh_hz) + 1):
+            app.refresh_now()
+        assert app._idling
+        audio.output_db = -20.0  # the agent starts to speak
+        app.refresh_now()
+        assert not app._idling
+        audio.output_db = -90.0
+        for _ in range(round(app.app_settings.refresh_hz) + 1):
+            app.refresh_now()
+        assert app._idling
+        await emit(pilot, agent_state(AgentState.THINKING, AgentState.LISTENING))
+        app.refresh_now()
+        assert not app._idling
