@@ -179,11 +179,15 @@ class TranscriptView(ScrollView, can_focus=True):
             self._entries[position] = entry
             height = self._height(entry)
             delta = height - self._heights[position]
-            if delta:
-                self._heights[position] = height
-                for index in range(position + 1, len(self._starts)):
-                    self._starts[index] += delta
-                self._total_lines += delta
+            if not delta:
+                # Words streaming into a line that keeps its height (most of an agent's transcript, word
+                # by word): nothing moves, so only that entry's lines are painted again, not the view.
+                self.refresh_lines(self._starts[position], height)
+                return
+            self._heights[position] = height
+            for index in range(position + 1, len(self._starts)):
+                self._starts[index] += delta
+            self._total_lines += delta
         self._content_changed()
 
     def _insert_position(self, entry: TranscriptEntry) -> int:

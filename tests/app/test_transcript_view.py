@@ -218,3 +218,25 @@ async def test_a_meter_repaint_leaves_the_conversation_out_of_the_frame() -> Non
         assert drawn == []
         await emit(pilot, message("new", "one more", at=T0 + 60))
         assert drawn  # and it is drawn when it changes
+
+
+async def test_words_streaming_into_a_line_repaint_only_that_line() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await emit(pilot, *agent_listening(), *(message(f"m{i}", f"words {i}", at=T0 + i) for i in range(40)))
+        await emit(pilot, message("live", "It is", at=T0 + 50, agent=True, final=False))
+        view = app.main.query_one(TranscriptView)
+        painted: list[int] = []
+        render_line = view.render_line
+
+        def counted(y: int) -> object:
+            painted.append(y)
+            return render_line(y)
+
+        view.render_line = counted  # type: ignore[method-assign]
+        await emit(pilot, message("live", "It is sunny", at=T0 + 50, agent=True, final=False))
+        assert "It is sunny" in screen_text(app)
+        assert 1 <= len(painted) <= 2  # that entry's line, not the 31 of the view
+        painted.clear()
+        await emit(pilot, message("live", "It is sunny " + "and warm " * 12, at=T0 + 50, agent=True))
+        assert len(painted) > 10  # it grew a line: everything above scrolled, so all of it is painted
