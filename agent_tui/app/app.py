@@ -40,6 +40,7 @@ from agent_tui.session import (
     Conversation,
     DataTrackView,
 )
+from agent_tui.ui.agent_state import ANIMATED_STATES
 from agent_tui.ui.chat_input import AgentChatInput
 from agent_tui.ui.chat_transcript import AgentChatTranscript
 from agent_tui.ui.insight_panel import InsightPanel
@@ -571,7 +572,7 @@ class AgentTuiApp(App[int]):
     def _moving(self) -> bool:
         """Whether the next frames may differ: an animated agent state, a level above the meters' floor,
         or a push-to-talk turn."""
-        if self.main.provider.agent_state in (AgentState.THINKING, AgentState.SPEAKING):
+        if self.main.provider.agent_state in ANIMATED_STATES:
             return True
         levels = self.levels
         if levels is not None and (

@@ -43,6 +43,9 @@ LOOKS: dict[AgentState, StateLook] = {
     AgentState.FAILED: StateLook("✖", "Failed", "The agent is not available."),
 }
 
+#: The states shown in motion (a spinner, moving bars); the others hold still.
+ANIMATED_STATES = frozenset({AgentState.THINKING, AgentState.SPEAKING})
+
 _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 _BARS = ("▁▃▅", "▃▅▇", "▅▇▅", "▇▅▃", "▅▃▁", "▃▁▃")
 
@@ -112,7 +115,7 @@ class AgentStateIndicator(Vertical):
 
     @property
     def animated(self) -> bool:
-        return self._state in (AgentState.THINKING, AgentState.SPEAKING)
+        return self._state in ANIMATED_STATES
 
     def compose(self) -> ComposeResult:
         yield CycleLabel(self._title(), id="agent-state-title")

@@ -21,11 +21,14 @@ class StyleMemo:
         self._widget = widget
         self._base: Style | None = None
         self._parts: dict[str, Style] = {}
+        #: Bumped by every :meth:`clear`: what a widget painted with an older generation is stale.
+        self.generation = 0
 
     def clear(self) -> None:
         """Forget every style (call from the widget's ``notify_style_update``)."""
         self._base = None
         self._parts.clear()
+        self.generation += 1
 
     @property
     def base(self) -> Style:

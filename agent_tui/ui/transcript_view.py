@@ -129,8 +129,6 @@ class TranscriptView(ScrollView, can_focus=True):
         self._total_lines = 0
         self._wrap_width = 0
         self._styles_memo = StyleMemo(self)
-        #: Bumped when the styles change: every entry's painted lines are then stale.
-        self._paint_generation = 0
         self._following = True
         self._unseen = 0
 
@@ -364,7 +362,6 @@ class TranscriptView(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         super().notify_style_update()
         self._styles_memo.clear()
-        self._paint_generation += 1
 
     def render_line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width
@@ -398,10 +395,11 @@ class TranscriptView(ScrollView, can_focus=True):
         lines = entry._lines
         if lines is None:
             lines = entry._lines = wrap_cells(entry.shown_text, max(self._wrap_width, 8))
+        generation = self._styles_memo.generation
         painted_for = entry._painted_for
-        if painted_for is None or painted_for[0] != self._paint_generation or painted_for[1] is not lines:
+        if painted_for is None or painted_for[0] != generation or painted_for[1] is not lines:
             entry._painted = {}
-            entry._painted_for = (self._paint_generation, lines)
+            entry._painted_for = (generation, lines)
         line = entry._painted.get(sub)
         if line is None:
             line = entry._painted[sub] = self._paint_entry_line(entry, lines, sub, base)
