@@ -44,8 +44,8 @@ from agent_tui.livekit_server import LiveKitServerNotFound
 
 from .bench_audio import RATE, AgentVoice, cpu_seconds
 from .bench_devserver import (
+    BurstListener,
     ServerProcess,
-    detect_bursts,
     match_latencies,
     outside_the_namespace,
     start_livekit_server,
@@ -164,12 +164,7 @@ async def in_a_room(
 ) -> dict[str, float]:
     """One run: the agent room, the reference tap and (unless None: the anchor) one front end."""
     agent = rtc.Room()
-    arrivals: list[float] = []
-    readers: list[asyncio.Task[None]] = []
-    agent.on(
-        "track_subscribed",
-        lambda track, *_: readers.append(asyncio.create_task(detect_bursts(track, arrivals))),
-    )
+    listener = BurstListener(agent)
     await agent.connect(server.url, server.token("agent", room=room, kind="agent"), rtc.RoomOptions())
     voice = AgentVoice()
     await agent.local_participant.publish_track(voice.track, _mic_options())
@@ -197,15 +192,14 @@ async def in_a_room(
         if player is not None:
             player.kill()
         tap.close()
-        for reader in readers:
-            reader.cancel()
+        listener.stop()
         if close is not None:
             await close()
         await client.disconnect()
         await voice.aclose()
         await agent.disconnect()
     sent = [onset for onset in tap.onsets if onset >= started_at]
-    latencies = match_latencies(sent, [arrival for arrival in arrivals if arrival >= started_at])
+    latencies = match_latencies(sent, [arrival for arrival in listener.arrivals if arrival >= started_at])
     return {
         "cpu": cpu,
         "p50": float(np.percentile(latencies, 50)) * 1000.0 if latencies else float("nan"),

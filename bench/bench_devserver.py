@@ -199,6 +199,22 @@ async def detect_bursts(track: rtc.Track, arrivals: list[float]) -> None:
         quiet = level < 500
 
 
+class BurstListener:
+    """Stamps the bursts arriving on every audio track ``room`` subscribes to, from now on."""
+
+    def __init__(self, room: rtc.Room) -> None:
+        self.arrivals: list[float] = []
+        self._readers: list[asyncio.Task[None]] = []
+        room.on("track_subscribed", self._subscribed)
+
+    def _subscribed(self, track: rtc.Track, *_: object) -> None:
+        self._readers.append(asyncio.create_task(detect_bursts(track, self.arrivals)))
+
+    def stop(self) -> None:
+        for reader in self._readers:
+            reader.cancel()
+
+
 def match_latencies(sent: list[float], arrived: list[float]) -> list[float]:
     """Pair each arrival with the latest burst sent before it (bursts are 500 ms apart)."""
     latencies = []
@@ -213,24 +229,18 @@ async def bench_latency(server: ServerProcess) -> tuple[list[float], int]:
     url = server.url
     publisher_room = await connect(url, "speaker", kind="agent", server=server)
     listener_room = rtc.Room()
-    arrivals: list[float] = []
-    readers: list[asyncio.Task[None]] = []
-    listener_room.on(
-        "track_subscribed",
-        lambda track, *_: readers.append(asyncio.create_task(detect_bursts(track, arrivals))),
-    )
+    listener = BurstListener(listener_room)
     await listener_room.connect(url, server.token("listener", room="bench"), rtc.RoomOptions())
     publisher = BurstPublisher(publisher_room)
     await publisher.start()
     await asyncio.sleep(LATENCY_SECONDS)
     await publisher.stop()
-    for reader in readers:
-        reader.cancel()
+    listener.stop()
     await listener_room.disconnect()
     await publisher_room.disconnect()
     # Skip the first second: subscription set-up, not steady state.
     steady = [s for s in publisher.burst_times if s > publisher.burst_times[0] + 1.0]
-    return match_latencies(steady, arrivals), len(steady)
+    return match_latencies(steady, listener.arrivals), len(steady)
 
 
 async def bench_cpu(server: ServerProcess, participants: int) -> tuple[float, float, int]:
