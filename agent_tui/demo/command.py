@@ -39,7 +39,6 @@ import importlib
 import logging
 import secrets
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -450,7 +449,9 @@ class _Demo:
             # The worker spends its first second importing livekit-agents and starting its job processes
             # before it connects: started now, on the port the dev server is about to take, that second
             # overlaps this process's own imports and the server's start instead of following them.
-            port = _free_port()
+            from agent_tui.livekit_server.process import free_port
+
+            port = free_port()
             await self._start_worker(f"ws://127.0.0.1:{port}")
         self._running_server = server = self._server(port)
         self._progress.say(reminder(self._server_name))
@@ -770,14 +771,6 @@ _CONVERSATION_MODULES: Final = (
     "agent_tui.video.controller",
     "agent_tui.scenario.record",
 )
-
-
-def _free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now, for the dev server the worker is told about in advance."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _import_all(modules: Sequence[str]) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -275,7 +274,9 @@ def run_load(scenarios: Sequence[Scenario], settings: Settings, options: LoadOpt
         return _work(environment, options)
     workers: list[subprocess.Popen[bytes]] = []
     if options.processes > 1:
-        port = _free_port()
+        from agent_tui.livekit_server.process import free_port
+
+        port = free_port()
         runner: Runner = environment.create_master_runner("127.0.0.1", port)
         workers = [_start_worker(port) for _ in range(options.processes)]
         expected = options.processes
@@ -409,13 +410,6 @@ def _write_html(environment: Environment, path: Path) -> int:
     except OSError as error:
         return _fail(f"cannot write {path} ({error.strerror or error})", ExitCode.USAGE_ERROR)
     return 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 def _start_worker(port: int) -> subprocess.Popen[bytes]:
