@@ -573,10 +573,11 @@ class _Demo:
         try:
             await server.start()
         except OSError as error:
-            early = self._worker is not None and self._server_name == "the dev server"
-            if error.errno != errno.EADDRINUSE or not early or self._worker is None:
+            early_worker = self._worker
+            dev_server = self._server_name == "the dev server"
+            if error.errno != errno.EADDRINUSE or early_worker is None or not dev_server:
                 raise
-            await self._worker.stop()
+            await early_worker.stop()
             self._worker = None
             server.port = 0
             await server.start()
